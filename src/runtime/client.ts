@@ -1,0 +1,337 @@
+// A thin Kubernetes REST client: raw JSON in and out, one HTTP/1.1 connection pool, a client-side
+// token-bucket rate limiter (client-go's QPS/burst), explicit patch content types, a user agent, and
+// watch streams. Kubeconfig parsing and authentication come from @kubernetes/client-node's KubeConfig.
+import { KubeConfig } from "@kubernetes/client-node";
+import { Agent, type Dispatcher, request as undiciRequest } from "undici";
+import type { KubeObject, Status } from "../api/k8s.ts";
+
+export type PatchType = "merge" | "json" | "strategic" | "apply";
+const patchContentTypes: Record<PatchType, string> = {
+  merge: "application/merge-patch+json",
+  json: "application/json-patch+json",
+  strategic: "application/strategic-merge-patch+json",
+  apply: "application/apply-patch+yaml",
+};
+
+/** An error answered by the API server (or a transport failure, code 0). */
+export class ApiError extends Error {
+  readonly code: number;
+  readonly reason: string;
+  readonly status: Status | undefined;
+  constructor(code: number, reason: string, message: string, status?: Status) {
+    super(message);
+    this.name = "ApiError";
+    this.code = code;
+    this.reason = reason;
+    this.status = status;
+  }
+}
+
+export const isNotFound = (e: unknown): boolean => e instanceof ApiError && e.code === 404;
+export const isAlreadyExists = (e: unknown): boolean => e instanceof ApiError && e.reason === "AlreadyExists";
+export const isConflict = (e: unknown): boolean => e instanceof ApiError && e.code === 409;
+export const isGone = (e: unknown): boolean => e instanceof ApiError && e.code === 410;
+
+/** client-go's token bucket: `qps` tokens per second, at most `burst` saved up. qps <= 0 disables it. */
+export class TokenBucket {
+  private tokens: number;
+  private last: number;
+  private readonly waiters: (() => void)[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  readonly qps: number;
+  readonly burst: number;
+  private readonly now: () => number;
+  constructor(qps: number, burst: number, now: () => number = () => performance.now()) {
+    this.qps = qps;
+    this.burst = burst;
+    this.now = now;
+    this.tokens = burst;
+    this.last = now();
+  }
+  private refill(): void {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.qps);
+    this.last = t;
+  }
+  /** Resolves when a token is available, and takes it. Waiters are served in arrival order. */
+  acquire(): Promise<void> {
+    if (this.qps <= 0) return Promise.resolve();
+    this.refill();
+    if (this.waiters.length === 0 && this.tokens >= 1) {
+      this.tokens -= 1;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.schedule();
+    });
+  }
+  private schedule(): void {
+    if (this.timer) return;
+    const wait = Math.max(0, ((1 - this.tokens) / this.qps) * 1000);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.refill();
+      while (this.waiters.length > 0 && this.tokens >= 1) {
+        this.tokens -= 1;
+        this.waiters.shift()?.();
+      }
+      if (this.waiters.length > 0) this.schedule();
+    }, wait);
+  }
+}
+
+export interface ClientOptions {
+  /** Path of a kubeconfig file; default: $KUBECONFIG, ~/.kube/config, or in-cluster. */
+  kubeconfig?: string;
+  /** Context of the kubeconfig to use; default: its current context. */
+  context?: string;
+  qps?: number;
+  burst?: number;
+  userAgent?: string;
+}
+
+export interface RequestOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  signal?: AbortSignal;
+  /** Requests that stream for a long time (watches) skip the rate limiter's accounting of body time. */
+  timeoutMs?: number;
+}
+
+export interface WatchEvent<T = KubeObject> {
+  type: "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
+  object: T;
+}
+
+export interface ListResult<T> {
+  apiVersion?: string;
+  kind?: string;
+  metadata: { resourceVersion?: string; continue?: string };
+  items: T[];
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: "Foreground" | "Background" | "Orphan";
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+}
+
+/** Where a resource lives in the API: `/api/v1/...` for the core group, `/apis/<group>/<version>/...` otherwise. */
+export interface ResourceRef {
+  group?: string;
+  version: string;
+  plural: string;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+export function resourcePath(r: ResourceRef): string {
+  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  const ns = r.namespace ? `/namespaces/${encodeURIComponent(r.namespace)}` : "";
+  const name = r.name ? `/${encodeURIComponent(r.name)}` : "";
+  const sub = r.name && r.subresource ? `/${r.subresource}` : "";
+  return `${base}${ns}/${r.plural}${name}${sub}`;
+}
+
+export class KubeClient {
+  /** Number of requests sent, by HTTP method (for benchmarks and metrics). */
+  readonly requestCounts: Record<string, number> = {};
+  readonly server: string;
+  private readonly limiter: TokenBucket;
+  private readonly dispatcher: Dispatcher;
+  private authHeaders: Record<string, string> = {};
+  private authExpires = 0;
+  private readonly kc: KubeConfig;
+  private readonly opts: ClientOptions;
+
+  private constructor(
+    kc: KubeConfig,
+    opts: ClientOptions,
+    tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean },
+  ) {
+    this.kc = kc;
+    this.opts = opts;
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster: set current-context or pass --context");
+    this.server = cluster.server.replace(/\/+$/, "");
+    this.limiter = new TokenBucket(opts.qps ?? 500, opts.burst ?? 500);
+    this.dispatcher = new Agent({ connect: { ...tls }, connections: 128, keepAliveTimeout: 30_000 });
+  }
+
+  /** Loads a kubeconfig (explicit path, $KUBECONFIG, ~/.kube/config, or the in-cluster service account). */
+  static async create(opts: ClientOptions = {}): Promise<KubeClient> {
+    const kc = new KubeConfig();
+    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+    else kc.loadFromDefault();
+    if (opts.context) kc.setCurrentContext(opts.context);
+    const httpsOpts: {
+      ca?: string | Buffer;
+      cert?: string | Buffer;
+      key?: string | Buffer;
+      rejectUnauthorized?: boolean;
+      headers?: Record<string, string>;
+    } = {};
+    await kc.applyToHTTPSOptions(httpsOpts as Parameters<KubeConfig["applyToHTTPSOptions"]>[0]);
+    const tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean } =
+      {};
+    if (httpsOpts.ca !== undefined) tls.ca = httpsOpts.ca;
+    if (httpsOpts.cert !== undefined) tls.cert = httpsOpts.cert;
+    if (httpsOpts.key !== undefined) tls.key = httpsOpts.key;
+    if (httpsOpts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = httpsOpts.rejectUnauthorized;
+    return new KubeClient(kc, opts, tls);
+  }
+
+  /** The namespace of the current kubeconfig context ("default" when unset). */
+  get defaultNamespace(): string {
+    const ctx = this.kc.getContextObject(this.kc.getCurrentContext());
+    return ctx?.namespace || "default";
+  }
+
+  /** Bearer tokens (static, exec plugins, rotating service-account tokens) are re-read every minute. */
+  private async auth(): Promise<Record<string, string>> {
+    if (Date.now() < this.authExpires) return this.authHeaders;
+    const o: { headers?: Record<string, string> } = {};
+    await this.kc.applyToHTTPSOptions(o as Parameters<KubeConfig["applyToHTTPSOptions"]>[0]);
+    this.authHeaders = o.headers ?? {};
+    this.authExpires = Date.now() + 60_000;
+    return this.authHeaders;
+  }
+
+  private url(path: string, query?: RequestOptions["query"]): string {
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v));
+    const s = qs.toString();
+    return `${this.server}${path}${s ? `?${s}` : ""}`;
+  }
+
+  private async send(method: string, path: string, o: RequestOptions = {}): Promise<Dispatcher.ResponseData> {
+    await this.limiter.acquire();
+    this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1;
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      "user-agent": this.opts.userAgent ?? "jobset-ts",
+      ...(await this.auth()),
+    };
+    let body: string | undefined;
+    if (o.body !== undefined) {
+      body = typeof o.body === "string" ? o.body : JSON.stringify(o.body);
+      headers["content-type"] = o.contentType ?? "application/json";
+    }
+    try {
+      return await undiciRequest(this.url(path, o.query), {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body,
+        dispatcher: this.dispatcher,
+        signal: o.signal,
+        headersTimeout: o.timeoutMs ?? 60_000,
+        bodyTimeout: o.timeoutMs ?? 60_000,
+      });
+    } catch (e) {
+      if (o.signal?.aborted) throw e;
+      const msg = e instanceof Error ? e.message : String(e);
+      throw new ApiError(0, "ConnectionError", `cannot reach the API server at ${this.server}: ${msg}`);
+    }
+  }
+
+  private static async fail(res: Dispatcher.ResponseData): Promise<never> {
+    const text = await res.body.text();
+    let status: Status | undefined;
+    try {
+      status = JSON.parse(text) as Status;
+    } catch {
+      status = undefined;
+    }
+    const reason = status?.reason ?? `HTTP${res.statusCode}`;
+    throw new ApiError(res.statusCode, reason, status?.message ?? (text || `HTTP ${res.statusCode}`), status);
+  }
+
+  /** Sends one request and parses the JSON answer; non-2xx answers throw ApiError. */
+  async request<T>(method: string, path: string, o: RequestOptions = {}): Promise<T> {
+    const res = await this.send(method, path, o);
+    if (res.statusCode < 200 || res.statusCode >= 300) return KubeClient.fail(res);
+    const text = await res.body.text();
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  get<T = KubeObject>(path: string, query?: RequestOptions["query"]): Promise<T> {
+    return this.request<T>("GET", path, { query });
+  }
+  create<T = KubeObject>(path: string, body: unknown, query?: RequestOptions["query"]): Promise<T> {
+    return this.request<T>("POST", path, { body, query });
+  }
+  update<T = KubeObject>(path: string, body: unknown): Promise<T> {
+    return this.request<T>("PUT", path, { body });
+  }
+  patch<T = KubeObject>(path: string, body: unknown, type: PatchType, query?: RequestOptions["query"]): Promise<T> {
+    return this.request<T>("PATCH", path, { body, contentType: patchContentTypes[type], query });
+  }
+  delete<T = KubeObject>(path: string, opts: DeleteOptions = {}): Promise<T> {
+    const body = { apiVersion: "v1", kind: "DeleteOptions", ...opts };
+    return this.request<T>("DELETE", path, { body });
+  }
+
+  /** Lists every page (`limit`/`continue`) of a collection; the result's resourceVersion is the first page's. */
+  async list<T = KubeObject>(
+    path: string,
+    query: RequestOptions["query"] = {},
+    pageSize = 500,
+  ): Promise<ListResult<T>> {
+    const items: T[] = [];
+    let cont: string | undefined;
+    let first: ListResult<T> | undefined;
+    do {
+      const page: ListResult<T> = await this.get(path, { ...query, limit: pageSize, continue: cont });
+      first ??= page;
+      items.push(...(page.items ?? []));
+      cont = page.metadata?.continue || undefined;
+    } while (cont);
+    return { ...first, metadata: { resourceVersion: first.metadata?.resourceVersion }, items };
+  }
+
+  /**
+   * Opens a watch and yields its events until the server ends the stream, the signal aborts, or an
+   * error occurs (thrown as ApiError; an in-stream ERROR event with code 410 throws a 410 ApiError).
+   */
+  async *watch<T = KubeObject>(
+    path: string,
+    query: RequestOptions["query"],
+    signal?: AbortSignal,
+  ): AsyncGenerator<WatchEvent<T>> {
+    const res = await this.send("GET", path, {
+      query: { ...query, watch: true },
+      signal,
+      timeoutMs: 0,
+    });
+    if (res.statusCode < 200 || res.statusCode >= 300) await KubeClient.fail(res);
+    let buf = "";
+    try {
+      for await (const chunk of res.body) {
+        buf += chunk.toString();
+        let nl = buf.indexOf("\n");
+        while (nl >= 0) {
+          const line = buf.slice(0, nl).trim();
+          buf = buf.slice(nl + 1);
+          nl = buf.indexOf("\n");
+          if (!line) continue;
+          const ev = JSON.parse(line) as WatchEvent<T>;
+          if (ev.type === "ERROR") {
+            const st = ev.object as unknown as Status;
+            throw new ApiError(st.code ?? 500, st.reason ?? "WatchError", st.message ?? "watch error", st);
+          }
+          yield ev;
+        }
+      }
+    } finally {
+      res.body.destroy();
+    }
+  }
+
+  /** Closes the connection pool. */
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+}
