@@ -1,0 +1,269 @@
+// AdmissionReview v1 (admission.k8s.io/v1) as plain JSON, and the responses controller-runtime's
+// webhook handlers give, so that the API server sees exactly what upstream JobSet would send:
+//
+// - allowed: `{allowed: true, status: {code: 200}}` (controller-runtime `Allowed("")`);
+// - a plain error: `{allowed: false, status: {code: 403, reason: "Forbidden", message: <text>}}` (`Denied`);
+// - a Kubernetes StatusError (the JobSet webhook's 422 Invalid): the Status as is, code kept;
+// - a request the handler cannot process (bad JSON, wrong content type): `{code: 400, message}` (`Errored`);
+// - a mutation: `{allowed: true, patchType: "JSONPatch", patch: base64(JSON Patch)}`, the patch being the
+//   diff original → mutated with removals dropped (controller-runtime keeps unknown fields by default).
+import jsonpatch from "fast-json-patch";
+import type { Status } from "../api/k8s.ts";
+
+export const AdmissionGroupVersion = "admission.k8s.io/v1";
+export const AdmissionV1beta1 = "admission.k8s.io/v1beta1";
+
+export type Operation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
+
+export interface GroupVersionKind {
+  group: string;
+  version: string;
+  kind: string;
+}
+
+export interface GroupVersionResource {
+  group: string;
+  version: string;
+  resource: string;
+}
+
+export interface UserInfo {
+  username?: string;
+  uid?: string;
+  groups?: string[];
+  extra?: Record<string, string[]>;
+}
+
+export interface AdmissionRequest {
+  uid: string;
+  kind: GroupVersionKind;
+  resource: GroupVersionResource;
+  subResource?: string;
+  requestKind?: GroupVersionKind;
+  requestResource?: GroupVersionResource;
+  requestSubResource?: string;
+  name?: string;
+  namespace?: string;
+  operation: Operation;
+  userInfo: UserInfo;
+  object?: unknown;
+  oldObject?: unknown;
+  dryRun?: boolean;
+  options?: unknown;
+}
+
+export interface AdmissionResponse {
+  uid: string;
+  allowed: boolean;
+  status?: Status;
+  patch?: string;
+  patchType?: "JSONPatch";
+  auditAnnotations?: Record<string, string>;
+  warnings?: string[];
+}
+
+export interface AdmissionReview {
+  apiVersion: string;
+  kind: "AdmissionReview";
+  request?: AdmissionRequest;
+  response?: AdmissionResponse;
+}
+
+/** What a handler decides; the server adds the request's uid. */
+export type Outcome = Omit<AdmissionResponse, "uid">;
+
+/** One JSON Patch (RFC 6902) operation, as sent in `response.patch`. */
+export interface PatchOperation {
+  op: "add" | "remove" | "replace" | "move" | "copy" | "test";
+  path: string;
+  value?: unknown;
+  from?: string;
+}
+
+// ---------------------------------------------------------------------------------------------- outcomes
+
+const withWarnings = (o: Outcome, warnings?: readonly string[]): Outcome =>
+  warnings && warnings.length > 0 ? { ...o, warnings: [...warnings] } : o;
+
+/** controller-runtime `Allowed(message)`: `{code: 200}` plus the message when non-empty. */
+export function allowed(message = "", warnings?: readonly string[]): Outcome {
+  const status: Status = { code: 200 };
+  if (message) status.message = message;
+  return withWarnings({ allowed: true, status }, warnings);
+}
+
+/** controller-runtime `Denied(message)`: a plain error → 403 Forbidden with the error text. */
+export function denied(message: string, warnings?: readonly string[]): Outcome {
+  const status: Status = { code: 403, reason: "Forbidden" };
+  if (message) status.message = message;
+  return withWarnings({ allowed: false, status }, warnings);
+}
+
+/** A denial carrying a complete metav1.Status (a Kubernetes StatusError): code, reason and details kept. */
+export function deniedWithStatus(status: Status, warnings?: readonly string[]): Outcome {
+  return withWarnings({ allowed: false, status }, warnings);
+}
+
+/** controller-runtime `Errored(code, err)`: the request could not be processed. */
+export function errored(code: number, message: string): Outcome {
+  return { allowed: false, status: { code, message } };
+}
+
+/** An error that carries a Kubernetes Status (apierrors.StatusError): denials keep its code and details. */
+export class StatusError extends Error {
+  readonly status: Status;
+  constructor(status: Status) {
+    super(status.message ?? "");
+    this.name = "StatusError";
+    this.status = status;
+  }
+}
+
+const hasStatus = (e: unknown): e is { status: Status } =>
+  typeof e === "object" &&
+  e !== null &&
+  "status" in e &&
+  typeof (e as { status: unknown }).status === "object" &&
+  (e as { status: unknown }).status !== null &&
+  typeof (e as { status: { code?: unknown } }).status.code === "number";
+
+/**
+ * The response controller-runtime's handlers give for an error returned by a defaulter or validator:
+ * an error carrying a Status keeps it (JobSet validation: 422 Invalid), anything else is a plain
+ * 403 Forbidden denial with the error text.
+ */
+export function deniedFromError(e: unknown, warnings?: readonly string[]): Outcome {
+  if (e instanceof StatusError || hasStatus(e)) return deniedWithStatus(e.status, warnings);
+  return denied(e instanceof Error ? e.message : String(e), warnings);
+}
+
+// ---------------------------------------------------------------------------------------------- patches
+
+/** Normalizes a value the way a JSON round trip does (drops `undefined`, turns Dates into strings). */
+const toJSONValue = (v: unknown): unknown => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+
+/**
+ * The JSON Patch turning `original` into `mutated`. Removals are dropped, as controller-runtime does
+ * for defaulters by default (a typed decode would otherwise "remove" fields it does not know).
+ */
+export function computePatch(original: unknown, mutated: unknown, keepRemovals = false): PatchOperation[] {
+  const a = toJSONValue(original);
+  const b = toJSONValue(mutated);
+  if (typeof a !== "object" || a === null || typeof b !== "object" || b === null) {
+    return JSON.stringify(a) === JSON.stringify(b) ? [] : [{ op: "replace", path: "", value: b }];
+  }
+  const ops = jsonpatch.compare(a, b) as PatchOperation[];
+  return keepRemovals ? ops : ops.filter((o) => o.op !== "remove");
+}
+
+/** controller-runtime `PatchResponseFromRaw`: allowed, with a base64 JSON Patch when anything changed. */
+export function patchResponse(original: unknown, mutated: unknown, warnings?: readonly string[]): Outcome {
+  const ops = computePatch(original, mutated);
+  if (ops.length === 0) return withWarnings({ allowed: true }, warnings);
+  return withWarnings(
+    { allowed: true, patchType: "JSONPatch", patch: Buffer.from(JSON.stringify(ops)).toString("base64") },
+    warnings,
+  );
+}
+
+/** Decodes the patch of a response (tests, logging). */
+export function decodePatch(response: Pick<AdmissionResponse, "patch">): PatchOperation[] {
+  if (!response.patch) return [];
+  return JSON.parse(Buffer.from(response.patch, "base64").toString("utf8")) as PatchOperation[];
+}
+
+// ---------------------------------------------------------------------------------------------- reviews
+
+/** Wraps an outcome into the AdmissionReview answered for a request (same apiVersion as the request). */
+export function reviewResponse(uid: string, outcome: Outcome, apiVersion = AdmissionGroupVersion): AdmissionReview {
+  return { apiVersion, kind: "AdmissionReview", response: { uid, ...outcome } };
+}
+
+export type ParsedReview =
+  | { ok: true; apiVersion: string; request: AdmissionRequest }
+  | { ok: false; uid: string; apiVersion: string; message: string };
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const str = (v: unknown): v is string => typeof v === "string";
+
+/**
+ * Parses and checks an AdmissionReview request body. Failures carry what is known of the request
+ * (its uid, possibly empty) so the answer can still be a well-formed AdmissionReview.
+ */
+export function parseAdmissionReview(body: string): ParsedReview {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    return { ok: false, uid: "", apiVersion: AdmissionGroupVersion, message: `couldn't decode the request: ${msg}` };
+  }
+  if (!isRecord(doc)) {
+    return { ok: false, uid: "", apiVersion: AdmissionGroupVersion, message: "request body is not a JSON object" };
+  }
+  const apiVersion = doc.apiVersion;
+  const av = apiVersion === AdmissionV1beta1 ? AdmissionV1beta1 : AdmissionGroupVersion;
+  const req = doc.request;
+  const uid = isRecord(req) && str(req.uid) ? req.uid : "";
+  const fail = (message: string): ParsedReview => ({ ok: false, uid, apiVersion: av, message });
+  if (doc.kind !== "AdmissionReview" || (apiVersion !== AdmissionGroupVersion && apiVersion !== AdmissionV1beta1)) {
+    return fail(
+      `expected an AdmissionReview of ${AdmissionGroupVersion}, got kind ${JSON.stringify(doc.kind ?? "")} ` +
+        `of ${JSON.stringify(apiVersion ?? "")}`,
+    );
+  }
+  if (!isRecord(req)) return fail("AdmissionReview has no request");
+  if (!str(req.uid) || req.uid === "") return fail("request.uid is required");
+  const op = req.operation;
+  if (op !== "CREATE" && op !== "UPDATE" && op !== "DELETE" && op !== "CONNECT") {
+    return fail(`request.operation: unsupported value ${JSON.stringify(op ?? "")}`);
+  }
+  if (!isRecord(req.kind) || !str(req.kind.kind)) return fail("request.kind is required");
+  if (!isRecord(req.resource) || !str(req.resource.resource)) return fail("request.resource is required");
+  for (const f of ["name", "namespace", "subResource"] as const) {
+    if (req[f] !== undefined && req[f] !== null && !str(req[f])) return fail(`request.${f} must be a string`);
+  }
+  if (req.userInfo !== undefined && req.userInfo !== null && !isRecord(req.userInfo)) {
+    return fail("request.userInfo must be an object");
+  }
+  const request = { ...req, userInfo: isRecord(req.userInfo) ? req.userInfo : {} } as unknown as AdmissionRequest;
+  if (request.object === null) delete request.object;
+  if (request.oldObject === null) delete request.oldObject;
+  return { ok: true, apiVersion: av, request };
+}
+
+/** Structural check of an answered AdmissionReview (tests and fuzzing). Returns the problems found. */
+export function checkAdmissionReviewResponse(doc: unknown, uid?: string): string[] {
+  const problems: string[] = [];
+  if (!isRecord(doc)) return ["not a JSON object"];
+  if (doc.kind !== "AdmissionReview") problems.push(`kind is ${JSON.stringify(doc.kind)}`);
+  if (doc.apiVersion !== AdmissionGroupVersion && doc.apiVersion !== AdmissionV1beta1) {
+    problems.push(`apiVersion is ${JSON.stringify(doc.apiVersion)}`);
+  }
+  const r = doc.response;
+  if (!isRecord(r)) return [...problems, "no response"];
+  if (!str(r.uid)) problems.push("response.uid is not a string");
+  else if (uid !== undefined && r.uid !== uid) problems.push(`response.uid ${r.uid} != request uid ${uid}`);
+  if (typeof r.allowed !== "boolean") problems.push("response.allowed is not a boolean");
+  if (r.status !== undefined) {
+    if (!isRecord(r.status)) problems.push("response.status is not an object");
+    else if (typeof r.status.code !== "number") problems.push("response.status.code is not a number");
+  }
+  if (r.allowed === false && !isRecord(r.status)) problems.push("denial without status");
+  if (r.patch !== undefined) {
+    if (r.patchType !== "JSONPatch") problems.push("patch without patchType JSONPatch");
+    if (!str(r.patch)) problems.push("patch is not a string");
+    else {
+      try {
+        const ops = JSON.parse(Buffer.from(r.patch, "base64").toString("utf8"));
+        if (!Array.isArray(ops)) problems.push("patch is not a JSON array");
+      } catch {
+        problems.push("patch is not base64 JSON");
+      }
+    }
+  } else if (r.patchType !== undefined) problems.push("patchType without patch");
+  if (r.warnings !== undefined && (!Array.isArray(r.warnings) || !r.warnings.every(str))) {
+    problems.push("warnings is not a list of strings");
+  }
+  return problems;
+}

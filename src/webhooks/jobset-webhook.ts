@@ -1,0 +1,75 @@
+// The JobSet webhooks (spec §2.2, §3): mutating = defaultJobSet (CREATE only), validating =
+// validateCreate (with PVC lookups through the API) / validateUpdate. Denials are the 422 Invalid
+// Status of §3.1 (`details.name` is metadata.name: empty for generateName creates).
+import { defaultJobSet } from "../api/defaults.ts";
+import type { FeatureGates } from "../api/features.ts";
+import { toStatus } from "../api/field-errors.ts";
+import type { PersistentVolumeClaim } from "../api/k8s.ts";
+import type { JobSet } from "../api/types.ts";
+import { validateCreateWithLookup, validateUpdate } from "../api/validation.ts";
+import { type AdmissionRequest, allowed, deniedWithStatus, errored, type Outcome, patchResponse } from "./admission.ts";
+import { decodeJobSet } from "./decode.ts";
+import type { AdmissionHandler } from "./server.ts";
+
+export interface JobSetWebhookOptions {
+  gates: FeatureGates;
+  /** Existing PVC `name` in `namespace`: undefined when it does not exist; rejects on other errors. */
+  getPVC: (namespace: string, name: string) => Promise<PersistentVolumeClaim | undefined>;
+  /** Random source of the generateName suffix used for name-length checks (tests inject one). */
+  random?: () => number;
+}
+
+/** The object of a request, decoded as Go would (type errors → 400), with the request's namespace filled in. */
+function decode(req: AdmissionRequest, raw: unknown): { js: JobSet } | { outcome: Outcome } {
+  const d = decodeJobSet<JobSet>(raw);
+  if (!d.ok) return { outcome: errored(400, d.message) };
+  const js = d.value;
+  if (req.namespace && !js.metadata?.namespace) {
+    js.metadata ??= {};
+    js.metadata.namespace = req.namespace;
+  }
+  return { js };
+}
+
+/** `/mutate-jobset-x-k8s-io-v1alpha2-jobset`: defaulting on CREATE (other operations pass unchanged). */
+export function mutateJobSet(req: AdmissionRequest): Outcome {
+  if (req.operation !== "CREATE") return allowed();
+  if (req.object === undefined) return errored(400, "there is no content to decode");
+  const d = decode(req, req.object);
+  if ("outcome" in d) return d.outcome;
+  const defaulted = defaultJobSet(d.js);
+  if (req.namespace && !(req.object as { metadata?: { namespace?: string } }).metadata?.namespace) {
+    // The namespace was only filled in for validation; do not patch it.
+    if (defaulted.metadata) delete defaulted.metadata.namespace;
+  }
+  return patchResponse(req.object, defaulted);
+}
+
+/** `/validate-jobset-x-k8s-io-v1alpha2-jobset`: CREATE and UPDATE rules; DELETE is allowed. */
+export async function validateJobSet(req: AdmissionRequest, o: JobSetWebhookOptions): Promise<Outcome> {
+  if (req.operation === "CREATE") {
+    if (req.object === undefined) return errored(400, "there is no content to decode");
+    const d = decode(req, req.object);
+    if ("outcome" in d) return d.outcome;
+    const errs = await validateCreateWithLookup(d.js, o.gates, o.getPVC, o.random);
+    return errs.length === 0 ? allowed() : deniedWithStatus(toStatus(d.js.metadata?.name ?? "", errs));
+  }
+  if (req.operation === "UPDATE") {
+    if (req.object === undefined || req.oldObject === undefined) return errored(400, "there is no content to decode");
+    const n = decode(req, req.object);
+    if ("outcome" in n) return n.outcome;
+    const old = decode(req, req.oldObject);
+    if ("outcome" in old) return old.outcome;
+    const errs = validateUpdate(n.js, old.js, o.gates);
+    return errs.length === 0 ? allowed() : deniedWithStatus(toStatus(n.js.metadata?.name ?? "", errs));
+  }
+  return allowed();
+}
+
+export function jobSetMutatingHandler(): AdmissionHandler {
+  return (req) => mutateJobSet(req);
+}
+
+export function jobSetValidatingHandler(o: JobSetWebhookOptions): AdmissionHandler {
+  return (req) => validateJobSet(req, o);
+}
