@@ -1,0 +1,70 @@
+// The `jobset` command: a table of subcommands, each in its own file (src/cli/<name>.ts).
+import { lint } from "./lint.ts";
+import { run as plan } from "./plan.ts";
+import { UsageError } from "./usage.ts";
+
+export interface Command {
+  name: string;
+  summary: string;
+  run(argv: string[]): Promise<number>;
+}
+
+export const commands: Command[] = [
+  { name: "lint", summary: "Check JobSet manifests as the API server and the JobSet webhooks would", run: lint },
+  { name: "plan", summary: "Show the objects the controller creates for a JobSet on its first reconcile", run: plan },
+];
+
+export function usage(): string {
+  const width = Math.max(...commands.map((c) => c.name.length), 4);
+  const lines = commands.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`);
+  return [
+    "Usage: jobset <command> [flags] [args]",
+    "",
+    "Commands:",
+    ...lines,
+    `  ${"help".padEnd(width)}  Show this help`,
+    "",
+    'Run "jobset <command> --help" for the flags of a command.',
+    "",
+  ].join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined) {
+    process.stderr.write(usage());
+    return 2;
+  }
+  if (name === "help" || name === "--help" || name === "-h") {
+    const sub = commands.find((c) => c.name === rest[0]);
+    if (sub) return runCommand(sub, ["--help"]);
+    process.stdout.write(usage());
+    return 0;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`jobset: unknown command "${name}"\n\n${usage()}`);
+    return 2;
+  }
+  return runCommand(command, rest);
+}
+
+async function runCommand(command: Command, argv: string[]): Promise<number> {
+  try {
+    return await command.run(argv);
+  } catch (err) {
+    if (err instanceof UsageError || isParseArgsError(err)) {
+      process.stderr.write(`jobset ${command.name}: ${(err as Error).message}\n`);
+      process.stderr.write(`Run "jobset ${command.name} --help" for usage.\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`jobset ${command.name}: ${message.split("\n")[0]}\n`);
+    return 1;
+  }
+}
+
+function isParseArgsError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" && code.startsWith("ERR_PARSE_ARGS_");
+}
