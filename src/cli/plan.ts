@@ -1,0 +1,162 @@
+// `jobset plan FILE`: what the controller would create for a JobSet on its first reconcile, without
+// a cluster. Prints a multi-document YAML stream: the JobSet as the API server would store it
+// (structural defaults + defaulting webhook, namespace and a placeholder uid filled in), then the
+// headless Service, the PVCs and the Jobs, in the order the controller creates them (spec §5.2 i, j, l).
+//
+// First-reconcile rules (nothing exists yet, every replicatedJobsStatus counter is 0):
+//   - dependsOn: an rjob is created only when all its dependencies are reached, which on the first
+//     reconcile means the dependency has replicas 0 (spec §6.6);
+//   - InOrder startup (not suspended): only the first rjob that has not "started" (replicas > 0) (§6.5);
+//   - a suspended JobSet gets suspended Jobs (all rjobs, dependsOn still applies) (§6.7).
+import { parseArgs } from "node:util";
+import { stringify } from "yaml";
+import { ApiVersion, Group, Kind } from "../api/constants.ts";
+import { defaultJobSet, dnsHostnamesEnabled, isSuspended } from "../api/defaults.ts";
+import { FeatureGateError, type FeatureGates, parseFeatureGates, parseFeatureGatesFlag } from "../api/features.ts";
+import { aggregateMessage } from "../api/field-errors.ts";
+import type { KubeObject } from "../api/k8s.ts";
+import { applySchemaDefaults } from "../api/schema.ts";
+import type { JobSet } from "../api/types.ts";
+import { dependenciesReached } from "../controller/depends-on.ts";
+import { constructJob, rjobReplicas } from "../controller/jobs.ts";
+import { constructPVCs } from "../controller/pvc.ts";
+import { constructHeadlessService } from "../controller/service.ts";
+import { inOrderStartup, replicatedJobStarted } from "../controller/startup-policy.ts";
+import { formatSourceError, readDocuments } from "./documents.ts";
+import { lintJobSet } from "./lint.ts";
+import { UsageError } from "./usage.ts";
+
+/** uid given to the JobSet when `--uid` is not passed (a file has none; the API server assigns it). */
+export const PlaceholderUID = "00000000-0000-0000-0000-000000000000";
+
+const help = `Usage: jobset plan [flags] FILE
+
+Prints, as a multi-document YAML stream, each JobSet in FILE (YAML or JSON, "-" for stdin) as the API
+server would store it (schema defaults and the defaulting webhook applied), followed by every object
+the controller creates on its first reconcile, in creation order: the headless Service, the PVCs of
+volumeClaimPolicies, then the Jobs. Only the Jobs the first reconcile creates are shown: with
+startupPolicy InOrder only the first replicated job's, with dependsOn only those without pending
+dependencies; a suspended JobSet gets suspended Jobs. A JobSet the webhooks would reject is an error.
+Documents that are not JobSets are skipped.
+
+Flags:
+      --uid UID              uid of the JobSet (default ${PlaceholderUID})
+  -n, --namespace NS         namespace of JobSets whose document has none (default "default")
+      --feature-gates LIST   feature gates of the controller, e.g. RestartJob=true
+  -h, --help                 show this help
+
+Exit status: 0 success, 1 a JobSet is rejected, 2 usage error or a file cannot be read or parsed.
+`;
+
+/** A JobSet the API server or the JobSet webhooks would reject. */
+export class PlanError extends Error {
+  override name = "PlanError";
+}
+
+/** The rjobs whose Jobs the first reconcile creates, in spec order (spec §5.8 with empty status). */
+export function firstReconcileReplicatedJobs(js: JobSet): string[] {
+  const rjobs = js.spec?.replicatedJobs ?? [];
+  // Step 5.2-c on a JobSet without Jobs: one zeroed entry per rjob.
+  const statuses = rjobs.map((r) => ({ name: r.name, ready: 0, succeeded: 0, failed: 0, active: 0, suspended: 0 }));
+  const suspended = isSuspended(js);
+  const inOrder = inOrderStartup(js);
+  const replicasSoFar = new Map<string, number>();
+  const created: string[] = [];
+  for (const rjob of rjobs) {
+    replicasSoFar.set(rjob.name, rjobReplicas(rjob));
+    if (!dependenciesReached(rjob, replicasSoFar, statuses)) continue;
+    if (!suspended && inOrder && replicatedJobStarted(rjob, statuses)) continue;
+    created.push(rjob.name);
+    if (!suspended && inOrder) break;
+  }
+  return created;
+}
+
+/**
+ * The JobSet as the API server would store it (CRD defaults, defaulting webhook, namespace and uid
+ * filled in, status dropped), then every object the first reconcile creates, in creation order.
+ * Throws PlanError when the API server or the validating webhook would reject the JobSet.
+ */
+export function planObjects(
+  input: Record<string, unknown>,
+  opts: { uid: string; namespace: string; gates: FeatureGates },
+): KubeObject[] {
+  if (input.apiVersion !== ApiVersion || input.kind !== Kind) {
+    throw new PlanError(`not a ${Kind} ${ApiVersion}: ${String(input.kind)} ${String(input.apiVersion)}`);
+  }
+  const raw = structuredClone(input) as JobSet;
+  raw.metadata ??= {};
+  if (!raw.metadata.name) throw new PlanError("metadata.name is required (plan does not support generateName)");
+  raw.metadata.namespace ||= opts.namespace;
+  raw.metadata.uid = opts.uid;
+  delete raw.status; // written only through the status subresource
+
+  const { errors } = lintJobSet(raw as Record<string, unknown>, opts.gates);
+  if (errors.length > 0) {
+    throw new PlanError(
+      `${Kind}.${Group} ${JSON.stringify(raw.metadata.name)} is invalid: ${aggregateMessage(errors)}`,
+    );
+  }
+  const js = applySchemaDefaults(defaultJobSet(applySchemaDefaults(raw)));
+
+  const objects: KubeObject[] = [js as KubeObject];
+  if (dnsHostnamesEnabled(js)) objects.push(constructHeadlessService(js) as KubeObject);
+  for (const pvc of constructPVCs(js)) objects.push(pvc as KubeObject);
+  const jobOpts = { restartJobGate: opts.gates.RestartJob };
+  for (const name of firstReconcileReplicatedJobs(js)) {
+    const rjob = js.spec?.replicatedJobs?.find((r) => r.name === name);
+    if (!rjob) continue;
+    for (let idx = 0; idx < rjobReplicas(rjob); idx++) objects.push(constructJob(js, rjob, idx, jobOpts) as KubeObject);
+  }
+  return objects;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      uid: { type: "string", default: PlaceholderUID },
+      namespace: { type: "string", short: "n", default: "default" },
+      "feature-gates": { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError("exactly one FILE is required (use - for stdin)");
+  let gates: FeatureGates;
+  try {
+    gates = parseFeatureGates(parseFeatureGatesFlag(values["feature-gates"] ?? ""));
+  } catch (err) {
+    if (err instanceof FeatureGateError) throw new UsageError(`--feature-gates: ${err.message}`);
+    throw err;
+  }
+
+  const read = await readDocuments(positionals);
+  if (read.errors.length > 0) {
+    for (const e of read.errors) process.stderr.write(`${formatSourceError(e)}\n`);
+    return 2;
+  }
+  const out: KubeObject[] = [];
+  for (const doc of read.documents) {
+    const where = `${doc.file}:${doc.index}`;
+    if (!isObject(doc.value) || doc.value.kind !== Kind || doc.value.apiVersion !== ApiVersion) {
+      process.stderr.write(`${where}: skipped: not a ${Kind} ${ApiVersion}\n`);
+      continue;
+    }
+    try {
+      out.push(...planObjects(doc.value, { uid: values.uid, namespace: values.namespace, gates }));
+    } catch (err) {
+      if (!(err instanceof PlanError)) throw err;
+      process.stderr.write(`${where}: ${err.message}\n`);
+      return 1;
+    }
+  }
+  process.stdout.write(out.map((o) => stringify(o, { lineWidth: 0 })).join("---\n"));
+  return 0;
+}
