@@ -1,0 +1,284 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { Pod } from "../../src/api/k8s.ts";
+import {
+  adoptPodModel,
+  killPod,
+  microTime,
+  newPodModel,
+  nodeBody,
+  nodeIP,
+  podStatusPatch,
+  restartInPlace,
+  restartsInPlace,
+  terminalPhase,
+  terminate,
+} from "../../src/local/kubelet-status.ts";
+
+const T0 = "2026-01-01T00:00:00.000Z";
+const T1 = "2026-01-01T00:00:05.000Z";
+const T2 = "2026-01-01T00:00:09.000Z";
+const ips = { podIP: "10.244.0.7", hostIP: "10.0.0.10" };
+
+type Status = {
+  phase: string;
+  conditions: { type: string; status: string; reason?: string; message?: string; lastTransitionTime: string }[];
+  containerStatuses: {
+    name: string;
+    ready: boolean;
+    started: boolean;
+    restartCount: number;
+    containerID?: string;
+    state: Record<string, Record<string, unknown>>;
+    lastState?: Record<string, Record<string, unknown>>;
+  }[];
+  initContainerStatuses?: Status["containerStatuses"];
+  [k: string]: unknown;
+};
+const status = (m: ReturnType<typeof newPodModel>, pod: Pod, now: string) =>
+  podStatusPatch(m, pod, now).status as Status;
+const cond = (s: Status, type: string) => s.conditions.find((c) => c.type === type);
+
+const pod = (over: Partial<NonNullable<Pod["spec"]>> = {}): Pod => ({
+  metadata: { name: "p", namespace: "ns", uid: "uid-1" },
+  spec: { containers: [{ name: "main", image: "busybox" }], restartPolicy: "Never", ...over },
+});
+
+describe("nodeBody", () => {
+  test("labels, hostname always the name, capacity, Ready, addresses", () => {
+    const b = nodeBody(
+      { zone: "z1", pool: "p1", rack: "r1", labels: { x: "y", "kubernetes.io/hostname": "wrong" } },
+      2,
+      T0,
+    );
+    assert.equal(b.metadata.name, "fake-node-2");
+    assert.equal(b.metadata.labels["kubernetes.io/hostname"], "fake-node-2");
+    assert.equal(b.metadata.labels["topology.kubernetes.io/zone"], "z1");
+    assert.equal(b.metadata.labels["cloud.google.com/gke-nodepool"], "p1");
+    assert.equal(b.metadata.labels["fake.jobset.x-k8s.io/rack"], "r1");
+    assert.equal(b.metadata.labels.x, "y");
+    assert.deepEqual(b.status.capacity, { cpu: "64", memory: "256Gi", pods: "110", "ephemeral-storage": "1Ti" });
+    assert.deepEqual(b.status.allocatable, b.status.capacity);
+    const ready = b.status.conditions?.find((c) => c.type === "Ready");
+    assert.equal(ready?.status, "True");
+    assert.equal(ready?.lastHeartbeatTime, T0);
+    assert.deepEqual(b.status.addresses, [
+      { type: "InternalIP", address: "10.0.0.12" },
+      { type: "Hostname", address: "fake-node-2" },
+    ]);
+    assert.equal(b.spec.taints, undefined);
+  });
+  test("name, capacity, allocatable, taints, not ready", () => {
+    const b = nodeBody(
+      {
+        name: "n",
+        cpu: "8",
+        pods: 20,
+        capacity: { "nvidia.com/gpu": "4" },
+        allocatable: { cpu: "7" },
+        taints: [{ key: "k", value: "v", effect: "NoSchedule" }],
+        ready: false,
+        ip: "192.168.1.1",
+      },
+      0,
+      T0,
+    );
+    assert.equal(b.metadata.name, "n");
+    assert.equal(b.status.capacity?.cpu, "8");
+    assert.equal(b.status.capacity?.pods, "20");
+    assert.equal(b.status.capacity?.["nvidia.com/gpu"], "4");
+    assert.equal(b.status.allocatable?.cpu, "7");
+    assert.equal(b.status.allocatable?.["nvidia.com/gpu"], "4");
+    assert.deepEqual(b.spec.taints, [{ key: "k", value: "v", effect: "NoSchedule" }]);
+    assert.equal(b.status.conditions?.find((c) => c.type === "Ready")?.status, "False");
+    assert.equal(b.status.addresses?.[0]?.address, "192.168.1.1");
+  });
+  test("node IPs are distinct and valid", () => {
+    const seen = new Set(Array.from({ length: 600 }, (_, i) => nodeIP(i)));
+    assert.equal(seen.size, 600);
+    for (const ip of seen) assert.match(ip, /^10\.0\.\d{1,3}\.\d{1,3}$/);
+  });
+  test("microTime has 6 fractional digits", () =>
+    assert.equal(microTime(new Date("2026-01-01T00:00:00.123Z")), "2026-01-01T00:00:00.123000Z"));
+});
+
+describe("pod status", () => {
+  test("start: Running, IPs, containers running, conditions; Ready follows container readiness", () => {
+    const p = pod();
+    const m = newPodModel(p, ips, T0);
+    let s = status(m, p, T0);
+    assert.equal(s.phase, "Running");
+    assert.equal(s.podIP, "10.244.0.7");
+    assert.deepEqual(s.podIPs, [{ ip: "10.244.0.7" }]);
+    assert.equal(s.hostIP, "10.0.0.10");
+    assert.deepEqual(s.hostIPs, [{ ip: "10.0.0.10" }]);
+    assert.equal(s.startTime, T0);
+    assert.deepEqual(s.containerStatuses[0]?.state, { running: { startedAt: T0 } });
+    assert.equal(s.containerStatuses[0]?.started, true);
+    assert.equal(s.containerStatuses[0]?.containerID, "fake://uid-1/main/0");
+    assert.equal(s.initContainerStatuses, undefined);
+    assert.equal(cond(s, "PodReadyToStartContainers")?.status, "True");
+    assert.equal(cond(s, "Initialized")?.status, "True");
+    assert.equal(cond(s, "Ready")?.status, "False");
+    assert.equal(cond(s, "Ready")?.message, "containers with unready status: [main]");
+    assert.equal(cond(s, "PodScheduled"), undefined, "the scheduler's condition is left alone");
+    m.containers[0]!.ready = true;
+    s = status(m, p, T1);
+    assert.equal(cond(s, "Ready")?.status, "True");
+    assert.equal(cond(s, "Ready")?.lastTransitionTime, T1);
+    assert.equal(cond(s, "Initialized")?.lastTransitionTime, T0, "unchanged conditions keep their transition time");
+    assert.equal(s.containerStatuses[0]?.ready, true);
+  });
+
+  test("init containers completed, sidecars running and counted for readiness", () => {
+    const p = pod({
+      initContainers: [
+        { name: "setup", image: "i" },
+        { name: "proxy", image: "i", restartPolicy: "Always" },
+      ],
+    });
+    const m = newPodModel(p, ips, T0);
+    m.containers[0]!.ready = true;
+    let s = status(m, p, T0);
+    assert.deepEqual(s.initContainerStatuses?.[0]?.state, {
+      terminated: {
+        exitCode: 0,
+        reason: "Completed",
+        startedAt: T0,
+        finishedAt: T0,
+        containerID: "fake://uid-1/setup/0",
+      },
+    });
+    assert.deepEqual(s.initContainerStatuses?.[1]?.state, { running: { startedAt: T0 } });
+    assert.equal(cond(s, "Ready")?.status, "False");
+    assert.equal(cond(s, "ContainersReady")?.message, "containers with unready status: [proxy]");
+    m.init[1]!.ready = true;
+    s = status(m, p, T0);
+    assert.equal(cond(s, "Ready")?.status, "True");
+  });
+
+  test("not yet initialized (exec runtime running init containers): Pending, main waiting", () => {
+    const p = pod({ initContainers: [{ name: "setup", image: "i" }] });
+    const m = newPodModel(p, ips, T0, false);
+    m.init[0]!.state = { waiting: { reason: "PodInitializing" } };
+    const s = status(m, p, T0);
+    assert.equal(s.phase, "Pending");
+    assert.equal(cond(s, "Initialized")?.status, "False");
+    assert.equal(cond(s, "Initialized")?.message, "containers with incomplete status: [setup]");
+    assert.deepEqual(s.containerStatuses[0]?.state, { waiting: { reason: "PodInitializing" } });
+    assert.equal(s.containerStatuses[0]?.containerID, undefined);
+  });
+
+  test("finish: terminated states, phase, Ready False with PodCompleted/PodFailed", () => {
+    for (const [code, phase, reason, termReason] of [
+      [0, "Succeeded", "PodCompleted", "Completed"],
+      [3, "Failed", "PodFailed", "Error"],
+    ] as const) {
+      const p = pod({ containers: [{ name: "a" }, { name: "b" }] });
+      const m = newPodModel(p, ips, T0);
+      terminate(m.containers[0]!, 0, T1);
+      assert.equal(terminalPhase(m), undefined);
+      terminate(m.containers[1]!, code, T2);
+      const ph = terminalPhase(m);
+      assert.equal(ph, phase);
+      m.phase = ph!;
+      const s = status(m, p, T2);
+      assert.equal(s.phase, phase);
+      assert.deepEqual(s.containerStatuses[1]?.state, {
+        terminated: {
+          exitCode: code,
+          reason: termReason,
+          startedAt: T0,
+          finishedAt: T2,
+          containerID: "fake://uid-1/b/0",
+        },
+      });
+      assert.equal(s.containerStatuses[1]?.ready, false);
+      assert.equal(s.containerStatuses[1]?.started, false);
+      assert.equal(cond(s, "Ready")?.reason, reason);
+      assert.equal(cond(s, "ContainersReady")?.reason, reason);
+      assert.equal(cond(s, "PodReadyToStartContainers")?.status, "False");
+    }
+  });
+
+  test("restart in place: Running, restartCount up, lastState terminated, never terminated→running", () => {
+    const p = pod({ restartPolicy: "OnFailure" });
+    const m = newPodModel(p, ips, T0);
+    restartInPlace(m.containers[0]!, 2, T1);
+    const s = status(m, p, T1);
+    assert.equal(s.phase, "Running");
+    assert.equal(s.containerStatuses[0]?.restartCount, 1);
+    assert.deepEqual(s.containerStatuses[0]?.state, { running: { startedAt: T1 } });
+    assert.deepEqual(s.containerStatuses[0]?.lastState, {
+      terminated: { exitCode: 2, reason: "Error", startedAt: T0, finishedAt: T1 },
+    });
+    assert.equal(s.containerStatuses[0]?.containerID, "fake://uid-1/main/1");
+  });
+
+  // [container kind, restartPolicy, exit code, restarts in place?] — ValidateContainerStateTransition.
+  const restartTable: ["main" | "init" | "sidecar", string | undefined, number, boolean][] = [
+    ["main", "Never", 0, false],
+    ["main", "Never", 1, false],
+    ["main", "OnFailure", 0, false],
+    ["main", "OnFailure", 1, true],
+    ["main", "Always", 0, true],
+    ["main", undefined, 0, true],
+    ["init", "OnFailure", 1, false],
+    ["sidecar", "Never", 0, true],
+  ];
+  for (const [kind, policy, code, want] of restartTable)
+    test(`restartsInPlace ${kind} ${policy} exit ${code} → ${want}`, () => {
+      const c = { name: "c", image: "", kind, restartCount: 0, state: { running: { startedAt: T0 } }, ready: true };
+      assert.equal(restartsInPlace(c, policy, code), want);
+    });
+
+  test("killPod: running containers end with 137, phase Failed, finished ones keep their state", () => {
+    const p = pod({
+      containers: [{ name: "a" }, { name: "b" }],
+      initContainers: [{ name: "s", restartPolicy: "Always" }],
+    });
+    const m = newPodModel(p, ips, T0);
+    terminate(m.containers[0]!, 0, T1);
+    killPod(m, T2);
+    const s = status(m, p, T2);
+    assert.equal(s.phase, "Failed");
+    assert.equal(s.containerStatuses[0]?.state.terminated?.exitCode, 0);
+    assert.equal(s.containerStatuses[1]?.state.terminated?.exitCode, 137);
+    assert.equal(s.containerStatuses[1]?.state.terminated?.reason, "Error");
+    assert.equal(s.initContainerStatuses?.[0]?.state.terminated?.exitCode, 137);
+    assert.equal(cond(s, "Ready")?.reason, "PodFailed");
+  });
+
+  test("readiness gates: Ready only when every gate condition is True", () => {
+    const base = pod({ readinessGates: [{ conditionType: "example.com/gate" }] });
+    const m = newPodModel(base, ips, T0);
+    m.containers[0]!.ready = true;
+    let s = status(m, base, T0);
+    assert.equal(cond(s, "ContainersReady")?.status, "True");
+    assert.equal(cond(s, "Ready")?.status, "False");
+    assert.equal(cond(s, "Ready")?.reason, "ReadinessGatesNotReady");
+    const gated: Pod = { ...base, status: { conditions: [{ type: "example.com/gate", status: "True" }] } };
+    s = status(m, gated, T1);
+    assert.equal(cond(s, "Ready")?.status, "True");
+  });
+
+  test("adopt: a restarted kubelet rebuilds the model from the status it published", () => {
+    const p = pod({ restartPolicy: "OnFailure" });
+    const m = newPodModel(p, ips, T0);
+    restartInPlace(m.containers[0]!, 1, T1);
+    m.containers[0]!.ready = true;
+    const published = status(m, p, T1);
+    const again = adoptPodModel(
+      { ...p, status: published as NonNullable<Pod["status"]> },
+      { podIP: "x", hostIP: "y" },
+      T2,
+    );
+    assert.equal(again.podIP, "10.244.0.7");
+    assert.equal(again.startTime, T0);
+    assert.equal(again.containers[0]?.restartCount, 1);
+    assert.equal(again.containers[0]?.ready, true);
+    assert.deepEqual(again.containers[0]?.state, { running: { startedAt: T1 } });
+    assert.equal(again.containers[0]?.lastTerminated?.exitCode, 1);
+    assert.deepEqual(status(again, p, T2).conditions, published.conditions, "same conditions, same transition times");
+  });
+});
