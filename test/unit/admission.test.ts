@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, test } from "node:test";
+import { parse } from "yaml";
+import { renderWebhookManifests, WebhookManifestPath } from "../../scripts/generate-webhooks.ts";
+import {
+  allowed,
+  checkAdmissionReviewResponse,
+  computePatch,
+  decodePatch,
+  denied,
+  deniedFromError,
+  deniedWithStatus,
+  errored,
+  parseAdmissionReview,
+  patchResponse,
+  reviewResponse,
+  StatusError,
+} from "../../src/webhooks/admission.ts";
+import {
+  injectCABundle,
+  localWebhookConfigurations,
+  Paths,
+  serviceWebhookConfigurations,
+  toCABundle,
+} from "../../src/webhooks/configurations.ts";
+
+describe("admission outcomes (controller-runtime shapes)", () => {
+  test("allowed", () => {
+    assert.deepEqual(allowed(), { allowed: true, status: { code: 200 } });
+    assert.deepEqual(allowed("ok", ["w"]), { allowed: true, status: { code: 200, message: "ok" }, warnings: ["w"] });
+  });
+  test("plain denial is 403 Forbidden with the text", () => {
+    assert.deepEqual(denied("nope"), { allowed: false, status: { code: 403, reason: "Forbidden", message: "nope" } });
+    assert.deepEqual(deniedFromError(new Error("boom")), denied("boom"));
+  });
+  test("a StatusError keeps its code and details", () => {
+    const status = { code: 422, reason: "Invalid", message: "m", details: { name: "x", causes: [] } };
+    assert.deepEqual(deniedFromError(new StatusError(status)), { allowed: false, status });
+    assert.deepEqual(deniedWithStatus(status, ["w"]), { allowed: false, status, warnings: ["w"] });
+  });
+  test("errored", () => {
+    assert.deepEqual(errored(400, "bad"), { allowed: false, status: { code: 400, message: "bad" } });
+  });
+  test("review wraps the outcome with the uid", () => {
+    assert.deepEqual(reviewResponse("abc", allowed()), {
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      response: { uid: "abc", allowed: true, status: { code: 200 } },
+    });
+  });
+});
+
+describe("JSON patches", () => {
+  test("no change → no patch", () => {
+    assert.deepEqual(patchResponse({ a: 1 }, { a: 1 }), { allowed: true });
+  });
+  test("adds and replaces, base64 encoded; removals dropped", () => {
+    const r = patchResponse({ a: 1, b: [1], gone: null }, { a: 2, b: [1, 2], c: { d: "x" } });
+    assert.equal(r.patchType, "JSONPatch");
+    assert.deepEqual(decodePatch(r), [
+      { op: "add", path: "/b/1", value: 2 },
+      { op: "replace", path: "/a", value: 2 },
+      { op: "add", path: "/c", value: { d: "x" } },
+    ]);
+  });
+  test("keys with / and ~ are escaped", () => {
+    assert.deepEqual(computePatch({ m: {} }, { m: { "a/b~c": "v" } }), [{ op: "add", path: "/m/a~1b~0c", value: "v" }]);
+  });
+});
+
+describe("parsing AdmissionReviews", () => {
+  const good = {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: {
+      uid: "u1",
+      kind: { group: "", version: "v1", kind: "Pod" },
+      resource: { group: "", version: "v1", resource: "pods" },
+      operation: "CREATE",
+      userInfo: { username: "x" },
+      object: {},
+    },
+  };
+  test("a valid review", () => {
+    const r = parseAdmissionReview(JSON.stringify(good));
+    assert.ok(r.ok);
+    if (r.ok) assert.equal(r.request.uid, "u1");
+  });
+  const bad: [string, string, string, RegExp][] = [
+    ["not JSON", "{", "", /couldn't decode/],
+    ["array", "[]", "", /not a JSON object/],
+    ["wrong kind", JSON.stringify({ ...good, kind: "Pod" }), "u1", /expected an AdmissionReview/],
+    ["no request", JSON.stringify({ ...good, request: undefined }), "", /no request/],
+    ["no uid", JSON.stringify({ ...good, request: { ...good.request, uid: "" } }), "", /uid is required/],
+    ["bad operation", JSON.stringify({ ...good, request: { ...good.request, operation: "PATCH" } }), "u1", /operation/],
+    ["bad name", JSON.stringify({ ...good, request: { ...good.request, name: 5 } }), "u1", /name must be a string/],
+  ];
+  for (const [name, body, uid, msg] of bad) {
+    test(name, () => {
+      const r = parseAdmissionReview(body);
+      assert.equal(r.ok, false);
+      if (!r.ok) {
+        assert.equal(r.uid, uid);
+        assert.match(r.message, msg);
+      }
+    });
+  }
+  test("response checker", () => {
+    assert.deepEqual(checkAdmissionReviewResponse(reviewResponse("u", denied("x")), "u"), []);
+    assert.deepEqual(checkAdmissionReviewResponse(reviewResponse("u", patchResponse({}, { a: 1 })), "u"), []);
+    assert.notDeepEqual(checkAdmissionReviewResponse({ kind: "AdmissionReview", response: { uid: "v" } }, "u"), []);
+  });
+});
+
+describe("webhook configurations", () => {
+  test("config/webhook/manifests.yaml is generated from the definition", () => {
+    assert.equal(
+      readFileSync(WebhookManifestPath, "utf8"),
+      renderWebhookManifests(),
+      "run `npx node scripts/generate-webhooks.ts`",
+    );
+  });
+  test("upstream names, paths, operations, selectors and policies (spec §9.6)", () => {
+    const [m, v] = serviceWebhookConfigurations();
+    assert.equal(m.metadata.name, "jobset-mutating-webhook-configuration");
+    assert.equal(v.metadata.name, "jobset-validating-webhook-configuration");
+    const summary = [...m.webhooks, ...v.webhooks].map((w) => ({
+      name: w.name,
+      path: w.clientConfig.service?.path,
+      ops: w.rules[0]?.operations,
+      res: w.rules[0]?.resources,
+      sel: w.objectSelector?.matchExpressions?.[0]?.key,
+      fp: w.failurePolicy,
+      se: w.sideEffects,
+      arv: w.admissionReviewVersions,
+    }));
+    const base = { fp: "Fail", se: "None", arv: ["v1"] };
+    assert.deepEqual(summary, [
+      { ...base, name: "mjobset.kb.io", path: Paths.MutateJobSet, ops: ["CREATE"], res: ["jobsets"], sel: undefined },
+      {
+        ...base,
+        name: "mpod.kb.io",
+        path: Paths.MutatePod,
+        ops: ["CREATE"],
+        res: ["pods"],
+        sel: "jobset.sigs.k8s.io/jobset-name",
+      },
+      {
+        ...base,
+        name: "vjobset.kb.io",
+        path: Paths.ValidateJobSet,
+        ops: ["CREATE", "UPDATE"],
+        res: ["jobsets"],
+        sel: undefined,
+      },
+      {
+        ...base,
+        name: "vpod.kb.io",
+        path: Paths.ValidatePod,
+        ops: ["CREATE"],
+        res: ["pods"],
+        sel: "jobset.sigs.k8s.io/jobset-name",
+      },
+    ]);
+    const yaml = readFileSync(WebhookManifestPath, "utf8")
+      .split(/^---$/m)
+      .slice(1)
+      .map((d) => parse(d));
+    assert.deepEqual(yaml, [m, v]);
+  });
+  test("local configurations point at the URL and carry the CA bundle", () => {
+    const pem = "-----BEGIN CERTIFICATE-----\nabc\n-----END CERTIFICATE-----\n";
+    const [m, v] = localWebhookConfigurations("https://127.0.0.1:9443/", pem);
+    for (const w of [...m.webhooks, ...v.webhooks]) {
+      assert.match(w.clientConfig.url ?? "", /^https:\/\/127\.0\.0\.1:9443\/(mutate|validate)-/);
+      assert.equal(w.clientConfig.service, undefined);
+      assert.equal(w.clientConfig.caBundle, Buffer.from(pem).toString("base64"));
+    }
+    assert.equal(m.webhooks[0]?.clientConfig.url, `https://127.0.0.1:9443${Paths.MutateJobSet}`);
+    assert.throws(() => localWebhookConfigurations("http://127.0.0.1:1", pem), /https/);
+    assert.throws(() => localWebhookConfigurations("https://127.0.0.1:1/?a=b", pem), /query/);
+  });
+  test("CA injection touches every webhook, reports changes", () => {
+    const [m] = serviceWebhookConfigurations();
+    assert.equal(injectCABundle(m, "QUJD"), true);
+    assert.equal(injectCABundle(m, "QUJD"), false);
+    assert.ok(m.webhooks.every((w) => w.clientConfig.caBundle === "QUJD"));
+    assert.equal(toCABundle("QUJD\n"), "QUJD");
+  });
+});
