@@ -110,7 +110,7 @@ describe("dependsOn in plan(): creation and resume gating", () => {
     ];
     assert.deepEqual(created(run(js, jobs)), ["js-b-0"]);
   });
-  test("Ready counts failed Jobs of the dependency (failure policy runs first though)", () => {
+  test("Complete: dependents wait until every dependency Job succeeded", () => {
     const js = build(false, "Complete");
     const jobs = [childJob(js, "a", 0).completed().obj(), childJob(js, "a", 1).parallelism(1).ready(1).obj()];
     assert.deepEqual(created(run(js, jobs)), [], "Complete needs both succeeded");
