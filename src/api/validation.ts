@@ -446,9 +446,11 @@ export function validateUpdate(newJs: JobSet, oldJs: JobSet, gates: FeatureGates
       const target = munged?.[i]?.template?.spec?.template;
       if (!old || !target) return;
       const oldPod = old.template?.spec?.template;
-      target.metadata ??= {};
-      setOrDelete(target.metadata, "annotations", oldPod?.metadata?.annotations);
-      setOrDelete(target.metadata, "labels", oldPod?.metadata?.labels);
+      if (target.metadata || oldPod?.metadata?.annotations || oldPod?.metadata?.labels) {
+        target.metadata ??= {};
+        setOrDelete(target.metadata, "annotations", oldPod?.metadata?.annotations);
+        setOrDelete(target.metadata, "labels", oldPod?.metadata?.labels);
+      }
       if (target.spec) {
         setOrDelete(target.spec, "nodeSelector", oldPod?.spec?.nodeSelector);
         setOrDelete(target.spec, "tolerations", oldPod?.spec?.tolerations);
