@@ -1,0 +1,291 @@
+// The executor: carries one Plan (src/controller/plan.ts) out against the API server, step by step as
+// the `Plan` contract says (spec §5.2 steps 4–7, §5.6, §5.7, §5.8):
+//
+//   1 delete Jobs (Foreground, ≤ 50 in parallel, NotFound = success)   2 TTL delete of the JobSet
+//   3 Service create-if-absent   4 PVC creates   5 scale patches   6 Job creates, batch by batch
+//   7 Job updates   8 plan.error   9 metrics   10 ONE status write   11 deferred events   12 requeueAfter
+//
+// Any failing step "fails the reconcile": nothing after it runs, no status is written, no deferred event
+// is emitted, and the error is returned (the caller requeues with backoff). Immediate events (creation
+// failures) are emitted as they happen.
+//
+// Deliberate differences from upstream, both for restart safety with a possibly stale cache:
+// - AlreadyExists on a Job create is success when the existing Job's controller ownerReference has our
+//   JobSet's UID (it was created by an earlier pass whose result the cache has not shown yet). A Job of
+//   that name owned by anyone else stays an error, as upstream.
+// - Deletes carry the observed UID as a precondition: a 409 then means "that object is already gone and
+//   another one of the same name replaced it", which counts as success instead of deleting the newcomer.
+import type { Job, PersistentVolumeClaim, Service } from "../api/k8s.ts";
+import type { JobSet } from "../api/types.ts";
+import type { JobSetEvent } from "../controller/conditions.ts";
+import { controllerOf } from "../controller/owner.ts";
+import { jobCreationFailedMessage, type ObjectRef, type Plan } from "../controller/plan.ts";
+import { ApiError, type DeleteOptions, isAlreadyExists, isConflict, isNotFound, type KubeClient } from "./client.ts";
+import { MaxParallelism, mapSettled } from "./parallel.ts";
+
+/** The part of KubeClient the executor uses (tests pass a fake). */
+export type ExecutorClient = Pick<KubeClient, "get" | "create" | "update" | "patch" | "delete">;
+
+/** Records an event regarding a JobSet (action `Reconciling`); fire-and-forget. */
+export interface JobSetEventSink {
+  emit(regarding: JobSet, event: JobSetEvent): void;
+}
+
+/** jobset_completed_total / jobset_failed_total (src/runtime/metrics.ts Metrics satisfies this). */
+export interface TerminalMetrics {
+  jobsetCompletedInc(name: string, namespace: string): void;
+  jobsetFailedInc(name: string, namespace: string): void;
+}
+
+export interface ExecutorDeps {
+  client: ExecutorClient;
+  events: JobSetEventSink;
+  metrics?: TerminalMetrics;
+  /** A cache lookup tried before a GET when a Job create answers AlreadyExists. */
+  cachedJob?: (namespace: string, name: string) => Job | undefined;
+  /** Max requests in flight for deletes and creates within one step (default 50, as upstream). */
+  parallelism?: number;
+}
+
+export interface ExecuteResult {
+  /** Requeue the key after this delay (TTL). */
+  requeueAfterMs?: number;
+  /** The reconcile failed: requeue with backoff. */
+  error?: Error;
+  /** Jobs created by this pass, as the API server returned them. */
+  created: Job[];
+  /** The JobSet returned by the status write, when one was made and succeeded. */
+  written?: JobSet;
+  /** Writes sent by this pass (creates, deletes, updates, patches, status). */
+  writes: number;
+}
+
+// ---------------------------------------------------------------------------------------------- paths
+
+const jobsPath = (ns: string) => `/apis/batch/v1/namespaces/${encodeURIComponent(ns)}/jobs`;
+const jobPath = (ns: string, name: string) => `${jobsPath(ns)}/${encodeURIComponent(name)}`;
+const servicesPath = (ns: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/services`;
+const pvcsPath = (ns: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims`;
+const jobSetPath = (ns: string, name: string) =>
+  `/apis/jobset.x-k8s.io/v1alpha2/namespaces/${encodeURIComponent(ns)}/jobsets/${encodeURIComponent(name)}`;
+
+export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+/** Joins several errors as Go's errors.Join does (messages separated by newlines). */
+export function joinErrors(errors: readonly unknown[]): Error | undefined {
+  if (errors.length === 0) return undefined;
+  if (errors.length === 1 && errors[0] instanceof Error) return errors[0];
+  return new Error(errors.map(errorText).join("\n"));
+}
+
+class StepFailed extends Error {
+  override name = "ReconcileError";
+}
+
+// ---------------------------------------------------------------------------------------------- executor
+
+/** Carries out `plan` for the observed `jobSet` (undefined only when the plan skips). */
+export async function execute(plan: Plan, jobSet: JobSet | undefined, deps: ExecutorDeps): Promise<ExecuteResult> {
+  const result: ExecuteResult = { created: [], writes: 0 };
+  if (plan.skip !== undefined || jobSet === undefined) return result;
+  const ex = new Execution(plan, jobSet, deps, result);
+  try {
+    await ex.run();
+  } catch (e) {
+    result.error = e instanceof Error ? e : new Error(String(e));
+    delete result.requeueAfterMs;
+    delete result.written;
+  }
+  return result;
+}
+
+class Execution {
+  private readonly plan: Plan;
+  private readonly js: JobSet;
+  private readonly deps: ExecutorDeps;
+  private readonly result: ExecuteResult;
+  private readonly namespace: string;
+  private readonly name: string;
+  private readonly limit: number;
+  private jobSetDeleted = false;
+
+  constructor(plan: Plan, js: JobSet, deps: ExecutorDeps, result: ExecuteResult) {
+    this.plan = plan;
+    this.js = js;
+    this.deps = deps;
+    this.result = result;
+    this.namespace = js.metadata?.namespace ?? "";
+    this.name = js.metadata?.name ?? "";
+    this.limit = deps.parallelism ?? MaxParallelism;
+  }
+
+  private immediate(reason: string, message: string): void {
+    this.deps.events.emit(this.js, { type: "Warning", reason, message });
+  }
+
+  async run(): Promise<void> {
+    const p = this.plan;
+    await this.deleteJobs(p.deletes.jobs); // 1
+    if (p.deletes.jobSet) await this.deleteJobSet(p.deletes.jobSet); // 2
+    if (p.creates.service) await this.createService(p.creates.service); // 3
+    if (p.creates.pvcs.length > 0) await this.createPVCs(p.creates.pvcs); // 4
+    if (p.updates.scale.length > 0) await this.scale(); // 5
+    for (const batch of p.creates.jobs) await this.createJobs(batch.jobs); // 6
+    for (const u of p.updates.jobs) await this.updateJob(u.job, u.clearStartTime); // 7
+    if (p.error !== undefined) throw new StepFailed(p.error); // 8
+    // 9: counted when the condition is set in memory, even if the write below fails (§5.10).
+    if (p.metrics.completed) this.deps.metrics?.jobsetCompletedInc(this.name, this.namespace);
+    if (p.metrics.failed) this.deps.metrics?.jobsetFailedInc(this.name, this.namespace);
+    if (p.status !== undefined) {
+      const written = await this.writeStatus(); // 10
+      if (written === undefined) return; // the JobSet went away under a TTL delete of this pass
+      this.result.written = written;
+    }
+    for (const ev of p.events) this.deps.events.emit(this.js, ev); // 11
+    if (p.requeueAfterMs !== undefined) this.result.requeueAfterMs = p.requeueAfterMs; // 12
+  }
+
+  /** §5.7: Foreground, ≤ 50 in parallel, NotFound (or UID precondition conflict) = success, errors joined. */
+  private async deleteJobs(refs: readonly ObjectRef[]): Promise<void> {
+    if (refs.length === 0) return;
+    const results = await mapSettled(refs, this.limit, (ref) =>
+      this.deleteObject(jobPath(ref.namespace, ref.name), ref),
+    );
+    const errors = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+    const err = joinErrors(errors);
+    if (err) throw err;
+  }
+
+  private async deleteObject(path: string, ref: ObjectRef): Promise<void> {
+    const opts: DeleteOptions = { propagationPolicy: "Foreground" };
+    if (ref.uid) opts.preconditions = { uid: ref.uid };
+    this.result.writes++;
+    try {
+      await this.deps.client.delete(path, opts);
+    } catch (e) {
+      if (isNotFound(e)) return;
+      if (ref.uid && isConflict(e)) return; // UID precondition failed: the object we saw no longer exists
+      throw e;
+    }
+  }
+
+  private async deleteJobSet(ref: ObjectRef): Promise<void> {
+    await this.deleteObject(jobSetPath(ref.namespace, ref.name), ref);
+    this.jobSetDeleted = true;
+  }
+
+  private async createService(svc: Service): Promise<void> {
+    this.result.writes++;
+    try {
+      await this.deps.client.create(servicesPath(svc.metadata?.namespace ?? this.namespace), svc);
+    } catch (e) {
+      if (isAlreadyExists(e)) return;
+      this.immediate("HeadlessServiceCreationFailed", errorText(e));
+      throw e;
+    }
+  }
+
+  private async createPVCs(pvcs: readonly PersistentVolumeClaim[]): Promise<void> {
+    const errors: unknown[] = [];
+    for (const pvc of pvcs) {
+      this.result.writes++;
+      try {
+        await this.deps.client.create(pvcsPath(pvc.metadata?.namespace ?? this.namespace), pvc);
+      } catch (e) {
+        if (isAlreadyExists(e)) continue;
+        this.immediate("PVCCreationFailed", errorText(e));
+        errors.push(e);
+      }
+    }
+    const err = joinErrors(errors);
+    if (err) throw err;
+  }
+
+  private async scale(): Promise<void> {
+    const errors: unknown[] = [];
+    for (const s of this.plan.updates.scale) {
+      this.result.writes++;
+      try {
+        await this.deps.client.patch(jobPath(s.namespace, s.name), s.patch, "merge");
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    const err = joinErrors(errors);
+    if (err) throw err;
+  }
+
+  /** §5.8 step 4: ≤ 50 creates in parallel; any failure → immediate JobCreationFailed, fail the reconcile. */
+  private async createJobs(jobs: readonly Job[]): Promise<void> {
+    const results = await mapSettled(jobs, this.limit, (job) => this.createJob(job));
+    const failures: { name: string; error: string }[] = [];
+    results.forEach((r, i) => {
+      if (r.status === "fulfilled") {
+        if (r.value) this.result.created.push(r.value);
+        return;
+      }
+      failures.push({ name: jobs[i]?.metadata?.name ?? "", error: errorText(r.reason) });
+    });
+    if (failures.length === 0) return;
+    const message = jobCreationFailedMessage(failures);
+    this.immediate("JobCreationFailed", message);
+    throw new StepFailed(message);
+  }
+
+  /** Creates one Job; AlreadyExists of a Job we control is success (returns undefined). */
+  private async createJob(job: Job): Promise<Job | undefined> {
+    const ns = job.metadata?.namespace ?? this.namespace;
+    const name = job.metadata?.name ?? "";
+    this.result.writes++;
+    try {
+      return await this.deps.client.create<Job>(jobsPath(ns), job);
+    } catch (e) {
+      if (!isAlreadyExists(e)) throw e;
+      const uid = this.js.metadata?.uid;
+      if (uid && (await this.ownedJobExists(ns, name, uid))) return undefined;
+      throw e;
+    }
+  }
+
+  private async ownedJobExists(ns: string, name: string, uid: string): Promise<boolean> {
+    const cached = this.deps.cachedJob?.(ns, name);
+    if (cached && controllerOf(cached)?.uid === uid) return true;
+    try {
+      const live = await this.deps.client.get<Job>(jobPath(ns, name));
+      return controllerOf(live)?.uid === uid;
+    } catch (e) {
+      if (e instanceof ApiError) return false;
+      throw e;
+    }
+  }
+
+  /** §6.7: full Update; a resume with `clearStartTime` first PUTs the status subresource. */
+  private async updateJob(job: Job, clearStartTime: boolean): Promise<void> {
+    const ns = job.metadata?.namespace ?? this.namespace;
+    const path = jobPath(ns, job.metadata?.name ?? "");
+    let body = job;
+    if (clearStartTime) {
+      this.result.writes++;
+      const afterStatus = await this.deps.client.update<Job>(`${path}/status`, job);
+      body = { ...job, metadata: { ...job.metadata, resourceVersion: afterStatus.metadata?.resourceVersion ?? "" } };
+    }
+    this.result.writes++;
+    await this.deps.client.update(path, body);
+  }
+
+  /**
+   * §5.6: one full UpdateStatus with the observed resourceVersion. A Conflict fails the reconcile (the
+   * retry replans from a fresher cache). If this pass deleted the JobSet (TTL), a Conflict or NotFound
+   * means the deletion got there first: nothing more to do, no events (returns undefined).
+   */
+  private async writeStatus(): Promise<JobSet | undefined> {
+    const body: JobSet = { ...this.js, status: this.plan.status };
+    this.result.writes++;
+    try {
+      return await this.deps.client.update<JobSet>(`${jobSetPath(this.namespace, this.name)}/status`, body);
+    } catch (e) {
+      if (this.jobSetDeleted && (isConflict(e) || isNotFound(e))) return undefined;
+      throw e;
+    }
+  }
+}
