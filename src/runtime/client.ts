@@ -89,6 +89,27 @@ export interface ClientOptions {
   qps?: number;
   burst?: number;
   userAgent?: string;
+  /** Called once per request when the answer's status line arrives (or the transport fails). */
+  onRequest?: RequestObserver;
+}
+
+/** What a request observer sees (the REST-client metrics of metrics.ts are one). */
+export interface RequestInfo {
+  method: string;
+  path: string;
+  /** HTTP status code, or 0 for a transport failure. */
+  code: number;
+  /** Seconds from sending to the status line (rate-limiter wait excluded). */
+  seconds: number;
+  /** Seconds spent waiting for the client-side rate limiter. */
+  rateLimiterSeconds: number;
+  host: string;
+}
+export type RequestObserver = (info: RequestInfo) => void;
+
+export interface WatchOptions {
+  /** Called when the server has accepted the watch (2xx status line), before any event. */
+  onConnect?: () => void;
 }
 
 export interface RequestOptions {
@@ -146,6 +167,8 @@ export class KubeClient {
   private authExpires = 0;
   private readonly kc: KubeConfig;
   private readonly opts: ClientOptions;
+  /** Observers of every request (metrics); more can be pushed at any time. */
+  readonly requestObservers: RequestObserver[] = [];
 
   private constructor(
     kc: KubeConfig,
@@ -154,6 +177,7 @@ export class KubeClient {
   ) {
     this.kc = kc;
     this.opts = opts;
+    if (opts.onRequest) this.requestObservers.push(opts.onRequest);
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error("kubeconfig has no current cluster: set current-context or pass --context");
     this.server = cluster.server.replace(/\/+$/, "");
@@ -207,8 +231,38 @@ export class KubeClient {
     return `${this.server}${path}${s ? `?${s}` : ""}`;
   }
 
+  private observe(method: string, path: string, code: number, sent: number, waited: number): void {
+    if (this.requestObservers.length === 0) return;
+    const info: RequestInfo = {
+      method,
+      path,
+      code,
+      seconds: (performance.now() - sent) / 1000,
+      rateLimiterSeconds: waited / 1000,
+      host: this.host,
+    };
+    for (const obs of this.requestObservers) {
+      try {
+        obs(info);
+      } catch {
+        // observers never break requests
+      }
+    }
+  }
+
+  /** host[:port] of the API server (the `host` label of REST-client metrics). */
+  get host(): string {
+    try {
+      return new URL(this.server).host;
+    } catch {
+      return this.server;
+    }
+  }
+
   private async send(method: string, path: string, o: RequestOptions = {}): Promise<Dispatcher.ResponseData> {
+    const queued = performance.now();
     await this.limiter.acquire();
+    const sent = performance.now();
     this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1;
     const headers: Record<string, string> = {
       accept: "application/json",
@@ -221,7 +275,7 @@ export class KubeClient {
       headers["content-type"] = o.contentType ?? "application/json";
     }
     try {
-      return await undiciRequest(this.url(path, o.query), {
+      const res = await undiciRequest(this.url(path, o.query), {
         method: method as Dispatcher.HttpMethod,
         headers,
         body,
@@ -230,7 +284,10 @@ export class KubeClient {
         headersTimeout: o.timeoutMs ?? 60_000,
         bodyTimeout: o.timeoutMs ?? 60_000,
       });
+      this.observe(method, path, res.statusCode, sent, sent - queued);
+      return res;
     } catch (e) {
+      this.observe(method, path, 0, sent, sent - queued);
       if (o.signal?.aborted) throw e;
       const msg = e instanceof Error ? e.message : String(e);
       throw new ApiError(0, "ConnectionError", `cannot reach the API server at ${this.server}: ${msg}`);
@@ -279,12 +336,16 @@ export class KubeClient {
     path: string,
     query: RequestOptions["query"] = {},
     pageSize = 500,
+    signal?: AbortSignal,
   ): Promise<ListResult<T>> {
     const items: T[] = [];
     let cont: string | undefined;
     let first: ListResult<T> | undefined;
     do {
-      const page: ListResult<T> = await this.get(path, { ...query, limit: pageSize, continue: cont });
+      const page: ListResult<T> = await this.request("GET", path, {
+        query: { ...query, limit: pageSize, continue: cont },
+        signal,
+      });
       first ??= page;
       items.push(...(page.items ?? []));
       cont = page.metadata?.continue || undefined;
@@ -300,6 +361,7 @@ export class KubeClient {
     path: string,
     query: RequestOptions["query"],
     signal?: AbortSignal,
+    opts: WatchOptions = {},
   ): AsyncGenerator<WatchEvent<T>> {
     const res = await this.send("GET", path, {
       query: { ...query, watch: true },
@@ -307,10 +369,12 @@ export class KubeClient {
       timeoutMs: 0,
     });
     if (res.statusCode < 200 || res.statusCode >= 300) await KubeClient.fail(res);
+    opts.onConnect?.();
     let buf = "";
+    const decoder = new TextDecoder(); // streaming: a UTF-8 sequence may straddle two chunks
     try {
       for await (const chunk of res.body) {
-        buf += chunk.toString();
+        buf += decoder.decode(chunk as Uint8Array, { stream: true });
         let nl = buf.indexOf("\n");
         while (nl >= 0) {
           const line = buf.slice(0, nl).trim();
