@@ -4,8 +4,9 @@
 // executor (src/runtime/executor.ts) carries the Plan out; its contract is documented on `Plan`.
 //
 // Observation — only what an informer cache holds, so the reconciler is restart-safe:
-//   the JobSet (or undefined: NotFound), the Jobs controlled by its UID (§5.1, cache-list order), and
-//   whether the headless Service `<subdomain>` exists in its namespace (any owner, §4.3).
+//   the JobSet (or undefined: NotFound), the Jobs controlled by its UID (§5.1, cache-list order),
+//   whether the headless Service `<subdomain>` exists in its namespace (any owner, §4.3), and, only for
+//   in-place restart with its gate on, the JobSet's pods (§5.1 pod index).
 //
 // Upstream step → Plan mapping (spec §5.2; "stop" = nothing later is planned):
 //   1  GET, NotFound → finish              plan.skip = "NotFound"
@@ -24,14 +25,14 @@
 //   4k elastic sync (§6.11, gate)          updates.scale
 //   4l create Jobs (§5.8, §6.3/6.5/6.6)    creates.jobs (one batch per rjob, spec order) + InOrder conditions
 //   4m suspend / resume (§6.7)             updates.jobs + Suspended / RestartingJobSet / InOrder conditions
-//   4n in-place restart (§8.1)             not planned here (needs pods): a log line only
+//   4n in-place restart (§8.1)             in-place-restart.ts over observed.pods (gate on; else a log line)
 //   5  error → no status write             plan.error (executor skips status, events and metrics)
 //   6  status write, then events           plan.status, plan.events
 //   7  requeueAfter (TTL)                  plan.requeueAfterMs
 import { JobSetControllerName, Labels } from "../api/constants.ts";
 import { isSuspended } from "../api/defaults.ts";
 import type { FeatureGates } from "../api/features.ts";
-import type { Job, PersistentVolumeClaim, Service } from "../api/k8s.ts";
+import type { Job, PersistentVolumeClaim, Pod, Service } from "../api/k8s.ts";
 import type { JobSet, JobSetStatus, ReplicatedJobStatus } from "../api/types.ts";
 import {
   type JobSetEvent,
@@ -47,6 +48,7 @@ import {
 import { dependenciesReached } from "./depends-on.ts";
 import { type ScalePatch, scalePatches } from "./elastic.ts";
 import { executeFailurePolicy } from "./failure-policy.ts";
+import { reconcileInPlaceRestart } from "./in-place-restart.ts";
 import { constructJob, jobName, rjobReplicas } from "./jobs.ts";
 import { type ChildJobs, classifyJobs } from "./observe.ts";
 import { constructPVCs } from "./pvc.ts";
@@ -69,6 +71,11 @@ export interface Observed {
    * unknown: the plan then asks for the Service and the executor's create-if-absent decides.
    */
   serviceExists: boolean | undefined;
+  /**
+   * Only with gate InPlaceRestart and strategy InPlaceRestart (§8.1): every pod of the namespace with
+   * label `jobset.sigs.k8s.io/jobset-name: <name>` (cache index `podsIndexByJobSet`), any phase.
+   */
+  pods?: readonly Pod[];
   /** The injected clock's reading for this reconcile. */
   now: Date;
 }
@@ -258,11 +265,14 @@ export function plan(observed: Observed, config: PlanConfig): Plan {
 
   // 4n. in-place restart.
   if (js.spec?.failurePolicy?.restartStrategy === "InPlaceRestart") {
-    p.log.push(
-      config.gates.InPlaceRestart
-        ? "in-place restart is not planned by the reconcile core (needs pods)"
-        : "restartStrategy InPlaceRestart ignored: feature gate InPlaceRestart is disabled",
-    );
+    if (!config.gates.InPlaceRestart) {
+      p.log.push("restartStrategy InPlaceRestart ignored: feature gate InPlaceRestart is disabled");
+    } else if (observed.pods === undefined) {
+      p.log.push("in-place restart skipped: pods of the JobSet were not observed");
+    } else {
+      const result = reconcileInPlaceRestart(js, observed.pods, u);
+      if (!result.ok) return { ...p, error: result.error };
+    }
   }
   return finish(p, u);
 }
