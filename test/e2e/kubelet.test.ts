@@ -1,0 +1,349 @@
+// The fake kubelet against the full control plane: the real Job controller, scheduler and garbage
+// collector count and clean up the pods it drives.
+import assert from "node:assert/strict";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import type { Container, Job, Pod } from "../../src/api/k8s.ts";
+import { type FakeKubelet, SimAnnotations, startFakeKubelet } from "../../src/local/kubelet.ts";
+import { liveProcessGroups } from "../../src/local/kubelet-exec.ts";
+import { isNotFound } from "../../src/runtime/client.ts";
+import { type TestCluster, testNamespace, useCluster, waitFor } from "../support/cluster.ts";
+
+const EXEC_TAINT = { key: "fake.jobset.x-k8s.io/exec", value: "true", effect: "NoSchedule" as const };
+const JOBS = (ns: string) => `/apis/batch/v1/namespaces/${ns}/jobs`;
+const PODS = (ns: string) => `/api/v1/namespaces/${ns}/pods`;
+
+type JobPodSpec = NonNullable<NonNullable<NonNullable<Job["spec"]>["template"]>["spec"]>;
+
+function job(
+  name: string,
+  spec: Partial<NonNullable<Job["spec"]>>,
+  pod: Partial<JobPodSpec> = {},
+  annotations: Record<string, string> = {},
+  labels: Record<string, string> = {},
+): Job {
+  return {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name },
+    spec: {
+      completionMode: "Indexed",
+      completions: 1,
+      parallelism: 1,
+      backoffLimit: 0,
+      ...spec,
+      template: {
+        metadata: { annotations, labels },
+        spec: { restartPolicy: "Never", containers: [{ name: "main", image: "busybox" }], ...pod },
+      },
+    },
+  };
+}
+
+describe("fake kubelet (full control plane)", () => {
+  let cluster: TestCluster;
+  let sim: FakeKubelet;
+  let exec: FakeKubelet;
+  const suffix = Math.random().toString(36).slice(2, 7);
+
+  before(async () => {
+    cluster = await useCluster("full");
+    sim = await startFakeKubelet({
+      client: cluster.client,
+      namePrefix: `sim-${suffix}`,
+      nodes: [{ zone: "zone-a", pool: "pool-a" }, { zone: "zone-a", pool: "pool-b" }, { zone: "zone-b" }],
+      defaultDurationMs: 300,
+    });
+    exec = await startFakeKubelet({
+      client: cluster.client,
+      nodes: [{ name: `exec-${suffix}`, taints: [EXEC_TAINT] }],
+      runtime: "exec",
+    });
+  });
+  after(async () => {
+    await exec?.stop();
+    await sim?.stop();
+    assert.equal(liveProcessGroups(), 0, "no process of the exec runtime outlives the kubelet");
+  });
+
+  const getJob = (ns: string, name: string) => cluster.client.get<Job>(`${JOBS(ns)}/${name}`);
+  const jobPods = async (ns: string, name: string) =>
+    (await cluster.client.list<Pod>(PODS(ns), { labelSelector: `batch.kubernetes.io/job-name=${name}` })).items;
+  const waitCondition = (ns: string, name: string, type: string, timeoutMs = 60_000) =>
+    waitFor(
+      async () => {
+        const j = await getJob(ns, name);
+        return j.status?.conditions?.find((c) => c.type === type && c.status === "True") ? j : undefined;
+      },
+      { timeoutMs, message: `Job ${ns}/${name} condition ${type}` },
+    );
+
+  test("nodes are registered Ready with their labels and no taints beyond the requested ones", async () => {
+    for (const name of sim.nodeNames) {
+      const n = await cluster.client.get<{
+        metadata: { labels: Record<string, string> };
+        spec: { taints?: unknown[] };
+        status: { conditions: { type: string; status: string }[] };
+      }>(`/api/v1/nodes/${name}`);
+      assert.equal(n.metadata.labels["kubernetes.io/hostname"], name);
+      assert.equal(n.status.conditions.find((c) => c.type === "Ready")?.status, "True");
+      assert.equal(n.spec.taints, undefined);
+    }
+    const n0 = await cluster.client.get<{ metadata: { labels: Record<string, string> } }>(
+      `/api/v1/nodes/${sim.nodeNames[0]}`,
+    );
+    assert.equal(n0.metadata.labels["topology.kubernetes.io/zone"], "zone-a");
+    assert.equal(n0.metadata.labels["cloud.google.com/gke-nodepool"], "pool-a");
+  });
+
+  test("an Indexed Job (completions 4, parallelism 4) completes", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    await cluster.client.create(JOBS(ns), job("indexed", { completions: 4, parallelism: 4 }));
+    const j = await waitCondition(ns, "indexed", "Complete");
+    assert.equal(j.status?.succeeded, 4);
+    assert.equal(j.status?.completedIndexes, "0-3");
+    assert.ok(j.status?.conditions?.some((c) => c.type === "SuccessCriteriaMet" && c.status === "True"));
+    const pods = await jobPods(ns, "indexed");
+    assert.equal(pods.length, 4);
+    assert.equal(new Set(pods.map((p) => p.status?.podIP)).size, 4, "unique pod IPs");
+    for (const p of pods) {
+      assert.equal(p.status?.phase, "Succeeded");
+      assert.ok(sim.nodeNames.includes(p.spec?.nodeName ?? ""));
+      assert.equal(p.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 0);
+      assert.ok(p.status?.conditions?.some((c) => c.type === "PodScheduled" && c.status === "True"));
+    }
+  });
+
+  test("a pod exiting 1 with backoffLimit 0 fails the Job with BackoffLimitExceeded", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    await cluster.client.create(JOBS(ns), job("fails", {}, {}, { [SimAnnotations.ExitCode]: "1" }));
+    const j = await waitCondition(ns, "fails", "Failed");
+    assert.equal(j.status?.conditions?.find((c) => c.type === "Failed")?.reason, "BackoffLimitExceeded");
+    assert.equal(j.status?.failed, 1);
+    const [p] = await jobPods(ns, "fails");
+    assert.equal(p?.status?.phase, "Failed");
+    assert.equal(p?.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 1);
+  });
+
+  test("fail-indexes: only the listed index fails", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    await cluster.client.create(
+      JOBS(ns),
+      job(
+        "some-fail",
+        { completions: 3, parallelism: 3, backoffLimitPerIndex: 0, backoffLimit: undefined },
+        {},
+        {
+          [SimAnnotations.FailIndexes]: "1",
+          [SimAnnotations.FailExitCode]: "7",
+        },
+      ),
+    );
+    const j = await waitCondition(ns, "some-fail", "Failed");
+    assert.equal(j.status?.failedIndexes, "1");
+    assert.equal(j.status?.completedIndexes, "0,2");
+  });
+
+  test("readiness counts, then completePod drives the pods by hand", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    await cluster.client.create(
+      JOBS(ns),
+      job("manual", { completions: 2, parallelism: 2 }, {}, { [SimAnnotations.Duration]: "forever" }),
+    );
+    await waitFor(async () => (await getJob(ns, "manual")).status?.ready === 2, { message: "2 ready pods" });
+    for (const p of await jobPods(ns, "manual")) await sim.completePod(ns, p.metadata?.name ?? "", 0);
+    const j = await waitCondition(ns, "manual", "Complete");
+    assert.equal(j.status?.succeeded, 2);
+  });
+
+  test("restartPolicy OnFailure restarts the container in place", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    await cluster.client.create(
+      JOBS(ns),
+      job(
+        "onfailure",
+        { backoffLimit: 3 },
+        { restartPolicy: "OnFailure" },
+        { [SimAnnotations.FailUntilRestartCount]: "2" },
+      ),
+    );
+    await waitCondition(ns, "onfailure", "Complete");
+    const [p] = await jobPods(ns, "onfailure");
+    const cs = p?.status?.containerStatuses?.[0];
+    assert.equal(cs?.restartCount, 2);
+    assert.equal(cs?.lastState?.terminated?.exitCode, 1);
+    assert.equal(cs?.state?.terminated?.exitCode, 0);
+  });
+
+  test("deleting a Job with foreground propagation removes its pods", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    const created = await cluster.client.create<Job>(
+      JOBS(ns),
+      job("gc", { completions: 3, parallelism: 3 }, {}, { [SimAnnotations.Duration]: "forever" }),
+    );
+    await waitFor(async () => (await getJob(ns, "gc")).status?.ready === 3, { message: "3 ready pods" });
+    await cluster.client.delete(`${JOBS(ns)}/gc`, { propagationPolicy: "Foreground" });
+    await waitFor(
+      async () => {
+        const pods = await cluster.client.list<Pod>(PODS(ns));
+        const ours = pods.items.filter((p) =>
+          p.metadata?.ownerReferences?.some((o) => o.uid === created.metadata?.uid),
+        );
+        return ours.length === 0;
+      },
+      { timeoutMs: 60_000, message: "the Job's pods to be gone" },
+    );
+    await waitFor(async () => getJob(ns, "gc").then(() => false, isNotFound), { message: "the Job to be gone" });
+  });
+
+  test("a deleted running pod is first moved to Failed with exit code 137", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    await cluster.client.create(PODS(ns), {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: "held",
+        finalizers: ["test.jobset.x-k8s.io/hold"],
+        annotations: { [SimAnnotations.Duration]: "forever" },
+      },
+      spec: { nodeName: sim.nodeNames[0], restartPolicy: "Never", containers: [{ name: "main", image: "busybox" }] },
+    });
+    await waitFor(async () => (await cluster.client.get<Pod>(`${PODS(ns)}/held`)).status?.phase === "Running");
+    await cluster.client.delete(`${PODS(ns)}/held`);
+    const p = await waitFor(async () => {
+      const pod = await cluster.client.get<Pod>(`${PODS(ns)}/held`);
+      return pod.status?.phase === "Failed" && pod.metadata?.deletionGracePeriodSeconds === 0 ? pod : undefined;
+    });
+    assert.equal(p.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 137);
+    assert.equal(p.status?.conditions?.find((c) => c.type === "Ready")?.status, "False");
+    await cluster.client.patch(`${PODS(ns)}/held`, { metadata: { finalizers: null } }, "merge");
+    await waitFor(async () => cluster.client.get(`${PODS(ns)}/held`).then(() => false, isNotFound));
+  });
+
+  test("a restarted kubelet re-drives the pods it had started", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    const node = `restart-${suffix}`;
+    const opts = { client: cluster.client, nodes: [{ name: node }], runForever: true, removeNodesOnStop: false };
+    let k = await startFakeKubelet(opts);
+    try {
+      await cluster.client.create(PODS(ns), {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "survivor" },
+        spec: { nodeName: node, restartPolicy: "Never", containers: [{ name: "main", image: "busybox" }] },
+      });
+      const before = await waitFor(async () => {
+        const p = await cluster.client.get<Pod>(`${PODS(ns)}/survivor`);
+        return p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True") ? p : undefined;
+      });
+      await k.stop();
+      k = await startFakeKubelet({ ...opts, removeNodesOnStop: true });
+      assert.equal(k.stats.podsAdopted, 1);
+      await k.completePod(ns, "survivor", 0);
+      const p = await waitFor(async () => {
+        const pod = await cluster.client.get<Pod>(`${PODS(ns)}/survivor`);
+        return pod.status?.phase === "Succeeded" ? pod : undefined;
+      });
+      assert.equal(p.status?.podIP, before.status?.podIP);
+      assert.equal(p.status?.startTime, before.status?.startTime);
+    } finally {
+      await k.stop();
+    }
+  });
+
+  test("exec: the process sees JOB_COMPLETION_INDEX and a label via fieldRef; stdout is captured", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    await cluster.client.create(
+      JOBS(ns),
+      job(
+        "exec",
+        { completions: 2, parallelism: 2 },
+        {
+          nodeSelector: { "kubernetes.io/hostname": `exec-${suffix}` },
+          tolerations: [{ key: EXEC_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
+          containers: [
+            {
+              name: "main",
+              image: "busybox",
+              command: ["/bin/sh", "-c"],
+              args: ['echo "index=$JOB_COMPLETION_INDEX app=$(APP) pod=$POD_NAME"; echo oops >&2'],
+              env: [
+                { name: "APP", valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+                { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+              ],
+            },
+          ],
+        },
+        {},
+        { app: "demo" },
+      ),
+    );
+    await waitCondition(ns, "exec", "Complete");
+    const pods = await jobPods(ns, "exec");
+    assert.equal(pods.length, 2);
+    const lines = await Promise.all(pods.map((p) => exec.readLogs(ns, p.metadata?.name ?? "", "main")));
+    const byIndex = new Map(
+      pods.map((p, i) => [p.metadata?.annotations?.["batch.kubernetes.io/job-completion-index"], lines[i]]),
+    );
+    for (const idx of ["0", "1"]) {
+      const pod = pods.find((p) => p.metadata?.annotations?.["batch.kubernetes.io/job-completion-index"] === idx);
+      assert.equal(byIndex.get(idx), `index=${idx} app=demo pod=${pod?.metadata?.name}\noops\n`);
+    }
+  });
+
+  test("exec: a failing command fails the Job with its exit code; deletion kills the process group", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    const execPod = (name: string, script: string, readinessProbe?: Container["readinessProbe"]) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name },
+      spec: {
+        nodeName: `exec-${suffix}`,
+        restartPolicy: "Never",
+        terminationGracePeriodSeconds: 1,
+        containers: [{ name: "main", image: "busybox", command: ["/bin/sh", "-c", script], readinessProbe }],
+      },
+    });
+    await cluster.client.create(PODS(ns), execPod("exit3", "exit 3"));
+    const failed = await waitFor(async () => {
+      const p = await cluster.client.get<Pod>(`${PODS(ns)}/exit3`);
+      return p.status?.phase === "Failed" ? p : undefined;
+    });
+    assert.equal(failed.status?.containerStatuses?.[0]?.state?.terminated?.exitCode, 3);
+
+    const groupsBefore = liveProcessGroups();
+    await cluster.client.create(
+      PODS(ns),
+      execPod("sleeper", "sleep 0.5; touch ready; sleep 300 & echo $! > child; wait", {
+        exec: { command: ["test", "-f", "ready"] },
+        periodSeconds: 1,
+      }),
+    );
+    await waitFor(
+      async () => {
+        const p = await cluster.client.get<Pod>(`${PODS(ns)}/sleeper`);
+        return p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True");
+      },
+      { message: "exec readiness probe to pass" },
+    );
+    assert.equal(liveProcessGroups(), groupsBefore + 1);
+    const child = Number(
+      await waitFor(() => readFile(join(exec.dataDir, "pods", ns, "sleeper", "child"), "utf8").then((s) => s.trim())),
+    );
+    assert.ok(child > 0);
+    process.kill(child, 0); // alive
+    await cluster.client.delete(`${PODS(ns)}/sleeper`);
+    await waitFor(async () => cluster.client.get(`${PODS(ns)}/sleeper`).then(() => false, isNotFound));
+    await waitFor(() => liveProcessGroups() === groupsBefore, { message: "the process group to be gone" });
+    const alive = () => {
+      try {
+        process.kill(child, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    await waitFor(() => !alive(), { message: "the container's background child to be killed" });
+  });
+});
