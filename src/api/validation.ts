@@ -16,6 +16,7 @@ import {
   plain,
   tooLong,
 } from "./field-errors.ts";
+import { goOrdered } from "./go-order.ts";
 import type { PersistentVolumeClaim } from "./k8s.ts";
 import type { JobSet, ReplicatedJob } from "./types.ts";
 
@@ -340,7 +341,8 @@ function validateVolumeClaimPolicies(
           if ((c.volumeMounts ?? []).some((m) => m.name === n)) mounted = true;
         }
       });
-      if (!mounted) errs.push(invalid("spec.replicatedJobs", rjobs, ValidationMessages.vcpNoMount(n)));
+      if (!mounted)
+        errs.push(invalid("spec.replicatedJobs", goOrdered(rjobs, "ReplicatedJob"), ValidationMessages.vcpNoMount(n)));
 
       const pvcName = `${n}-${name}`;
       const found = lookupPVC?.(pvcName);
@@ -348,7 +350,13 @@ function validateVolumeClaimPolicies(
         errs.push(internal(tpath, ValidationMessages.vcpLookupFailed(pvcName, found.message)));
       } else if (found !== undefined) {
         if (!semanticEqual(found.spec, template.spec)) {
-          errs.push(invalid(`${tpath}.spec`, template.spec, ValidationMessages.vcpSpecMismatch(pvcName, namespace)));
+          errs.push(
+            invalid(
+              `${tpath}.spec`,
+              goOrdered(template.spec, "PersistentVolumeClaimSpec"),
+              ValidationMessages.vcpSpecMismatch(pvcName, namespace),
+            ),
+          );
         }
         const whenDeleted = policy.retentionPolicy?.whenDeleted ?? "";
         if (whenDeleted !== "Retain") {
@@ -460,7 +468,7 @@ export function validateUpdate(newJs: JobSet, oldJs: JobSet, gates: FeatureGates
   }
 
   if (!semanticEqual(munged, oldJs.spec?.replicatedJobs)) {
-    errs.push(invalid("spec.replicatedJobs", munged ?? null, ValidationMessages.immutable));
+    errs.push(invalid("spec.replicatedJobs", goOrdered(munged ?? null, "ReplicatedJob"), ValidationMessages.immutable));
   }
   if (!semanticEqual(newJs.spec?.managedBy, oldJs.spec?.managedBy)) {
     errs.push(invalid("spec.managedBy", newJs.spec?.managedBy ?? null, ValidationMessages.immutable));

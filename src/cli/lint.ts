@@ -77,9 +77,10 @@ export function lintJobSet(
   }
   obj = applySchemaDefaults(obj);
   const schema = checkSchema(obj);
-  const errors = [...schema.errors];
+  // The API server validates object metadata first, then the schema (and its CEL rules).
+  const errors = checkMetadata(obj);
   const seen = new Set(errors.map(formatFieldError));
-  for (const e of checkMetadata(obj)) if (!seen.has(formatFieldError(e))) errors.push(e);
+  for (const e of schema.errors) if (!seen.has(formatFieldError(e))) errors.push(e);
   if (errors.length > 0) return { errors, warnings: schema.warnings };
   return { errors: validateCreate(obj, gates, { random }), warnings: schema.warnings };
 }

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { defaultJobSet } from "../../src/api/defaults.ts";
 import { defaultFeatureGates, type FeatureGates } from "../../src/api/features.ts";
 import { formatFieldError, goJson } from "../../src/api/field-errors.ts";
+import { goOrdered } from "../../src/api/go-order.ts";
 import type { PersistentVolumeClaim } from "../../src/api/k8s.ts";
 import type { JobSet, ReplicatedJob } from "../../src/api/types.ts";
 import {
@@ -682,7 +683,7 @@ const createRows: Row[] = [
     })(),
     want: [
       `spec.volumeClaimPolicies[0].template[0].name: Invalid value: "Data": ${dns1123Sub}`,
-      `spec.replicatedJobs: Invalid value: ${goJson([rjobDefaulted("r")])}: replicatedJob containers don't have a matching volumeMount: Data from VolumeClaimPolicies`,
+      `spec.replicatedJobs: Invalid value: ${goJson(goOrdered([rjobDefaulted("r")], "ReplicatedJob"))}: replicatedJob containers don't have a matching volumeMount: Data from VolumeClaimPolicies`,
     ],
   },
   {
@@ -879,7 +880,7 @@ const jobSpec = (j: JobSet, i = 0) => {
   return s;
 };
 const immutableRjobs = (newJs: JobSet) => [
-  `spec.replicatedJobs: Invalid value: ${goJson(newJs.spec?.replicatedJobs)}: field is immutable`,
+  `spec.replicatedJobs: Invalid value: ${goJson(goOrdered(newJs.spec?.replicatedJobs, "ReplicatedJob"))}: field is immutable`,
 ];
 const withConditions = (j: JobSet, type: string, status: "True" | "False"): JobSet => ({
   ...j,
@@ -928,14 +929,14 @@ const updateRows: UpdateRow[] = [
     want: immutableRjobs,
   },
   {
-    name: "exact rendering of a small list",
+    name: "exact rendering of a small list, keys in Go struct order",
     old: js({ replicatedJobs: [{ name: "a", replicas: 1, template: {} }] }),
     mutate: (j) => {
       const r = j.spec?.replicatedJobs?.[0];
       if (r) r.replicas = 2;
     },
     want: [
-      'spec.replicatedJobs: Invalid value: [{"name":"a","replicas":2,"template":{"spec":{"completionMode":"Indexed","template":{"spec":{"restartPolicy":"OnFailure"}}}}}]: field is immutable',
+      'spec.replicatedJobs: Invalid value: [{"name":"a","template":{"spec":{"template":{"spec":{"restartPolicy":"OnFailure"}},"completionMode":"Indexed"}},"replicas":2}]: field is immutable',
     ],
   },
   {
@@ -1215,5 +1216,38 @@ describe("semanticEqual", () => {
   ];
   rows.forEach(([a, b, want], i) => {
     test(`row ${i}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`, () => assert.equal(semanticEqual(a, b), want));
+  });
+});
+
+describe("goOrdered", () => {
+  test("ReplicatedJob keys in Go struct order, maps sorted, unknown keys last", () => {
+    const v = goOrdered(
+      [
+        {
+          replicas: 1,
+          template: {
+            spec: {
+              completionMode: "Indexed",
+              template: {
+                spec: {
+                  restartPolicy: "Never",
+                  containers: [{ image: "i", name: "c" }],
+                  nodeSelector: { z: "1", a: "2" },
+                },
+              },
+              parallelism: 1,
+            },
+            metadata: { labels: { b: "1", a: "2" }, name: "n" },
+          },
+          name: "r",
+          extra: true,
+        },
+      ],
+      "ReplicatedJob",
+    );
+    assert.equal(
+      JSON.stringify(v),
+      '[{"name":"r","template":{"metadata":{"name":"n","labels":{"a":"2","b":"1"}},"spec":{"parallelism":1,"template":{"spec":{"containers":[{"name":"c","image":"i"}],"restartPolicy":"Never","nodeSelector":{"a":"2","z":"1"}}},"completionMode":"Indexed"}},"replicas":1,"extra":true}]',
+    );
   });
 });
