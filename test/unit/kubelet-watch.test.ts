@@ -92,18 +92,18 @@ test("watch: relist after 410, reconnect after errors, deletion is finalized onc
       calls.filter((c) => c.method === "PATCH" && c.path === `/api/v1/namespaces/ns/pods/${name}/status`);
     const first = statusPatches("a")[0];
     assert.equal(first?.type, "strategic");
-    assert.equal((first?.body as { status: { phase: string } }).status.phase, "Running");
+    assert.equal((first?.body as { status?: { phase?: string } } | undefined)?.status?.phase, "Running");
     // b: Failed with 137 before the DELETE, which carries grace 0 and the uid precondition.
     const bCalls = calls.filter((c) => c.path.startsWith("/api/v1/namespaces/ns/pods/b"));
     const del = bCalls.findIndex((c) => c.method === "DELETE");
     const lastPatch = bCalls
       .slice(0, del)
       .filter((c) => c.method === "PATCH")
-      .at(-1)?.body as {
-      status: { phase: string; containerStatuses: { state: { terminated?: { exitCode: number } } }[] };
-    };
-    assert.equal(lastPatch.status.phase, "Failed");
-    assert.equal(lastPatch.status.containerStatuses[0]?.state.terminated?.exitCode, 137);
+      .at(-1)?.body as
+      | { status?: { phase?: string; containerStatuses?: { state: { terminated?: { exitCode: number } } }[] } }
+      | undefined;
+    assert.equal(lastPatch?.status?.phase, "Failed");
+    assert.equal(lastPatch?.status?.containerStatuses?.[0]?.state.terminated?.exitCode, 137);
     assert.deepEqual(bCalls[del]?.body, { gracePeriodSeconds: 0, preconditions: { uid: "uid-b" } });
     assert.equal(k.stats.podsDeleted, 1);
   } finally {
