@@ -22,7 +22,11 @@ export interface FieldError {
   type: FieldErrorType;
   /** Field path, e.g. `spec.network.subdomain`; `<nil>` for plain errors wrapped as internal errors. */
   field: string;
-  /** The offending value (not rendered for Required / Forbidden / Too long / Internal error). */
+  /**
+   * The offending value (not rendered for Required / Forbidden / Too long / Internal error). An error
+   * without a `value` key renders no value at all, like Go's `field.OmitValueType` (the API server does
+   * this for a CEL rule that evaluates to false); `value: undefined` renders `null` (a nil pointer).
+   */
   value?: unknown;
   detail: string;
 }
@@ -172,7 +176,7 @@ export function errorBody(e: FieldError): string {
     case "InternalError":
       break;
     default:
-      s += `: ${renderValue(e.value)}`;
+      if (Object.hasOwn(e, "value")) s += `: ${renderValue(e.value)}`;
   }
   if (e.detail.length > 0) s += `: ${e.detail}`;
   return s;

@@ -44,6 +44,11 @@ describe("formatFieldError", () => {
     ["bool plain", invalid("a.b", true, "d"), "a.b: Invalid value: true: d"],
     ["nil pointer → null", invalid("a.b", undefined, "d"), "a.b: Invalid value: null: d"],
     ["null → null", invalid("a.b", null, "d"), "a.b: Invalid value: null: d"],
+    [
+      "no value key → value omitted (CEL rule false, as the API server prints it)",
+      { type: "FieldValueInvalid", field: "spec", detail: "StartupPolicy and DependsOn APIs are mutually exclusive" },
+      "spec: Invalid value: StartupPolicy and DependsOn APIs are mutually exclusive",
+    ],
     ["object JSON", invalid("a", { x: 1, y: ["z"] }, "d"), 'a: Invalid value: {"x":1,"y":["z"]}: d'],
     ["list JSON", invalid("a", [{ name: "n" }], "d"), 'a: Invalid value: [{"name":"n"}]: d'],
     [

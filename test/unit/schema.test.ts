@@ -24,10 +24,8 @@ const jobset = (spec: Obj): Obj => ({
   spec,
 });
 const valid = (spec: Obj = {}): Obj => jobset({ replicatedJobs: [rjob("a")], ...spec });
-// A CEL rule that evaluates to false yields an error without a value (Go's field.OmitValueType), which
-// Go prints as `<field>: Invalid value: <detail>`. formatFieldError has no notion of an omitted value
-// yet, so such errors are rendered here.
-const render = (e: FieldError) => ("value" in e ? formatFieldError(e) : `${e.field}: Invalid value: ${e.detail}`);
+// A CEL rule that evaluates to false yields an error without a value (Go's field.OmitValueType).
+const render = formatFieldError;
 const messages = (errs: FieldError[]) => errs.map(render);
 const NOT_CHECKED =
   "<nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation";
