@@ -119,6 +119,8 @@ export interface RequestOptions {
   signal?: AbortSignal;
   /** Requests that stream for a long time (watches) skip the rate limiter's accounting of body time. */
   timeoutMs?: number;
+  /** Accept header (default application/json; pods/log answers text). */
+  accept?: string;
 }
 
 export interface WatchEvent<T = KubeObject> {
@@ -265,7 +267,7 @@ export class KubeClient {
     const sent = performance.now();
     this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1;
     const headers: Record<string, string> = {
-      accept: "application/json",
+      accept: o.accept ?? "application/json",
       "user-agent": this.opts.userAgent ?? "jobset-ts",
       ...(await this.auth()),
     };
@@ -312,6 +314,25 @@ export class KubeClient {
     if (res.statusCode < 200 || res.statusCode >= 300) return KubeClient.fail(res);
     const text = await res.body.text();
     return (text ? JSON.parse(text) : undefined) as T;
+  }
+
+  /** Sends one request and returns the answer as text (pods/log); non-2xx answers throw ApiError. */
+  async requestText(method: string, path: string, o: RequestOptions = {}): Promise<string> {
+    const res = await this.send(method, path, { accept: "*/*", ...o });
+    if (res.statusCode < 200 || res.statusCode >= 300) return KubeClient.fail(res);
+    return res.body.text();
+  }
+
+  /** Streams a text answer chunk by chunk (pods/log?follow=true) until it ends or the signal aborts. */
+  async *streamText(path: string, query: RequestOptions["query"], signal?: AbortSignal): AsyncGenerator<string> {
+    const res = await this.send("GET", path, { query, signal, timeoutMs: 0, accept: "*/*" });
+    if (res.statusCode < 200 || res.statusCode >= 300) await KubeClient.fail(res);
+    const decoder = new TextDecoder();
+    try {
+      for await (const chunk of res.body) yield decoder.decode(chunk as Uint8Array, { stream: true });
+    } finally {
+      res.body.destroy();
+    }
   }
 
   get<T = KubeObject>(path: string, query?: RequestOptions["query"]): Promise<T> {
