@@ -289,18 +289,18 @@ describe("rotation under load", () => {
       onCertificate: (c) => server?.setCertificate(c),
     });
     await mgr.ensure();
-    server = new WebhookServer({ host: "127.0.0.1", port: 0, certDir, handlers: {} });
-    await server.start();
+    const srv = new WebhookServer({ host: "127.0.0.1", port: 0, certDir, handlers: {} });
+    server = srv;
+    await srv.start();
     await mgr.start();
+    const url = `${srv.url}/healthz`;
     const ca = secretData(api)["ca.crt"] ?? "";
     const fingerprints = new Set<string>();
     let ok = 0;
     const deadline = Date.now() + 3_500;
     try {
       while (Date.now() < deadline) {
-        const batch = await Promise.all(
-          Array.from({ length: 4 }, () => post(`${server?.url}/healthz`, "", { ca, method: "GET" })),
-        );
+        const batch = await Promise.all(Array.from({ length: 4 }, () => post(url, "", { ca, method: "GET" })));
         for (const r of batch) {
           assert.equal(r.status, 200);
           fingerprints.add(r.fingerprint);
@@ -309,7 +309,7 @@ describe("rotation under load", () => {
       }
     } finally {
       mgr.stop();
-      await server.stop();
+      await srv.stop();
     }
     assert.ok(fingerprints.size >= 3, `expected several certificates, saw ${fingerprints.size} over ${ok} requests`);
   });
