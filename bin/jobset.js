@@ -10,6 +10,9 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.exit(2);
 }
 const { existsSync } = await import("node:fs");
-const dist = new URL("../dist/src/cli/main.js", import.meta.url);
-const { main } = await import(existsSync(dist) ? dist.href : new URL("../src/cli/main.ts", import.meta.url).href);
+// bin/ of the package next to dist/; dist/bin/ (the emitted copy, as in the container image); the sources.
+const entry = ["../dist/src/cli/main.js", "../src/cli/main.js", "../src/cli/main.ts"]
+  .map((p) => new URL(p, import.meta.url))
+  .find((u) => existsSync(u));
+const { main } = await import((entry ?? new URL("../src/cli/main.ts", import.meta.url)).href);
 process.exitCode = await main(process.argv.slice(2));

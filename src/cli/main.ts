@@ -1,7 +1,12 @@
 // The `jobset` command: a table of subcommands, each in its own file (src/cli/<name>.ts).
+import { describe } from "./describe.ts";
+import { get } from "./get.ts";
 import { lint } from "./lint.ts";
+import { logs } from "./logs.ts";
 import { run as plan } from "./plan.ts";
+import { tree } from "./tree.ts";
 import { UsageError } from "./usage.ts";
+import { version } from "./version.ts";
 
 export interface Command {
   name: string;
@@ -11,7 +16,12 @@ export interface Command {
 
 export const commands: Command[] = [
   { name: "lint", summary: "Check JobSet manifests as the API server and the JobSet webhooks would", run: lint },
+  { name: "get", summary: "List JobSets with their status columns", run: get },
+  { name: "describe", summary: "Show a JobSet's spec, status, conditions, Jobs and events", run: describe },
+  { name: "tree", summary: "Show a JobSet's replicated jobs, Jobs and pods with their phases", run: tree },
+  { name: "logs", summary: "Print the logs of a JobSet's pods", run: logs },
   { name: "plan", summary: "Show the objects the controller creates for a JobSet on its first reconcile", run: plan },
+  { name: "version", summary: "Show the version, commit and build date of this build", run: version },
 ];
 
 export function usage(): string {
