@@ -1,0 +1,531 @@
+// Data-driven integration tests: a JobSet plus steps of (action, expected state), run against the
+// shared `apiserver` control plane (etcd + kube-apiserver, no Kubernetes controllers) with a JobSet
+// controller started in-process for each scenario, watching only the scenario's own namespace.
+//
+// ── API ───────────────────────────────────────────────────────────────────────────────────────────
+//
+//   import { runScenarios, type Scenario } from "./scenario.ts";
+//   runScenarios("success policy", [
+//     {
+//       name: "all jobs complete → Completed",
+//       jobSet: jobSet("js").replicatedJob(rjob("w").replicas(2)),    // builder or object; name kept,
+//       gates: { RestartJob: true },                                    // namespace replaced by the test's
+//       steps: [
+//         { expect: { jobs: 2, service: true } },
+//         { do: (ctx) => ctx.completeJobs(), expect: {
+//             jobs: 0,                                                    // (finished Jobs are not counted)
+//             status: { terminalState: "Completed" },
+//             conditions: [{ type: "Completed", status: "True", reason: "AllJobsCompleted" }],
+//             events: [{ reason: "AllJobsCompleted", type: "Normal" }] } },
+//       ],
+//     },
+//   ]);
+//
+// Scenario fields:
+//   name       test name (also seeds the namespace name)
+//   jobSet     JobSetBuilder or JobSet; created once at the start (after `defaultJobSet`, the mutating
+//              webhook, unless `webhookDefaults: false`; no validating webhook runs in this profile)
+//   gates      feature gates for this scenario's controller
+//   create     false → the scenario creates the JobSet itself in its first step (ctx.create())
+//   steps      run in order; each step runs `do` once, then polls until every `expect` holds
+//              (default deadline 30 s, `timeoutMs` per step). `finalizeDeleted: true` on a step (or the
+//              scenario) removes the foreground-deletion finalizer of deleted Jobs while polling — the
+//              apiserver profile has no garbage collector, so a foreground-deleted Job stays forever.
+//
+// Expectation (every given field must hold at the same poll):
+//   jobs         number: count of owned Jobs that are not finished (Complete/Failed) and not being
+//                deleted; or a predicate `(jobs, ctx) => true | string` over ALL owned Jobs (a string
+//                explains the mismatch)
+//   jobNames     sorted names of owned Jobs not being deleted (any state)
+//   status       deep partial match against JobSet.status (arrays: same length, element-wise partial;
+//                `replicatedJobsStatus` is matched by name, order-insensitive)
+//   conditions   each {type, status?, reason?, message?} must be present on the JobSet
+//   absentConditions  condition types that must not be present
+//   events       each {reason, type?, message?} must have been recorded regarding the JobSet
+//   service      true: Service `<subdomain>` exists; false: it does not
+//   deleted      true: the JobSet no longer exists (or is being deleted)
+//   check        `(ctx) => Promise<true | string | undefined>`: extra polled check (undefined = ok)
+//
+// Context (`ctx`) passed to `do` and `check`:
+//   client, namespace, name, controller (the JobSetController), uid (of the JobSet created)
+//   create(), jobSet(), updateJobSet(mutate)          GET / GET+PUT with conflict retries
+//   jobs(), job(name), jobName(rjob, index)           owned Jobs (by controller owner UID)
+//   completeJob(name), failJob(name, reason?, message?), setJobActive(name, active, ready?),
+//   readyJob(name)      (active = ready = pods count), completeJobs(filter?), readyJobs(filter?)
+//                       — Job status writes the API server accepts (see below)
+//   deleteJob(name, propagation?)  finalizeDeleted()  (remove `foregroundDeletion` from deleting Jobs)
+//   events()            events.k8s.io/v1 events regarding the JobSet
+//
+// Job status transitions: Kubernetes ≥ 1.31 validates Job status updates. A Job may only become
+// `Complete` together with `SuccessCriteriaMet=True`, a `startTime`, a `completionTime` ≥ startTime,
+// no active/terminating pods; `Failed` needs `FailureTarget=True` and a `startTime`; `ready ≤ active`;
+// `startTime` cannot change once set on an unsuspended Job. The helpers here write exactly that.
+import { before, describe, test } from "node:test";
+import { defaultJobSet } from "../../src/api/defaults.ts";
+import type { FeatureName } from "../../src/api/features.ts";
+import { parseFeatureGates } from "../../src/api/features.ts";
+import type { Job } from "../../src/api/k8s.ts";
+import type { JobSet } from "../../src/api/types.ts";
+import { headlessServiceName } from "../../src/controller/service.ts";
+import { ApiError, isConflict, isNotFound, KubeClient } from "../../src/runtime/client.ts";
+import { type JobSetController, startJobSetController } from "../../src/runtime/jobset-controller.ts";
+import { createLogger } from "../../src/runtime/logger.ts";
+import { JobSetBuilder } from "../builders.ts";
+import { type TestCluster, testNamespace, useCluster, waitFor } from "../support/cluster.ts";
+
+// ---------------------------------------------------------------------------------------------- paths
+
+export const jobSetsPath = (ns: string) => `/apis/jobset.x-k8s.io/v1alpha2/namespaces/${ns}/jobsets`;
+export const jobsPath = (ns: string) => `/apis/batch/v1/namespaces/${ns}/jobs`;
+
+const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
+
+// ---------------------------------------------------------------------------------------------- Job status
+
+/** GET-mutate-PUT with retries on conflict. `mutate` returns false to skip the write. */
+export async function updateWithRetry<T extends { metadata?: { resourceVersion?: string } }>(
+  client: KubeClient,
+  getPath: string,
+  putPath: string,
+  mutate: (obj: T) => boolean | undefined,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const obj = await client.get<T>(getPath);
+    if (mutate(obj) === false) return obj;
+    try {
+      return await client.update<T>(putPath, obj);
+    } catch (e) {
+      if (!isConflict(e) || attempt >= 20) throw e;
+    }
+  }
+}
+
+/** The number of pods a Job runs at once (parallelism, lowered to completions), as §5.4 counts it. */
+export function podsCount(job: Job): number {
+  const p = job.spec?.parallelism ?? 1;
+  const c = job.spec?.completions;
+  return c !== undefined && c !== null && c < p ? c : p;
+}
+
+function setCondition(job: Job, type: string, reason: string, message: string, now: string): void {
+  job.status ??= {};
+  const conds = (job.status.conditions ?? []).filter((c) => c.type !== type);
+  conds.push({ type, status: "True", reason, message, lastProbeTime: now, lastTransitionTime: now });
+  job.status.conditions = conds;
+}
+
+/** Job status update: Complete (SuccessCriteriaMet first, startTime, completionTime, no active pods). */
+export function completeJobStatus(job: Job, now = new Date()): void {
+  const t = rfc3339(now);
+  job.status ??= {};
+  const s = job.status;
+  s.startTime ??= t;
+  const completions = job.spec?.completions ?? 1;
+  if (job.spec?.completionMode === "Indexed") s.completedIndexes = completions > 1 ? `0-${completions - 1}` : "0";
+  s.succeeded = Math.max(s.succeeded ?? 0, completions);
+  s.active = 0;
+  s.ready = 0;
+  if (s.terminating !== undefined && s.terminating !== null) s.terminating = 0;
+  s.uncountedTerminatedPods = {};
+  setCondition(job, "SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods", t);
+  setCondition(job, "Complete", "CompletionsReached", "Reached expected number of succeeded pods", t);
+  if (!s.completionTime || s.completionTime < s.startTime) s.completionTime = t;
+}
+
+/** Job status update: Failed with `reason` (FailureTarget first, startTime, no active pods). */
+export function failJobStatus(
+  job: Job,
+  reason = "BackoffLimitExceeded",
+  message = "Job has reached the specified backoff limit",
+  now = new Date(),
+): void {
+  const t = rfc3339(now);
+  job.status ??= {};
+  const s = job.status;
+  s.startTime ??= t;
+  s.failed = Math.max(s.failed ?? 0, 1);
+  s.active = 0;
+  s.ready = 0;
+  if (s.terminating !== undefined && s.terminating !== null) s.terminating = 0;
+  s.uncountedTerminatedPods = {};
+  setCondition(job, "FailureTarget", reason, message, t);
+  setCondition(job, "Failed", reason, message, t);
+}
+
+/** Job status update: `active` running pods of which `ready` are ready (startTime set once). */
+export function activeJobStatus(job: Job, active: number, ready = 0, now = new Date()): void {
+  job.status ??= {};
+  const s = job.status;
+  if (job.spec?.suspend !== true) s.startTime ??= rfc3339(now);
+  s.active = active;
+  s.ready = Math.min(ready, active);
+}
+
+const isFinished = (job: Job) =>
+  (job.status?.conditions ?? []).some((c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True");
+
+// ---------------------------------------------------------------------------------------------- context
+
+export class ScenarioContext {
+  readonly client: KubeClient;
+  readonly namespace: string;
+  readonly name: string;
+  controller!: JobSetController;
+  uid = "";
+  private readonly initial: JobSet;
+
+  constructor(client: KubeClient, namespace: string, js: JobSet) {
+    this.client = client;
+    this.namespace = namespace;
+    this.name = js.metadata?.name ?? "";
+    this.initial = js;
+  }
+
+  private get path(): string {
+    return `${jobSetsPath(this.namespace)}/${this.name}`;
+  }
+
+  /** Creates the scenario's JobSet (done automatically unless `create: false`). */
+  async create(js: JobSet = this.initial): Promise<JobSet> {
+    const created = await this.client.create<JobSet>(jobSetsPath(this.namespace), js);
+    this.uid = created.metadata?.uid ?? "";
+    return created;
+  }
+
+  jobSet(): Promise<JobSet> {
+    return this.client.get<JobSet>(this.path);
+  }
+
+  /** Mutates the JobSet's spec/metadata with a full update (conflicts retried). */
+  updateJobSet(mutate: (js: JobSet) => void): Promise<JobSet> {
+    return updateWithRetry<JobSet>(this.client, this.path, this.path, (js) => {
+      mutate(js);
+      return true;
+    });
+  }
+
+  /** Jobs controlled by the JobSet created by this scenario (any state, deleting included). */
+  async jobs(): Promise<Job[]> {
+    const list = await this.client.list<Job>(jobsPath(this.namespace));
+    return list.items
+      .filter((j) => j.metadata?.ownerReferences?.some((r) => r.controller && r.uid === this.uid))
+      .sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+  }
+
+  job(name: string): Promise<Job> {
+    return this.client.get<Job>(`${jobsPath(this.namespace)}/${name}`);
+  }
+
+  jobName(rjob: string, index: number): string {
+    return `${this.name}-${rjob}-${index}`;
+  }
+
+  private jobStatus(name: string, mutate: (job: Job) => void): Promise<Job> {
+    const p = `${jobsPath(this.namespace)}/${name}`;
+    return updateWithRetry<Job>(this.client, p, `${p}/status`, (job) => {
+      mutate(job);
+      return true;
+    });
+  }
+
+  completeJob(name: string): Promise<Job> {
+    return this.jobStatus(name, (j) => completeJobStatus(j));
+  }
+  failJob(name: string, reason?: string, message?: string): Promise<Job> {
+    return this.jobStatus(name, (j) => failJobStatus(j, reason, message));
+  }
+  setJobActive(name: string, active: number, ready = 0): Promise<Job> {
+    return this.jobStatus(name, (j) => activeJobStatus(j, active, ready));
+  }
+  /** active = ready = the Job's pods count: the Job counts as ready in replicatedJobsStatus. */
+  readyJob(name: string): Promise<Job> {
+    return this.jobStatus(name, (j) => activeJobStatus(j, podsCount(j), podsCount(j)));
+  }
+
+  private async unfinished(filter?: (j: Job) => boolean): Promise<Job[]> {
+    return (await this.jobs()).filter(
+      (j) => !j.metadata?.deletionTimestamp && !isFinished(j) && (!filter || filter(j)),
+    );
+  }
+  /** Completes every unfinished, undeleted owned Job (optionally only those matching `filter`). */
+  async completeJobs(filter?: (j: Job) => boolean): Promise<void> {
+    for (const j of await this.unfinished(filter)) await this.completeJob(j.metadata?.name ?? "");
+  }
+  async readyJobs(filter?: (j: Job) => boolean): Promise<void> {
+    for (const j of await this.unfinished(filter)) await this.readyJob(j.metadata?.name ?? "");
+  }
+
+  async deleteJob(
+    name: string,
+    propagationPolicy: "Foreground" | "Background" | "Orphan" = "Background",
+  ): Promise<void> {
+    await this.client.delete(`${jobsPath(this.namespace)}/${name}`, { propagationPolicy }).catch((e: unknown) => {
+      if (!isNotFound(e)) throw e;
+    });
+  }
+
+  /** Removes the `foregroundDeletion` finalizer of every owned Job being deleted (the GC's job). */
+  async finalizeDeleted(): Promise<number> {
+    let n = 0;
+    for (const j of await this.jobs()) {
+      if (!j.metadata?.deletionTimestamp) continue;
+      const p = `${jobsPath(this.namespace)}/${j.metadata.name}`;
+      try {
+        await updateWithRetry<Job>(this.client, p, p, (job) => {
+          const fins = job.metadata?.finalizers ?? [];
+          if (!fins.includes("foregroundDeletion")) return false;
+          job.metadata = { ...job.metadata, finalizers: fins.filter((f) => f !== "foregroundDeletion") };
+          return true;
+        });
+        n++;
+      } catch (e) {
+        if (!isNotFound(e)) throw e;
+      }
+    }
+    return n;
+  }
+
+  /** events.k8s.io/v1 events regarding this JobSet. */
+  async events(): Promise<{ reason?: string; type?: string; note?: string; regarding?: { uid?: string } }[]> {
+    const list = await this.client.list<{
+      reason?: string;
+      type?: string;
+      note?: string;
+      regarding?: { name?: string; uid?: string; kind?: string };
+    }>(`/apis/events.k8s.io/v1/namespaces/${this.namespace}/events`);
+    return list.items.filter((e) => e.regarding?.kind === "JobSet" && e.regarding.name === this.name);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- scenarios
+
+export interface ConditionExpectation {
+  type: string;
+  status?: "True" | "False";
+  reason?: string;
+  message?: string;
+}
+
+export interface EventExpectation {
+  reason: string;
+  type?: "Normal" | "Warning";
+  message?: string;
+}
+
+export interface Expectation {
+  jobs?: number | ((jobs: Job[], ctx: ScenarioContext) => true | string);
+  jobNames?: string[];
+  status?: Record<string, unknown>;
+  conditions?: ConditionExpectation[];
+  absentConditions?: string[];
+  events?: EventExpectation[];
+  service?: boolean;
+  deleted?: boolean;
+  check?: (ctx: ScenarioContext) => Promise<true | string | undefined>;
+}
+
+export interface Step {
+  name?: string;
+  do?: (ctx: ScenarioContext) => Promise<unknown>;
+  expect?: Expectation;
+  timeoutMs?: number;
+  finalizeDeleted?: boolean;
+}
+
+export interface Scenario {
+  name: string;
+  jobSet: JobSetBuilder | JobSet;
+  gates?: Partial<Record<FeatureName, boolean>>;
+  webhookDefaults?: boolean;
+  create?: boolean;
+  finalizeDeleted?: boolean;
+  steps: Step[];
+}
+
+/** Deep partial match; returns a description of the first mismatch, or undefined. */
+export function partialMismatch(actual: unknown, want: unknown, path = "status"): string | undefined {
+  if (want === null || typeof want !== "object") {
+    return actual === want ? undefined : `${path}: got ${JSON.stringify(actual)}, want ${JSON.stringify(want)}`;
+  }
+  if (Array.isArray(want)) {
+    if (!Array.isArray(actual)) return `${path}: got ${JSON.stringify(actual)}, want an array`;
+    if (actual.length !== want.length) return `${path}: got ${actual.length} items, want ${want.length}`;
+    const byName = want.every((w) => w && typeof w === "object" && "name" in w);
+    for (let i = 0; i < want.length; i++) {
+      const w = want[i] as Record<string, unknown>;
+      const a = byName ? actual.find((x) => (x as { name?: unknown }).name === w.name) : actual[i];
+      const m = partialMismatch(a, w, `${path}[${byName ? String(w.name) : i}]`);
+      if (m) return m;
+    }
+    return undefined;
+  }
+  if (actual === null || typeof actual !== "object") return `${path}: got ${JSON.stringify(actual)}, want an object`;
+  for (const [k, v] of Object.entries(want)) {
+    const m = partialMismatch((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+    if (m) return m;
+  }
+  return undefined;
+}
+
+/** Checks one expectation once; returns the first mismatch or undefined when everything holds. */
+export async function mismatch(ctx: ScenarioContext, e: Expectation): Promise<string | undefined> {
+  let js: JobSet | undefined;
+  try {
+    js = await ctx.jobSet();
+  } catch (err) {
+    if (!(err instanceof ApiError && isNotFound(err))) throw err;
+  }
+  if (e.deleted !== undefined) {
+    const gone = js === undefined || js.metadata?.deletionTimestamp !== undefined;
+    if (gone !== e.deleted) return `JobSet deleted: got ${gone}, want ${e.deleted}`;
+  }
+  if (e.jobs !== undefined || e.jobNames !== undefined) {
+    const jobs = await ctx.jobs();
+    const live = jobs.filter((j) => !j.metadata?.deletionTimestamp);
+    if (typeof e.jobs === "number") {
+      const n = live.filter((j) => !isFinished(j)).length;
+      if (n !== e.jobs) return `unfinished Jobs: got ${n}, want ${e.jobs}`;
+    } else if (e.jobs) {
+      const r = e.jobs(jobs, ctx);
+      if (r !== true) return `jobs: ${r}`;
+    }
+    if (e.jobNames) {
+      const names = live.map((j) => j.metadata?.name ?? "").sort();
+      const want = [...e.jobNames].sort();
+      if (JSON.stringify(names) !== JSON.stringify(want))
+        return `Job names: got ${names.join(",")}, want ${want.join(",")}`;
+    }
+  }
+  if (e.status || e.conditions || e.absentConditions) {
+    if (!js) return "JobSet not found";
+    if (e.status) {
+      const m = partialMismatch(js.status ?? {}, e.status);
+      if (m) return m;
+    }
+    const conds = js.status?.conditions ?? [];
+    for (const c of e.conditions ?? []) {
+      const found = conds.find(
+        (x) =>
+          x.type === c.type &&
+          (c.status === undefined || x.status === c.status) &&
+          (c.reason === undefined || x.reason === c.reason) &&
+          (c.message === undefined || x.message === c.message),
+      );
+      if (!found) return `condition ${JSON.stringify(c)} not in ${JSON.stringify(conds)}`;
+    }
+    for (const t of e.absentConditions ?? []) {
+      if (conds.some((x) => x.type === t)) return `condition ${t} present, want absent`;
+    }
+  }
+  if (e.service !== undefined) {
+    const name = js ? headlessServiceName(js) : ctx.name;
+    const exists = await ctx.client.get(`/api/v1/namespaces/${ctx.namespace}/services/${name}`).then(
+      () => true,
+      (err: unknown) => {
+        if (isNotFound(err)) return false;
+        throw err;
+      },
+    );
+    if (exists !== e.service) return `Service ${name} exists: got ${exists}, want ${e.service}`;
+  }
+  if (e.events) {
+    const evs = await ctx.events();
+    for (const w of e.events) {
+      const found = evs.some(
+        (x) =>
+          x.reason === w.reason &&
+          (w.type === undefined || x.type === w.type) &&
+          (w.message === undefined || x.note === w.message),
+      );
+      if (!found)
+        return `event ${JSON.stringify(w)} not in ${JSON.stringify(evs.map((x) => `${x.type}/${x.reason}: ${x.note}`))}`;
+    }
+  }
+  if (e.check) {
+    const r = await e.check(ctx);
+    if (r !== undefined && r !== true) return r;
+  }
+  return undefined;
+}
+
+/** Polls until `e` holds (finalizing deleted Jobs on each poll when asked). */
+export async function expectEventually(
+  ctx: ScenarioContext,
+  e: Expectation,
+  o: { timeoutMs?: number; finalizeDeleted?: boolean; message?: string } = {},
+): Promise<void> {
+  let last: string | undefined;
+  await waitFor(
+    async () => {
+      if (o.finalizeDeleted) await ctx.finalizeDeleted();
+      last = await mismatch(ctx, e);
+      return last === undefined;
+    },
+    { timeoutMs: o.timeoutMs ?? 30_000, intervalMs: 100, message: o.message ?? "expectation" },
+  ).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}\n  mismatch: ${last}`);
+  });
+}
+
+export interface RunOptions {
+  /** Controller log level (default: $JOBSET_TEST_LOG_LEVEL or silent). */
+  logLevel?: string;
+}
+
+/** Declares one `describe(title)` with a test per scenario. */
+export function runScenarios(title: string, scenarios: readonly Scenario[], o: RunOptions = {}): void {
+  describe(title, () => {
+    let cluster: TestCluster;
+    before(async () => {
+      cluster = await useCluster("apiserver");
+    });
+    for (const sc of scenarios) {
+      test(sc.name, async (t) => {
+        const namespace = await testNamespace(t, cluster);
+        await runScenario(cluster, namespace, sc, o);
+      });
+    }
+  });
+}
+
+/** Runs one scenario in `namespace` (its own controller and client; both stopped at the end). */
+export async function runScenario(
+  cluster: TestCluster,
+  namespace: string,
+  sc: Scenario,
+  o: RunOptions = {},
+): Promise<void> {
+  const base = sc.jobSet instanceof JobSetBuilder ? sc.jobSet.obj() : structuredClone(sc.jobSet);
+  base.metadata = { ...base.metadata, namespace };
+  delete base.metadata.uid;
+  delete base.metadata.resourceVersion;
+  delete base.status;
+  const js = sc.webhookDefaults === false ? base : defaultJobSet(base);
+  const client = await KubeClient.create({ kubeconfig: cluster.kubeconfigPath, userAgent: "jobset-ts-scenario" });
+  const ctx = new ScenarioContext(client, namespace, js);
+  const level = o.logLevel ?? process.env.JOBSET_TEST_LOG_LEVEL ?? "silent";
+  const running = await startJobSetController({
+    client,
+    namespace,
+    gates: parseFeatureGates(sc.gates ?? {}),
+    logger: createLogger({ level, name: `scenario/${sc.name}` }),
+  });
+  ctx.controller = running.controller;
+  try {
+    if (sc.create !== false) await ctx.create();
+    for (const [i, step] of sc.steps.entries()) {
+      const label = `step ${i + 1}${step.name ? ` (${step.name})` : ""}`;
+      if (step.do) await step.do(ctx);
+      if (step.expect) {
+        await expectEventually(ctx, step.expect, {
+          timeoutMs: step.timeoutMs ?? 30_000,
+          finalizeDeleted: step.finalizeDeleted ?? sc.finalizeDeleted ?? false,
+          message: `${sc.name}: ${label}`,
+        });
+      }
+    }
+  } finally {
+    await running.stop();
+    await client.close();
+  }
+}
