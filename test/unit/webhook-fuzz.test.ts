@@ -1,0 +1,315 @@
+// Fuzzing the admission server: thousands of random and mutated JobSets and pods (seeded PRNG, fixed
+// count) over HTTPS. Every answer must be a well-formed AdmissionReview for the request's uid; no
+// handler may fail (code 500); every JobSet denial must name field paths; every patch must apply.
+import assert from "node:assert/strict";
+import https from "node:https";
+import { after, before, describe, test } from "node:test";
+import jsonpatch from "fast-json-patch";
+import { Labels } from "../../src/api/constants.ts";
+import { defaultFeatureGates } from "../../src/api/features.ts";
+import { createCa, issueServingCert } from "../../src/local/pki.ts";
+import { type AdmissionReview, checkAdmissionReviewResponse, decodePatch } from "../../src/webhooks/admission.ts";
+import { Paths } from "../../src/webhooks/configurations.ts";
+import { webhookHandlers } from "../../src/webhooks/handlers.ts";
+import { WebhookServer } from "../../src/webhooks/server.ts";
+import { jobSet, rjob } from "../builders.ts";
+import { post } from "../support/admission-client.ts";
+import { node, pod } from "../support/pods.ts";
+
+const SEED = Number(process.env.FUZZ_SEED ?? 20240601);
+const COUNT = Number(process.env.FUZZ_COUNT ?? 2400);
+
+/** mulberry32: a small seeded PRNG. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const rnd = prng(SEED);
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+const int = (n: number) => Math.floor(rnd() * n);
+
+const interestingStrings = [
+  "",
+  "Foo",
+  "a".repeat(64),
+  "x".repeat(300),
+  "-",
+  "a-b",
+  "InPlaceRestart",
+  "RestartJob",
+  "RestartJobSet",
+  "FailJobSet",
+  "BlockingRecreate",
+  "Any",
+  "All",
+  "InOrder",
+  "Indexed",
+  "NonIndexed",
+  "Ready",
+  "Complete",
+  "Retain",
+  "Delete",
+  "jobset.sigs.k8s.io/jobset-controller",
+  "kueue.x-k8s.io/multikueue",
+  "0",
+  "1",
+  "rj",
+  "rj2",
+  "BackoffLimitExceeded",
+  "PodFailurePolicy",
+  "(",
+  "ünïcödé",
+  "a/b",
+  "rack",
+];
+const interestingNumbers = [0, 1, -1, 2, 5, 63, 64, 2147483647, 2147483648, -2147483649, 1.5, 1e21];
+
+function randomScalar(): unknown {
+  switch (int(5)) {
+    case 0:
+      return pick(interestingStrings);
+    case 1:
+      return pick(interestingNumbers);
+    case 2:
+      return rnd() < 0.5;
+    case 3:
+      return null;
+    default:
+      return Math.random.name + int(1000);
+  }
+}
+
+function randomValue(depth = 0): unknown {
+  const r = rnd();
+  if (depth > 3 || r < 0.5) return randomScalar();
+  if (r < 0.75) return Array.from({ length: int(3) }, () => randomValue(depth + 1));
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < int(4); i++)
+    o[pick(["name", "spec", "replicas", "template", "x", "metadata", "0"])] = randomValue(depth + 1);
+  return o;
+}
+
+type Container = Record<string, unknown> | unknown[];
+
+/** All (container, key) slots of a JSON document. */
+function slots(doc: unknown): [Container, string | number][] {
+  const out: [Container, string | number][] = [];
+  const walk = (v: unknown) => {
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => {
+        out.push([v, i]);
+        walk(x);
+      });
+    } else if (typeof v === "object" && v !== null) {
+      for (const [k, x] of Object.entries(v)) {
+        out.push([v as Record<string, unknown>, k]);
+        walk(x);
+      }
+    }
+  };
+  walk(doc);
+  return out;
+}
+
+function mutate<T>(seed: T): T {
+  const doc = structuredClone(seed);
+  const n = 1 + int(4);
+  for (let i = 0; i < n; i++) {
+    const all = slots(doc);
+    if (all.length === 0) break;
+    const [c, k] = pick(all);
+    const op = int(6);
+    if (Array.isArray(c)) {
+      const idx = k as number;
+      if (op === 0) c.splice(idx, 1);
+      else if (op === 1) c.push(structuredClone(c[idx]));
+      else if (op === 2) c[idx] = randomScalar();
+      else if (op === 3) c[idx] = randomValue();
+      else c.length = 0;
+    } else {
+      const obj = c as Record<string, unknown>;
+      const key = k as string;
+      if (op === 0) delete obj[key];
+      else if (op === 1) obj[key] = randomScalar();
+      else if (op === 2) obj[key] = randomValue();
+      else if (op === 3)
+        obj[pick(["name", "replicas", "groupName", "dependsOn", "subdomain", "managedBy", "extra"])] = randomScalar();
+      else if (op === 4 && typeof obj[key] === "string") obj[key] = pick(interestingStrings);
+      else if (typeof obj[key] === "number") obj[key] = pick(interestingNumbers);
+      else obj[key] = structuredClone(obj[pick(Object.keys(obj))]);
+    }
+  }
+  return doc;
+}
+
+function jobsetSeeds(): unknown[] {
+  const base = jobSet("fuzz")
+    .replicatedJob(rjob("leader").replicas(1))
+    .replicatedJob(rjob("workers").replicas(3).parallelism(2).completions(2));
+  const a = base.obj();
+  const b = jobSet("fuzz-b")
+    .replicatedJob(rjob("rj").replicas(2).completionMode("Indexed").completions(4).parallelism(4))
+    .replicatedJob(rjob("rj2").dependsOn("rj", "Ready"))
+    .successPolicy({ operator: "Any", targetReplicatedJobs: ["rj"] })
+    .failurePolicy({
+      maxRestarts: 3,
+      rules: [{ name: "r", action: "RestartJobSet", onJobFailureReasons: ["BackoffLimitExceeded"] }],
+    })
+    .enableDNSHostnames(true, "sub")
+    .coordinator({ replicatedJob: "rj", jobIndex: 0, podIndex: 0 })
+    .obj();
+  const c = jobSet("fuzz-c")
+    .generateName("gen-")
+    .replicatedJob(rjob("rj"))
+    .managedBy("kueue.x-k8s.io/multikueue")
+    .obj();
+  const d = jobSet("fuzz-d")
+    .replicatedJob(rjob("rj"))
+    .volumeClaimPolicy([{ metadata: { name: "data" }, spec: { accessModes: ["ReadWriteOnce"] } }], "Retain")
+    .obj();
+  return [a, b, c, d];
+}
+
+function podSeeds(): unknown[] {
+  const leader = pod("", { index: "0", owner: "u1" });
+  const follower = pod("", { index: "1", owner: "u1", nodeSelector: { rack: "r1" } });
+  const plain = pod("", { index: "2", exclusive: false });
+  const ns = pod("", { index: "3", nodeSelectorStrategy: true });
+  for (const p of [leader, follower, plain, ns]) {
+    p.spec = { ...(p.spec ?? { containers: [] }), priority: 0 };
+    p.metadata = { ...p.metadata, labels: { ...p.metadata?.labels, [Labels.JobSetName]: "js" } };
+  }
+  return [leader, follower, plain, ns];
+}
+
+const ca = createCa("fuzz-ca", 1);
+const leaf = issueServingCert(ca);
+const leaderPod = pod("js-rj-0-0-abcde", { index: "0", owner: "u1", nodeName: "n1" });
+const server = new WebhookServer({
+  host: "127.0.0.1",
+  port: 0,
+  certificate: { cert: leaf.certPem, key: leaf.keyPem },
+  handlers: webhookHandlers({
+    gates: defaultFeatureGates,
+    random: prng(SEED + 1),
+    getPVC: async (_ns, name) => {
+      if (name.startsWith("data-fuzz-d")) return { metadata: { name }, spec: { accessModes: ["ReadWriteMany"] } };
+      if (name.includes("boom")) throw new Error("etcd unavailable");
+      return undefined;
+    },
+    pods: {
+      podsByName: (_ns, key) => (key === "js-rj-0-0" ? [leaderPod] : []),
+      getNode: async (name) => {
+        if (name === "n1") return node("n1", { rack: "r1" });
+        throw new Error(`Node "${name}" not found`);
+      },
+    },
+  }),
+});
+
+describe("admission fuzzing", () => {
+  const agent = new https.Agent({ keepAlive: true, maxSockets: 8 });
+  before(() => server.start());
+  after(async () => {
+    agent.destroy();
+    await server.stop();
+  });
+
+  test(`${COUNT} random and mutated requests (seed ${SEED})`, async (t) => {
+    const js = jobsetSeeds();
+    const pods = podSeeds();
+    const stats = { allowed: 0, patched: 0, denied422: 0, denied403: 0, errored400: 0, total: 0 };
+    const problems: string[] = [];
+    let uid = 0;
+    const one = async () => {
+      const kind = int(6);
+      const isPod = kind >= 4;
+      const seeds = isPod ? pods : js;
+      const object = rnd() < 0.1 ? randomValue() : mutate(pick(seeds));
+      const obj = typeof object === "object" && object !== null && !Array.isArray(object) ? object : { junk: object };
+      const path = isPod
+        ? kind === 4
+          ? Paths.MutatePod
+          : Paths.ValidatePod
+        : pick([Paths.MutateJobSet, Paths.ValidateJobSet]);
+      const operation = !isPod && path === Paths.ValidateJobSet && rnd() < 0.4 ? "UPDATE" : "CREATE";
+      const id = `fuzz-${++uid}`;
+      const review: AdmissionReview = {
+        apiVersion: "admission.k8s.io/v1",
+        kind: "AdmissionReview",
+        request: {
+          uid: id,
+          kind: isPod
+            ? { group: "", version: "v1", kind: "Pod" }
+            : { group: "jobset.x-k8s.io", version: "v1alpha2", kind: "JobSet" },
+          resource: isPod
+            ? { group: "", version: "v1", resource: "pods" }
+            : { group: "jobset.x-k8s.io", version: "v1alpha2", resource: "jobsets" },
+          namespace: "default",
+          operation,
+          userInfo: {},
+          object: obj,
+          ...(operation === "UPDATE" ? { oldObject: rnd() < 0.5 ? pick(js) : mutate(pick(js)) } : {}),
+        },
+      };
+      const a = await post(`${server.url}${path}`, JSON.stringify(review), { ca: ca.certPem, agent });
+      stats.total++;
+      const ctx = () => `${path} ${operation} ${JSON.stringify(obj).slice(0, 400)}`;
+      if (a.status !== 200) {
+        problems.push(`HTTP ${a.status}: ${ctx()}`);
+        return;
+      }
+      const doc = JSON.parse(a.body) as AdmissionReview;
+      const p = checkAdmissionReviewResponse(doc, id);
+      if (p.length > 0) problems.push(`${p.join("; ")}: ${ctx()}`);
+      const r = doc.response;
+      if (!r) return;
+      const code = r.status?.code ?? 200;
+      if (r.allowed) {
+        stats.allowed++;
+        if (r.patch) {
+          stats.patched++;
+          try {
+            jsonpatch.applyPatch(structuredClone(obj), decodePatch(r) as jsonpatch.Operation[], true);
+          } catch (e) {
+            problems.push(`patch does not apply (${String(e)}): ${ctx()}`);
+          }
+        }
+        return;
+      }
+      if (code === 500) problems.push(`handler failure ${r.status?.message}: ${ctx()}`);
+      else if (code === 422) {
+        stats.denied422++;
+        const causes = r.status?.details?.causes ?? [];
+        if (causes.length === 0) problems.push(`422 without causes: ${ctx()}`);
+        for (const c of causes) if (!c.field) problems.push(`cause without field ${JSON.stringify(c)}: ${ctx()}`);
+        if (isPod) problems.push(`pod denial with 422: ${ctx()}`);
+      } else if (code === 403) {
+        stats.denied403++;
+        if (!isPod) problems.push(`JobSet denial as 403: ${r.status?.message}: ${ctx()}`);
+        if (!r.status?.message) problems.push(`403 without message: ${ctx()}`);
+      } else if (code === 400) {
+        stats.errored400++;
+        if (!/Go struct field \S+|field \S+\)/.test(r.status?.message ?? "")) {
+          problems.push(`400 without a field path (${r.status?.message}): ${ctx()}`);
+        }
+      } else problems.push(`unexpected code ${code}: ${ctx()}`);
+    };
+    for (let done = 0; done < COUNT; done += 16)
+      await Promise.all(Array.from({ length: Math.min(16, COUNT - done) }, one));
+    t.diagnostic(JSON.stringify(stats));
+    assert.deepEqual(problems.slice(0, 10), [], `${problems.length} problems`);
+    assert.equal(stats.total, COUNT);
+    // The corpus exercises every kind of answer.
+    for (const k of ["allowed", "patched", "denied422", "denied403", "errored400"] as const) {
+      assert.ok(stats[k] > 0, `no ${k} answers: ${JSON.stringify(stats)}`);
+    }
+  });
+});
