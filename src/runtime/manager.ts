@@ -297,29 +297,32 @@ export class Manager {
   private async shutdown(electorCtl: AbortController, electorRun: Promise<boolean> | undefined): Promise<void> {
     const deadline = this.clock.now() + (this.o.gracefulShutdownMs ?? 30_000);
     const left = () => Math.max(0, deadline - this.clock.now());
+    // cancels the deadline timers below once shutdown is over (they would keep the process alive)
+    const timers = new AbortController();
     this.log.info("stopping: waiting for in-flight work");
     // 1. stop taking work; let in-flight reconciles finish
     const drained = await Promise.all(this.controllers.map((c) => c.queue.shutDownWithDrain(left())));
     this.runnableCtl.abort();
     const runnablesDone = Promise.all(this.runningRunnables).then(() => true);
-    const inTime = await Promise.race([runnablesDone, sleep(this.clock, left()).then(() => false)]);
+    const inTime = await Promise.race([runnablesDone, sleep(this.clock, left(), timers.signal).then(() => false)]);
     if (drained.some((d) => !d) || !inTime) {
       this.log.warn("graceful shutdown deadline passed with work in flight");
       this.hardCtl.abort();
     }
     await Promise.race([
       Promise.all(this.controllers.map((c) => c.workers ?? Promise.resolve())),
-      sleep(this.clock, left()),
+      sleep(this.clock, left(), timers.signal),
     ]);
     // 2. stop informers
     await Promise.all(this.informers.map((i) => i.stop()));
     // 3. release the lease (after our work has stopped, so a successor never overlaps with us)
     electorCtl.abort();
-    if (electorRun) await Promise.race([electorRun, sleep(this.clock, Math.max(left(), 5_000))]);
+    if (electorRun) await Promise.race([electorRun, sleep(this.clock, Math.max(left(), 5_000), timers.signal)]);
     this.leading = false;
     // 4. servers
     await this.health?.stop();
     await this.metricsServer?.close();
+    timers.abort();
     this.log.info("stopped");
   }
 }
