@@ -18,18 +18,22 @@
 //   A status write that does conflict (someone else wrote) fails the pass → rate-limited retry, as upstream.
 //
 // Concurrency: `workers` (default 1, as upstream); the queue never hands one key to two workers.
+
+import { DefaultLeaderElectionID } from "../api/config.ts";
 import { ApiVersion, Kind, Labels } from "../api/constants.ts";
 import { defaultFeatureGates, type FeatureGates } from "../api/features.ts";
 import type { Job, KubeObject, Pod, Service } from "../api/k8s.ts";
 import type { JobSet } from "../api/types.ts";
 import { type Observed, plan } from "../controller/plan.ts";
 import { headlessServiceName, wantsHeadlessService } from "../controller/service.ts";
-import type { KubeClient } from "./client.ts";
+import { KubeClient } from "./client.ts";
 import { type Clock, realClock } from "./clock.ts";
 import { EventRecorder } from "./events.ts";
 import { type ExecuteResult, execute, type JobSetEventSink, type TerminalMetrics } from "./executor.ts";
 import { Informer } from "./informer.ts";
+import { KubeLeaseStore } from "./leader-election.ts";
 import { type Logger, reconcileLogger, silentLogger } from "./logger.ts";
+import { Manager, type ManagerOptions } from "./manager.ts";
 import type { Metrics } from "./metrics.ts";
 import { controllerOwnerIndex, namespacedLabelIndex, splitKey } from "./store.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "./workqueue.ts";
@@ -60,6 +64,13 @@ export interface JobSetControllerOptions {
   resyncPeriodMs?: number;
   /** Max requests in flight for creates/deletes of one step (default 50). */
   parallelism?: number;
+  /** A pod informer to share (watching pods labelled `jobset.sigs.k8s.io/jobset-name`); used with gate InPlaceRestart. */
+  pods?: Informer<Pod>;
+  /**
+   * The queue to feed, owned by a Manager controller (see addJobSetController); default: an own queue
+   * whose workers `start()` runs.
+   */
+  queue?: WorkQueue;
 }
 
 interface PendingCreate {
@@ -97,11 +108,14 @@ export class JobSetController {
     this.gates = o.gates ?? defaultFeatureGates;
     this.log = (o.logger ?? silentLogger()).child({ controller: ControllerName });
     this.metrics = o.metrics;
-    const queueOpts: ConstructorParameters<typeof WorkQueue>[0] = { name: ControllerName, clock: this.clock };
-    if (o.metrics) queueOpts.metrics = o.metrics.queueSink(ControllerName);
-    this.queue = new WorkQueue(queueOpts);
-    o.metrics?.trackQueue(ControllerName, this.queue);
-    o.metrics?.initController(ControllerName, Math.max(1, o.workers ?? 1));
+    if (o.queue) this.queue = o.queue;
+    else {
+      const queueOpts: ConstructorParameters<typeof WorkQueue>[0] = { name: ControllerName, clock: this.clock };
+      if (o.metrics) queueOpts.metrics = o.metrics.queueSink(ControllerName);
+      this.queue = new WorkQueue(queueOpts);
+      o.metrics?.trackQueue(ControllerName, this.queue);
+      o.metrics?.initController(ControllerName, Math.max(1, o.workers ?? 1));
+    }
     this.events = o.events ?? new EventRecorder({ client: o.client, clock: this.clock, logger: this.log });
 
     const informer = <T extends KubeObject>(path: string, name: string) =>
@@ -119,7 +133,10 @@ export class JobSetController {
     this.services = informer<Service>(nsPath("/api/v1", "services", o.namespace), "services");
     this.jobs.addIndex(OwnerIndex, controllerOwnerIndex<Job>(ApiVersion, Kind));
     this.services.addIndex(OwnerIndex, controllerOwnerIndex<Service>(ApiVersion, Kind));
-    if (this.gates.InPlaceRestart) {
+    if (o.pods) {
+      this.pods = o.pods;
+      this.pods.addIndex(PodsByJobSetIndex, namespacedLabelIndex<Pod>(Labels.JobSetName));
+    } else if (this.gates.InPlaceRestart) {
       // Only pods of JobSets: the label selector keeps the cache small.
       this.pods = new Informer<Pod>({
         client: o.client,
@@ -193,13 +210,14 @@ export class JobSetController {
       },
       onDelete: (s) => this.enqueueOwner(s),
     });
-    if (this.pods) {
+    if (this.pods && this.gates.InPlaceRestart) {
       const byLabel = (p: Pod) => this.enqueue(p.metadata?.namespace, p.metadata?.labels?.[Labels.JobSetName]);
       this.pods.addEventHandler({ onAdd: byLabel, onUpdate: (_o, p) => byLabel(p), onDelete: byLabel });
     }
   }
 
-  private informers(): Informer<KubeObject>[] {
+  /** The informers this controller reads (a Manager starts and syncs them). */
+  informers(): Informer<KubeObject>[] {
     const all = [this.jobSets, this.jobs, this.services, this.pods].filter((x) => x !== undefined);
     return all as unknown as Informer<KubeObject>[];
   }
@@ -270,9 +288,9 @@ export class JobSetController {
   }
 
   /** One reconcile of `namespace/name` (throws to request a rate-limited retry). */
-  async reconcile(key: string): Promise<ReconcileResult> {
+  async reconcile(key: string, ctx?: { log: Logger }): Promise<ReconcileResult> {
     const { namespace, name } = splitKey(key);
-    const log = reconcileLogger(this.log, { controller: ControllerName, namespace, name });
+    const log = ctx?.log ?? reconcileLogger(this.log, { controller: ControllerName, namespace, name });
     this.stats.reconciles++;
     const cached = this.jobSets.get(namespace, name);
     const rv = cached?.metadata?.resourceVersion;
@@ -305,7 +323,7 @@ export class JobSetController {
     this.remember(observed.jobSet, result);
     if (result.error) {
       this.stats.errors++;
-      log.info({ err: result.error.message, writes: result.writes }, "reconcile failed, will retry");
+      log.debug({ err: result.error.message, writes: result.writes }, "reconcile failed, will retry");
       throw result.error;
     }
     if (result.writes > 0) log.debug({ writes: result.writes }, "reconciled");
@@ -334,32 +352,73 @@ export class JobSetController {
   }
 }
 
-export interface StartJobSetControllerOptions extends Omit<JobSetControllerOptions, "client"> {
+/**
+ * Registers a JobSet controller with `manager`: its informers (started on every replica) and its
+ * reconcile loop (run by the leader, `workers` at a time).
+ */
+export function addJobSetController(manager: Manager, o: Omit<JobSetControllerOptions, "queue">): JobSetController {
+  const box: { c?: JobSetController } = {};
+  const ctl = manager.addController({
+    name: ControllerName,
+    concurrency: Math.max(1, o.workers ?? 1),
+    reconcile: (key, ctx) => {
+      if (!box.c) throw new Error("JobSet controller not ready");
+      return box.c.reconcile(key, ctx);
+    },
+  });
+  const c = new JobSetController({ ...o, queue: ctl.queue });
+  box.c = c;
+  for (const inf of c.informers()) manager.addInformer(inf);
+  return c;
+}
+
+export interface StartJobSetControllerOptions extends Omit<JobSetControllerOptions, "client" | "queue"> {
   /** A client to use; otherwise one is made from `kubeconfig` (or the default loading rules / in-cluster). */
   client?: KubeClient;
   kubeconfig?: string;
   qps?: number;
   burst?: number;
   userAgent?: string;
+  /** Lease-based leader election; omit to lead at once. */
+  leaderElection?: {
+    namespace: string;
+    /** Default `6d4f6a47.jobset.x-k8s.io`. */
+    name?: string;
+    identity?: string;
+    leaseDurationMs?: number;
+    renewDeadlineMs?: number;
+    retryPeriodMs?: number;
+  };
+  /** Health probes server; omit for none. */
+  health?: ManagerOptions["health"];
+  /** /metrics server (needs `metrics`); omit for none. */
+  metricsServer?: ManagerOptions["metricsServer"];
+  gracefulShutdownMs?: number;
+  /** Called before the manager starts: add runnables (webhooks), checks, more informers. */
+  configure?: (manager: Manager, controller: JobSetController, client: KubeClient) => void | Promise<void>;
+  /** Stops the controller when aborted. */
   signal?: AbortSignal;
 }
 
 export interface RunningJobSetController {
   controller: JobSetController;
+  manager: Manager;
   client: KubeClient;
-  /** Stops the controller (and closes the client if this function created it). */
+  /** Settles when the manager has stopped (rejects on a fatal error such as a lost leader election). */
+  done: Promise<void>;
+  /** Stops gracefully (and closes the client if this function created it). */
   stop(): Promise<void>;
 }
 
 /**
- * Starts a JobSet controller in this process: informers synced, workers running. Tests use it directly;
- * `jobset controller` wraps it with leader election, metrics, health probes and webhooks.
+ * Starts a JobSet controller in this process under a Manager (leader election, health and metrics
+ * servers when asked) and resolves once its caches have synced. Tests call it directly; the
+ * `jobset controller` command adds configuration, webhooks and signal handling around it.
  */
 export async function startJobSetController(o: StartJobSetControllerOptions): Promise<RunningJobSetController> {
   let client = o.client;
   const owned = client === undefined;
   if (!client) {
-    const { KubeClient } = await import("./client.ts");
     client = await KubeClient.create({
       ...(o.kubeconfig ? { kubeconfig: o.kubeconfig } : {}),
       qps: o.qps ?? 500,
@@ -368,16 +427,67 @@ export async function startJobSetController(o: StartJobSetControllerOptions): Pr
     });
     o.metrics?.instrumentClient(client);
   }
-  const controller = new JobSetController({ ...o, client });
-  const ok = await controller.start(o.signal);
-  const c = client;
-  const stop = async () => {
-    await controller.stop();
-    if (owned) await c.close();
-  };
-  if (!ok) {
-    await stop();
-    throw new Error("JobSet controller stopped before its caches synced");
+  const mo: ManagerOptions = {};
+  if (o.logger) mo.logger = o.logger;
+  if (o.metrics) mo.metrics = o.metrics;
+  if (o.clock) mo.clock = o.clock;
+  if (o.health) mo.health = o.health;
+  if (o.metricsServer) mo.metricsServer = o.metricsServer;
+  if (o.gracefulShutdownMs !== undefined) mo.gracefulShutdownMs = o.gracefulShutdownMs;
+  if (o.leaderElection) {
+    const le = o.leaderElection;
+    mo.leaderElection = {
+      store: new KubeLeaseStore(client, le.namespace, le.name ?? DefaultLeaderElectionID),
+      ...(le.identity ? { identity: le.identity } : {}),
+      ...(le.leaseDurationMs !== undefined ? { leaseDurationMs: le.leaseDurationMs } : {}),
+      ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
+      ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
+    };
   }
-  return { controller, client: c, stop };
+  const manager = new Manager(mo);
+  const {
+    client: _c,
+    kubeconfig: _k,
+    qps: _q,
+    burst: _b,
+    userAgent: _u,
+    leaderElection: _l,
+    health: _h,
+    metricsServer: _m,
+    gracefulShutdownMs: _g,
+    configure: _x,
+    signal: _s,
+    ...copts
+  } = o;
+  const controller = addJobSetController(manager, { ...copts, client });
+  const c = client;
+  try {
+    await o.configure?.(manager, controller, c);
+  } catch (e) {
+    if (owned) await c.close();
+    throw e;
+  }
+  const done = manager.start(o.signal);
+  let stopped = false;
+  const stop = async () => {
+    if (!stopped) {
+      stopped = true;
+      manager.stop();
+      await done.catch(() => undefined);
+      if (owned) await c.close();
+    }
+  };
+  const synced = Promise.all(controller.informers().map((i) => i.waitForSync(o.signal)));
+  const outcome = await Promise.race([
+    synced.then((oks) => (oks.every(Boolean) ? "synced" : "stopped")),
+    done.then(
+      () => "stopped",
+      (e: unknown) => e,
+    ),
+  ]);
+  if (outcome !== "synced") {
+    await stop();
+    throw outcome instanceof Error ? outcome : new Error("JobSet controller stopped before its caches synced");
+  }
+  return { controller, manager, client: c, done, stop };
 }
