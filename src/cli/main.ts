@@ -1,4 +1,5 @@
 // The `jobset` command: a table of subcommands, each in its own file (src/cli/<name>.ts).
+import { controller } from "./controller.ts";
 import { describe } from "./describe.ts";
 import { get } from "./get.ts";
 import { lint } from "./lint.ts";
@@ -21,6 +22,11 @@ export const commands: Command[] = [
   { name: "tree", summary: "Show a JobSet's replicated jobs, Jobs and pods with their phases", run: tree },
   { name: "logs", summary: "Print the logs of a JobSet's pods", run: logs },
   { name: "plan", summary: "Show the objects the controller creates for a JobSet on its first reconcile", run: plan },
+  {
+    name: "controller",
+    summary: "Run the JobSet controller manager (controllers, webhooks, leader election, metrics)",
+    run: controller,
+  },
   { name: "version", summary: "Show the version, commit and build date of this build", run: version },
 ];
 

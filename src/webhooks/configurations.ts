@@ -103,6 +103,8 @@ export interface ConfigurationOptions {
   labels?: Record<string, string>;
   mutatingName?: string;
   validatingName?: string;
+  /** Restricts every webhook to matching namespaces (tests); default: all namespaces. */
+  namespaceSelector?: LabelSelector;
 }
 
 /** Both configurations, `[mutating, validating]`, with clientConfig chosen by the caller. */
@@ -120,6 +122,7 @@ export function webhookConfigurations(o: ConfigurationOptions): [WebhookConfigur
         rules: structuredClone(d.rules),
       };
       if (d.objectSelector) w.objectSelector = structuredClone(d.objectSelector);
+      if (o.namespaceSelector) w.namespaceSelector = structuredClone(o.namespaceSelector);
       return w;
     });
   const meta = (name: string) => (o.labels ? { name, labels: { ...o.labels } } : { name });
@@ -168,7 +171,7 @@ export function serviceWebhookConfigurations(
 export function localWebhookConfigurations(
   url: string,
   caBundle: string | Buffer,
-  names?: { mutating?: string; validating?: string },
+  names?: { mutating?: string; validating?: string; namespaceSelector?: LabelSelector },
 ): [WebhookConfiguration, WebhookConfiguration] {
   const base = url.replace(/\/+$/, "");
   const u = new URL(base);
@@ -180,6 +183,7 @@ export function localWebhookConfigurations(
   const o: ConfigurationOptions = { clientConfig: (path) => ({ url: `${base}${path}`, caBundle: bundle }) };
   if (names?.mutating) o.mutatingName = names.mutating;
   if (names?.validating) o.validatingName = names.validating;
+  if (names?.namespaceSelector) o.namespaceSelector = names.namespaceSelector;
   return webhookConfigurations(o);
 }
 
