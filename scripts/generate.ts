@@ -3,7 +3,12 @@ import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CRD_PATH, renderCrdYaml } from "./crd-yaml.ts";
+import { renderWebhookManifests, WebhookManifestPath } from "./generate-webhooks.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 writeFileSync(join(root, CRD_PATH), renderCrdYaml());
 console.log(`wrote ${CRD_PATH}`);
+
+// ---- webhook configurations (src/webhooks/configurations.ts → config/webhook/manifests.yaml)
+writeFileSync(WebhookManifestPath, renderWebhookManifests());
+console.log("wrote config/webhook/manifests.yaml");
