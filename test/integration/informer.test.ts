@@ -110,7 +110,7 @@ describe("informer (apiserver)", () => {
     await c.create(cmPath(ns), cm("a", { v: "1" }, { group: "g1" }));
     await waitFor(() => inf.get(ns, "a"), { message: "a in the cache" });
     await c.patch(cmPath(ns, "a"), { data: { v: "2" } }, "merge");
-    await waitFor(() => inf.get(ns, "a")?.data !== undefined && (inf.get(ns, "a")?.data as { v: string }).v === "2", {
+    await waitFor(() => (inf.get(ns, "a")?.data as { v?: string } | undefined)?.v === "2", {
       message: "a updated in the cache",
     });
     assert.deepEqual(
