@@ -1,11 +1,14 @@
 // The `jobset` command: a table of subcommands, each in its own file (src/cli/<name>.ts).
 import { controller } from "./controller.ts";
 import { describe } from "./describe.ts";
+import { down } from "./down.ts";
 import { get } from "./get.ts";
 import { lint } from "./lint.ts";
 import { logs } from "./logs.ts";
 import { run as plan } from "./plan.ts";
+import { run } from "./run.ts";
 import { tree } from "./tree.ts";
+import { up } from "./up.ts";
 import { UsageError } from "./usage.ts";
 import { version } from "./version.ts";
 
@@ -17,6 +20,9 @@ export interface Command {
 
 export const commands: Command[] = [
   { name: "lint", summary: "Check JobSet manifests as the API server and the JobSet webhooks would", run: lint },
+  { name: "up", summary: "Start a local Kubernetes with the JobSet controller and webhooks", run: up },
+  { name: "down", summary: "Stop the local cluster started by `jobset up --detach`", run: down },
+  { name: "run", summary: "Create JobSets and follow them live until they finish", run: run },
   { name: "get", summary: "List JobSets with their status columns", run: get },
   { name: "describe", summary: "Show a JobSet's spec, status, conditions, Jobs and events", run: describe },
   { name: "tree", summary: "Show a JobSet's replicated jobs, Jobs and pods with their phases", run: tree },

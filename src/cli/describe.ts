@@ -1,0 +1,48 @@
+// `jobset describe NAME`: spec summary, status, conditions, child Jobs and recent events of a JobSet.
+import { parseArgs } from "node:util";
+import { clusterHelp, clusterOptions, connect, explain, explainNotFound } from "./cluster.ts";
+import { fetchSnapshot } from "./fetch.ts";
+import { renderDescribe } from "./render.ts";
+import { UsageError } from "./usage.ts";
+
+const help = `Usage: jobset describe NAME [flags]
+
+Shows a JobSet: metadata, a summary of its spec (replicated jobs, policies), its status (terminal
+state, restarts, per-replicated-job counts), its conditions, its child Jobs (those it owns) and the
+events regarding it.
+
+Flags:
+${clusterHelp}
+  -h, --help                 show this help
+`;
+
+export async function describe(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...clusterOptions, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError("a JobSet name is required");
+  const { client, namespace } = await connect(values);
+  try {
+    const out: string[] = [];
+    for (const name of positionals) {
+      let snap: Awaited<ReturnType<typeof fetchSnapshot>>;
+      try {
+        snap = await fetchSnapshot(client, namespace, name);
+      } catch (e) {
+        throw explainNotFound(explain(e, client.server), `JobSet ${namespace}/${name}`);
+      }
+      if (out.length > 0) out.push("", "");
+      out.push(...renderDescribe(snap, Date.now()));
+    }
+    process.stdout.write(`${out.join("\n")}\n`);
+    return 0;
+  } finally {
+    await client.close();
+  }
+}

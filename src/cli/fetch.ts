@@ -1,0 +1,83 @@
+// Reads what the read-side commands show: a JobSet with its Jobs (by owner UID), their pods (by the
+// jobset-uid label) and the events.k8s.io/v1 events regarding it; and container logs, from the fake
+// kubelet's files on the local cluster or from the pods/log API elsewhere.
+import { readFile } from "node:fs/promises";
+import { Labels } from "../api/constants.ts";
+import type { Event, Job, Pod } from "../api/k8s.ts";
+import type { JobSet } from "../api/types.ts";
+import type { KubeClient } from "../runtime/client.ts";
+import { jobsetsPath } from "./cluster.ts";
+import { localLogPath } from "./local-state.ts";
+import type { Snapshot } from "./render.ts";
+
+const enc = encodeURIComponent;
+export const jobsPath = (ns: string) => `/apis/batch/v1/namespaces/${enc(ns)}/jobs`;
+export const podsPath = (ns: string) => `/api/v1/namespaces/${enc(ns)}/pods`;
+export const eventsPath = (ns: string) => `/apis/events.k8s.io/v1/namespaces/${enc(ns)}/events`;
+
+const ownedBy = (uid: string) => (o: { metadata?: { ownerReferences?: { uid: string }[] } }) =>
+  (o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid);
+
+/** The JobSet's Jobs, pods and events, given the JobSet itself. */
+export async function fetchChildren(client: KubeClient, js: JobSet): Promise<Snapshot> {
+  const ns = js.metadata?.namespace ?? "default";
+  const name = js.metadata?.name ?? "";
+  const uid = js.metadata?.uid ?? "";
+  const [jobs, pods, events] = await Promise.all([
+    client.list<Job>(jobsPath(ns), { labelSelector: `${Labels.JobSetName}=${name}` }),
+    client.list<Pod>(podsPath(ns), { labelSelector: `${Labels.JobSetUID}=${uid}` }),
+    client.list<Event>(eventsPath(ns), { fieldSelector: `regarding.uid=${uid}` }).catch(() => ({ items: [] })),
+  ]);
+  return { jobset: js, jobs: jobs.items.filter(ownedBy(uid)), pods: pods.items, events: events.items };
+}
+
+export async function fetchSnapshot(client: KubeClient, ns: string, name: string): Promise<Snapshot> {
+  const js = await client.get<JobSet>(jobsetsPath(ns, name));
+  return fetchChildren(client, js);
+}
+
+/** Containers whose logs `jobset logs` shows for a pod: init containers that ran, then the main ones. */
+export function logContainers(p: Pod, only?: string): string[] {
+  const names = [
+    ...(p.spec?.initContainers ?? []).map((c) => c.name),
+    ...(p.spec?.containers ?? []).map((c) => c.name),
+  ];
+  return only ? names.filter((n) => n === only) : names;
+}
+
+export interface LogSource {
+  /** The container's output so far. */
+  read(ns: string, pod: string, container: string): Promise<string>;
+}
+
+/** The fake kubelet's captured files (exec runtime); a container that printed nothing reads as "". */
+export function fileLogs(kubeletDir: string): LogSource {
+  return {
+    async read(ns, pod, container) {
+      try {
+        return await readFile(localLogPath(kubeletDir, ns, pod, container), "utf8");
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
+        throw e;
+      }
+    },
+  };
+}
+
+/** The pods/log subresource of a real cluster. */
+export function apiLogs(client: KubeClient, o: { previous?: boolean; tailLines?: number } = {}): LogSource {
+  return {
+    read(ns, pod, container) {
+      return client.requestText("GET", `${podsPath(ns)}/${enc(pod)}/log`, {
+        query: { container, previous: o.previous || undefined, tailLines: o.tailLines },
+      });
+    },
+  };
+}
+
+/** Prefixes every line of `text` (a trailing partial line too). */
+export function prefixLines(text: string, prefix: string): string {
+  if (text === "") return "";
+  const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : text.split("\n");
+  return `${lines.map((l) => `${prefix}${l}`).join("\n")}\n`;
+}

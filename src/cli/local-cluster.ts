@@ -1,0 +1,220 @@
+// The local Kubernetes of `jobset up` and `jobset run`, in this process tree: the control plane
+// (etcd, kube-apiserver, kube-controller-manager, kube-scheduler as supervised children), our CRD, the
+// JobSet and pod webhooks (an HTTPS server in this process, registered by URL with a serving cert from
+// the control plane's CA), the JobSet controller (in this process) and the fake kubelet with its nodes.
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { Labels } from "../api/constants.ts";
+import { defaultFeatureGates } from "../api/features.ts";
+import type { PersistentVolumeClaim, Pod } from "../api/k8s.ts";
+import { type ControlPlane, startControlPlane } from "../local/controlplane.ts";
+import { type FakeKubelet, type NodeSpec, startFakeKubelet } from "../local/kubelet.ts";
+import { issueServingCert, loadCa } from "../local/pki.ts";
+import { isAlreadyExists, isNotFound, type KubeClient } from "../runtime/client.ts";
+import { Informer } from "../runtime/informer.ts";
+import { startJobSetController } from "../runtime/jobset-controller.ts";
+import { createLogger } from "../runtime/logger.ts";
+import { localWebhookConfigurations } from "../webhooks/configurations.ts";
+import { webhookHandlers } from "../webhooks/handlers.ts";
+import { addPodIndexes, nodeGetter, PodController, podWebhookLookups } from "../webhooks/pod-controller.ts";
+import { WebhookServer } from "../webhooks/server.ts";
+
+export interface LocalClusterOptions {
+  nodes: NodeSpec[];
+  runtime: "simulate" | "exec";
+  /** Keep everything here (removed at stop). Default: a temp dir. */
+  dataDir?: string;
+  /** Progress lines (control-plane build and start). */
+  log: (line: string) => void;
+}
+
+export interface LocalCluster {
+  kubeconfigPath: string;
+  server: string;
+  dataDir: string;
+  kubeletDir: string;
+  kubelet: FakeKubelet;
+  nodes: string[];
+  /** Where the controller, webhook and kubelet logs go. */
+  logDir: string;
+  stop(): Promise<void>;
+}
+
+const ADMISSION = "/apis/admissionregistration.k8s.io/v1";
+
+async function apply(client: KubeClient, plural: string, obj: { metadata?: { name?: string } }): Promise<void> {
+  const base = `${ADMISSION}/${plural}`;
+  try {
+    await client.create(base, obj);
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+    const name = obj.metadata?.name ?? "";
+    const cur = await client.get<{ metadata?: { resourceVersion?: string } }>(`${base}/${name}`);
+    await client.update(`${base}/${name}`, {
+      ...obj,
+      metadata: { ...obj.metadata, resourceVersion: cur.metadata?.resourceVersion },
+    });
+  }
+}
+
+/** Starts the whole local stack; on failure everything started so far is stopped. */
+export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
+  const stops: (() => Promise<void>)[] = [];
+  const streams: WriteStream[] = [];
+  let cp: ControlPlane | undefined;
+  const stopAll = async () => {
+    for (const s of stops.splice(0).reverse()) await s().catch(() => {});
+    await Promise.all(streams.splice(0).map((s) => new Promise<void>((r) => s.end(r))));
+  };
+  try {
+    cp = await startControlPlane({ profile: "full", log: o.log, ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
+    const plane = cp;
+    stops.push(async () => {
+      await plane.stop();
+      if (o.dataDir) await rm(o.dataDir, { recursive: true, force: true });
+    });
+    const logDir = join(cp.dataDir, "logs");
+    await mkdir(logDir, { recursive: true });
+    const logFile = (name: string) => {
+      const s = createWriteStream(join(logDir, name), { flags: "a" });
+      streams.push(s);
+      return s;
+    };
+    const client = await cp.client();
+
+    // The pod cache shared by the pod webhooks and the placement-repair pod controller (as `jobset controller`).
+    const gates = { ...defaultFeatureGates };
+    const logger = createLogger({ destination: logFile("controller.log"), name: "jobset" });
+    const pods = new Informer<Pod>({
+      client,
+      path: "/api/v1/pods",
+      name: "pods",
+      labelSelector: Labels.JobSetName,
+      logger,
+    });
+    addPodIndexes(pods);
+    const getNode = nodeGetter(client);
+
+    // Webhooks: serving cert from the control plane's CA; registered by URL once the caches synced.
+    const ca = loadCa(cp.pki.caCert, cp.pki.caKey);
+    const serving = issueServingCert(ca, { commonName: "jobset-webhook", ipAddresses: ["127.0.0.1"] });
+    const server = new WebhookServer({
+      host: "127.0.0.1",
+      port: 0,
+      certificate: { cert: serving.certPem, key: serving.keyPem },
+      logger: logger.child({ logger: "webhooks" }),
+      handlers: webhookHandlers({
+        gates,
+        getPVC: async (ns, name) => {
+          try {
+            return await client.get<PersistentVolumeClaim>(
+              `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(name)}`,
+            );
+          } catch (e) {
+            if (isNotFound(e)) return undefined;
+            throw e;
+          }
+        },
+        pods: podWebhookLookups(pods, getNode),
+      }),
+    });
+    await server.start();
+    stops.push(() => server.stop(1000));
+
+    // The JobSet controller, with the pod controller, in this process.
+    const controller = await startJobSetController({
+      kubeconfig: cp.kubeconfigPath,
+      gates,
+      pods,
+      logger: logger.child({ logger: "controller" }),
+      userAgent: "jobset-controller-local",
+      configure: (manager) => {
+        const podController = new PodController({ pods, client, getNode });
+        manager.addRunnable({
+          name: "pod-controller",
+          run: async (signal) => {
+            podController.start();
+            await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
+            await podController.stop();
+          },
+        });
+      },
+    });
+    stops.push(() => controller.stop());
+    const [mutating, validating] = localWebhookConfigurations(server.url, ca.certPem);
+    await apply(client, "mutatingwebhookconfigurations", mutating);
+    await apply(client, "validatingwebhookconfigurations", validating);
+    o.log(`JobSet controller started; webhooks serving at ${server.url}`);
+
+    // The fake kubelet and its nodes.
+    const kubeletDir = join(cp.dataDir, "kubelet");
+    const kubeletLog = logFile("kubelet.log");
+    const kubelet = await startFakeKubelet({
+      kubeconfigPath: cp.kubeconfigPath,
+      nodes: o.nodes,
+      runtime: o.runtime,
+      dataDir: kubeletDir,
+      log: (level, msg, fields) =>
+        kubeletLog.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`),
+    });
+    stops.push(() => kubelet.stop());
+    o.log(`fake kubelet (${o.runtime}) with ${kubelet.nodeNames.length} node(s): ${kubelet.nodeNames.join(", ")}`);
+
+    return {
+      kubeconfigPath: cp.kubeconfigPath,
+      server: cp.server,
+      dataDir: cp.dataDir,
+      kubeletDir,
+      kubelet,
+      nodes: kubelet.nodeNames,
+      logDir,
+      stop: stopAll,
+    };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- node flags
+
+/**
+ * Expands one `--node-labels` value into per-node values. Grammar: `KEY=ITEM[,ITEM...]` where an ITEM
+ * is a value, a value with a numeric range `r{0..3}` (r0 r1 r2 r3), and either may end in `*K` to
+ * repeat each value K times (`r{0..1}*2` = r0 r0 r1 r1). Node i gets value i modulo the list length.
+ */
+export function parseNodeLabels(flag: string): { key: string; values: string[] } {
+  const eq = flag.indexOf("=");
+  if (eq <= 0) throw new Error(`--node-labels ${flag}: want KEY=VALUE[,VALUE...]`);
+  const key = flag.slice(0, eq);
+  const values: string[] = [];
+  for (const item of flag.slice(eq + 1).split(",")) {
+    const m = /^(.*?)(?:\*(\d+))?$/.exec(item);
+    const body = m?.[1] ?? item;
+    const times = m?.[2] ? Number(m[2]) : 1;
+    if (times < 1) throw new Error(`--node-labels ${flag}: a repeat count must be ≥ 1`);
+    const range = /^(.*)\{(\d+)\.\.(\d+)\}(.*)$/.exec(body);
+    const expanded: string[] = [];
+    if (range) {
+      const [, pre = "", a = "0", b = "0", post = ""] = range;
+      const from = Number(a);
+      const to = Number(b);
+      const step = from <= to ? 1 : -1;
+      for (let i = from; step > 0 ? i <= to : i >= to; i += step) expanded.push(`${pre}${i}${post}`);
+    } else expanded.push(body);
+    for (const v of expanded) for (let k = 0; k < times; k++) values.push(v);
+  }
+  if (values.length === 0 || values.some((v) => v === "")) throw new Error(`--node-labels ${flag}: empty value`);
+  return { key, values };
+}
+
+/** The NodeSpecs of `count` nodes with the labels of every `--node-labels` flag. */
+export function nodeSpecs(count: number, labelFlags: readonly string[]): NodeSpec[] {
+  const parsed = labelFlags.map(parseNodeLabels);
+  return Array.from({ length: count }, (_, i) => {
+    const labels: Record<string, string> = {};
+    for (const p of parsed) labels[p.key] = p.values[i % p.values.length] ?? "";
+    return Object.keys(labels).length > 0 ? { labels } : {};
+  });
+}

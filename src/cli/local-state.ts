@@ -1,0 +1,57 @@
+// The state of a detached `jobset up`: a directory holding the control plane's data, the fake
+// kubelet's captured logs, the kubeconfig and `cluster.json` (pid of the process that owns it all).
+//
+// Directory: $JOBSET_STATE_DIR, else $XDG_STATE_HOME/jobset, else ~/.local/state/jobset.
+import { readFileSync, rmSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
+
+export interface LocalState {
+  /** The `jobset up` process: stopping it (SIGTERM) stops everything. */
+  pid: number;
+  kubeconfig: string;
+  server: string;
+  /** The control plane's data dir. */
+  dataDir: string;
+  /** The fake kubelet's dir: exec logs at <kubeletDir>/logs/<ns>/<pod>/<container>.log. */
+  kubeletDir: string;
+  runtime: "simulate" | "exec";
+  nodes: string[];
+  startedAt: string;
+}
+
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.JOBSET_STATE_DIR) return env.JOBSET_STATE_DIR;
+  const base = env.XDG_STATE_HOME || join(homedir(), ".local", "state");
+  return join(base, "jobset");
+}
+
+export const stateFile = (dir: string = stateDir()): string => join(dir, "cluster.json");
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/** The running local cluster, or undefined (a state file whose process is gone is stale: removed). */
+export function readLocalState(dir: string = stateDir()): LocalState | undefined {
+  let s: LocalState;
+  try {
+    s = JSON.parse(readFileSync(stateFile(dir), "utf8")) as LocalState;
+  } catch {
+    return undefined;
+  }
+  if (typeof s.pid !== "number" || !pidAlive(s.pid)) {
+    rmSync(stateFile(dir), { force: true });
+    return undefined;
+  }
+  return s;
+}
+
+/** Where the fake kubelet (exec runtime) captured a container's output. */
+export const localLogPath = (kubeletDir: string, namespace: string, pod: string, container: string): string =>
+  join(kubeletDir, "logs", namespace, pod, `${container}.log`);

@@ -1,0 +1,496 @@
+// `jobset run FILE`: creates the JobSet(s) of FILE, then follows them live until they finish: the tree
+// of replicated jobs → Jobs → pods, a progress bar, restarts, conditions and new events (redrawn in
+// place on a terminal; one line per change otherwise). Exit 0 when every JobSet Completed, 1 otherwise.
+//
+// Cluster: --kubeconfig, else $KUBECONFIG, else the running `jobset up` cluster, else an ephemeral
+// local cluster started for this run and removed afterwards.
+import { parseArgs } from "node:util";
+import { ApiVersion, Group, Kind } from "../api/constants.ts";
+import type { Pod } from "../api/k8s.ts";
+import type { JobSet } from "../api/types.ts";
+import { GoMissingError } from "../local/binaries.ts";
+import { ApiError, isAlreadyExists, isNotFound, type KubeClient } from "../runtime/client.ts";
+import {
+  CliError,
+  type Connected,
+  clusterHelp,
+  clusterOptions,
+  connect,
+  explain,
+  firstLine,
+  jobsetsPath,
+  resolveKubeconfig,
+} from "./cluster.ts";
+import { formatSourceError, readDocuments } from "./documents.ts";
+import { fetchChildren, fileLogs, type LogSource, logContainers, prefixLines } from "./fetch.ts";
+import type { LocalCluster } from "./local-cluster.ts";
+import {
+  buildView,
+  changeLines,
+  clipFrame,
+  colorStyle,
+  finishCondition,
+  finished,
+  humanDuration,
+  type JobSetView,
+  plainStyle,
+  renderFrame,
+  type Snapshot,
+} from "./render.ts";
+import { useColor } from "./tree.ts";
+import { UsageError } from "./usage.ts";
+
+const help = `Usage: jobset run FILE [flags]
+
+Creates the JobSet(s) in FILE (YAML or JSON, "-" for stdin) and follows them until they finish: the
+replicated jobs, Jobs and pods with their phases, a progress bar of succeeded pods, restarts,
+conditions and events. On a terminal the view is redrawn in place; otherwise (CI, pipes) one line is
+printed per change.
+
+The cluster is the one of --kubeconfig or $KUBECONFIG, else the running \`jobset up\` cluster, else an
+ephemeral local cluster started for this run (and removed afterwards).
+
+Exit status: 0 every JobSet Completed; 1 a JobSet Failed (its condition's reason and message are
+printed), was refused, or the timeout passed; 2 bad usage.
+
+Flags:
+      --logs                 stream the pods' logs, each line prefixed by [pod]
+      --timeout DURATION     give up after this long (e.g. 90s, 5m; default: no limit)
+      --replace              delete an existing JobSet of the same name first
+${clusterHelp}
+      --no-color             never color the output
+  -h, --help                 show this help
+
+Ephemeral local cluster (when no cluster is configured):
+      --nodes N              fake nodes (default 4)
+      --node-labels K=V,...  node labels, one flag per key; see \`jobset up --help\`
+      --runtime MODE         exec (default: containers with a command run as local processes) or simulate
+`;
+
+/** Go-style durations: 90s, 5m, 1h30m, 500ms, or a bare number of seconds. */
+export function parseDuration(s: string): number {
+  if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
+  const units: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+  let ms = 0;
+  let rest = s;
+  while (rest.length > 0) {
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
+    if (!m) throw new UsageError(`invalid duration "${s}" (want e.g. 90s, 5m, 1h30m)`);
+    ms += Number(m[1]) * (units[m[2] ?? "s"] ?? 1000);
+    rest = rest.slice(m[0].length);
+  }
+  if (s === "") throw new UsageError("empty duration");
+  return ms;
+}
+
+/** The status lines of a first-time control-plane build (binaries.ts), shown during `run`. */
+export const BUILD_LINE =
+  /^(building | {2}into | {2}compiled |built |waiting for another process|using KUBEBUILDER_ASSETS)/;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+interface Target {
+  file: string;
+  doc: number;
+  js: JobSet;
+}
+
+/** The JobSets of the files, or a CliError naming the first document that is not one. */
+async function readJobSets(files: string[]): Promise<Target[]> {
+  const read = await readDocuments(files);
+  const first = read.errors[0];
+  if (first) throw new CliError(formatSourceError(first));
+  const out: Target[] = [];
+  for (const d of read.documents) {
+    const where = `${d.file}:${d.index}`;
+    if (!isObject(d.value)) throw new CliError(`${where}: not a Kubernetes object, so not a JobSet`);
+    const apiVersion = typeof d.value.apiVersion === "string" ? d.value.apiVersion : "";
+    const kind = typeof d.value.kind === "string" ? d.value.kind : "";
+    if (kind !== Kind || !apiVersion.startsWith(`${Group}/`))
+      throw new CliError(
+        `${where}: ${kind || "an object without kind"}${apiVersion ? ` (${apiVersion})` : ""} is not a JobSet (want apiVersion ${ApiVersion}, kind ${Kind})`,
+      );
+    if (apiVersion !== ApiVersion)
+      throw new CliError(`${where}: apiVersion ${apiVersion} is not served (want ${ApiVersion})`);
+    out.push({ file: d.file, doc: d.index, js: d.value as JobSet });
+  }
+  if (out.length === 0) throw new CliError(`${files.join(", ")}: no JobSet found`);
+  return out;
+}
+
+/** The API's message for a refused create (webhook denial, schema error), on one line. */
+function refusal(e: ApiError): string {
+  return e.message.replace(/\s*\n\s*/g, " ");
+}
+
+async function waitGone(client: KubeClient, path: string, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      await client.get(path);
+    } catch (e) {
+      if (isNotFound(e)) return;
+      throw e;
+    }
+    if (Date.now() > deadline) throw new CliError(`timed out waiting for ${path} to be deleted`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function create(client: KubeClient, t: Target, namespace: string, replace: boolean): Promise<JobSet> {
+  const ns = t.js.metadata?.namespace || namespace;
+  const body: JobSet = { ...t.js, metadata: { ...t.js.metadata, namespace: ns } };
+  const name = t.js.metadata?.name ?? t.js.metadata?.generateName ?? "";
+  try {
+    return await client.create<JobSet>(jobsetsPath(ns), body);
+  } catch (e) {
+    if (isAlreadyExists(e) && replace && t.js.metadata?.name) {
+      const path = jobsetsPath(ns, t.js.metadata.name);
+      await client.delete(path, { propagationPolicy: "Foreground" });
+      await waitGone(client, path, Date.now() + 120_000);
+      return create(client, t, namespace, false);
+    }
+    if (isAlreadyExists(e))
+      throw new CliError(`JobSet ${ns}/${name} already exists: delete it (or pass --replace), or change metadata.name`);
+    if (e instanceof ApiError && e.code === 404 && !e.status?.details?.name)
+      throw new CliError(
+        "the cluster has no JobSet API (CRD jobsets.jobset.x-k8s.io is not installed): install JobSet, or use `jobset up`",
+      );
+    if (e instanceof ApiError && e.code === 404)
+      throw new CliError(`namespace ${ns} does not exist: create it, or set metadata.namespace / -n`);
+    if (e instanceof ApiError && e.code >= 400 && e.code < 500)
+      throw new CliError(`${t.file}: JobSet ${name} was refused: ${refusal(e)}`);
+    throw explain(e, client.server);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- output
+
+interface Screen {
+  /** Replaces the live frame (TTY) or prints the changes (plain). */
+  update(views: JobSetView[], now: number): void;
+  /** Prints lines above the live frame (logs). */
+  print(text: string): void;
+  /** Leaves the last frame on screen. */
+  end(): void;
+}
+
+function ttyScreen(out: NodeJS.WriteStream, color: boolean, started: number): Screen {
+  let shown = 0;
+  let last: string[] = [];
+  const erase = () => {
+    if (shown > 0) out.write(`\x1b[${shown}F\x1b[J`);
+    shown = 0;
+  };
+  const draw = () => {
+    if (last.length === 0) return;
+    out.write(`${last.join("\n")}\n`);
+    shown = last.length;
+  };
+  return {
+    update(views, now) {
+      const lines: string[] = [];
+      for (const v of views) {
+        if (lines.length > 0) lines.push("");
+        lines.push(
+          ...renderFrame(v, now, {
+            style: color ? colorStyle : plainStyle,
+            elapsedMs: now - started,
+            maxPodsPerJob: 8,
+          }),
+        );
+      }
+      last = clipFrame(lines, Math.max(20, (out.columns ?? 100) - 1), Math.max(5, (out.rows ?? 40) - 2));
+      erase();
+      draw();
+    },
+    print(text) {
+      erase();
+      out.write(text);
+      draw();
+    },
+    end() {
+      shown = 0;
+    },
+  };
+}
+
+function plainScreen(out: NodeJS.WritableStream, started: number): Screen {
+  const prev = new Map<string, JobSetView>();
+  const stamp = (now: number) => `+${((now - started) / 1000).toFixed(1).padStart(5)}s`;
+  return {
+    update(views, now) {
+      for (const v of views) {
+        const lines = changeLines(prev.get(v.uid), v, now);
+        prev.set(v.uid, v);
+        const tag = views.length > 1 ? `${v.name}: ` : "";
+        for (const l of lines) out.write(`${stamp(now)} ${tag}${l}\n`);
+      }
+    },
+    print(text) {
+      out.write(text);
+    },
+    end() {},
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- logs
+
+/** Follows the logs of every container of the pods it is shown, printing new output with a [pod] prefix. */
+class LogFollower {
+  private readonly offsets = new Map<string, number>();
+  private readonly streaming = new Set<string>();
+  private readonly source: LogSource | undefined;
+  private readonly client: KubeClient;
+  private readonly abort = new AbortController();
+  private readonly print: (text: string) => void;
+  private readonly streams: Promise<void>[] = [];
+
+  constructor(client: KubeClient, kubeletDir: string | undefined, print: (text: string) => void) {
+    this.client = client;
+    this.source = kubeletDir ? fileLogs(kubeletDir) : undefined;
+    this.print = print;
+  }
+
+  private prefix(pod: Pod, container: string): string {
+    const name = pod.metadata?.name ?? "";
+    return logContainers(pod).length > 1 ? `[${name}/${container}] ` : `[${name}] `;
+  }
+
+  async poll(pods: readonly Pod[]): Promise<void> {
+    for (const p of pods) {
+      const phase = p.status?.phase ?? "Pending";
+      if (phase === "Pending" && !p.status?.initContainerStatuses?.some((c) => c.state?.running || c.state?.terminated))
+        continue;
+      const ns = p.metadata?.namespace ?? "";
+      for (const c of logContainers(p)) {
+        const key = `${p.metadata?.uid ?? ""}/${c}`;
+        if (this.source) {
+          const text = await this.source.read(ns, p.metadata?.name ?? "", c);
+          const from = this.offsets.get(key) ?? 0;
+          // Only whole lines, unless the pod has finished.
+          const done = phase === "Succeeded" || phase === "Failed";
+          const end = done ? text.length : text.lastIndexOf("\n") + 1;
+          if (end > from) {
+            this.print(prefixLines(text.slice(from, end), this.prefix(p, c)));
+            this.offsets.set(key, end);
+          }
+        } else if (!this.streaming.has(key)) {
+          this.streaming.add(key);
+          this.streams.push(this.stream(p, c));
+        }
+      }
+    }
+  }
+
+  private async stream(p: Pod, container: string): Promise<void> {
+    const ns = p.metadata?.namespace ?? "";
+    const name = p.metadata?.name ?? "";
+    let buf = "";
+    const prefix = this.prefix(p, container);
+    try {
+      for await (const chunk of this.client.streamText(
+        `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/log`,
+        { container, follow: true },
+        this.abort.signal,
+      )) {
+        buf += chunk;
+        const nl = buf.lastIndexOf("\n");
+        if (nl >= 0) {
+          this.print(prefixLines(buf.slice(0, nl + 1), prefix));
+          buf = buf.slice(nl + 1);
+        }
+      }
+      if (buf) this.print(prefixLines(buf, prefix));
+    } catch (e) {
+      if (!this.abort.signal.aborted) this.print(`${prefix}(logs unavailable: ${firstLine(e)})\n`);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.streams);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- the command
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      ...clusterOptions,
+      logs: { type: "boolean" },
+      timeout: { type: "string" },
+      replace: { type: "boolean" },
+      "no-color": { type: "boolean" },
+      nodes: { type: "string" },
+      "node-labels": { type: "string", multiple: true },
+      runtime: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError("a FILE with JobSets is required (- for stdin)");
+  const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
+  const runtime = values.runtime ?? "exec";
+  if (runtime !== "exec" && runtime !== "simulate") throw new UsageError(`--runtime ${runtime}: want exec or simulate`);
+  const nodeCount = values.nodes === undefined ? 4 : Number(values.nodes);
+  if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new UsageError("--nodes wants a whole number ≥ 1");
+  const targets = await readJobSets(positionals);
+
+  const started = Date.now();
+  const resolved = resolveKubeconfig(values, { allowHome: false });
+  let ephemeral: LocalCluster | undefined;
+  let conn: Connected | undefined;
+  let interrupted = false;
+  const abort = new AbortController();
+  const onSignal = () => {
+    if (interrupted) return;
+    interrupted = true;
+    abort.abort();
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  try {
+    let kubeletDir: string | undefined;
+    if (resolved.kubeconfig) {
+      conn = await connect(values, { allowHome: false });
+      kubeletDir = conn.local?.kubeletDir;
+    } else {
+      const { nodeSpecs, startLocalCluster } = await import("./local-cluster.ts");
+      let nodes: ReturnType<typeof nodeSpecs>;
+      try {
+        nodes = nodeSpecs(nodeCount, values["node-labels"] ?? []);
+      } catch (e) {
+        throw new UsageError(firstLine(e));
+      }
+      process.stderr.write(
+        `No cluster configured (--kubeconfig, KUBECONFIG or \`jobset up\`): starting an ephemeral local cluster (${nodeCount} nodes, ${runtime} runtime)…\n`,
+      );
+      const t0 = Date.now();
+      try {
+        ephemeral = await startLocalCluster({
+          nodes,
+          runtime,
+          log: (l) => {
+            if (BUILD_LINE.test(l)) process.stderr.write(`${l}\n`);
+          },
+        });
+      } catch (e) {
+        if (e instanceof GoMissingError) throw new CliError(e.message);
+        throw new CliError(`cannot start the local cluster: ${firstLine(e)}`);
+      }
+      process.stderr.write(`Local cluster ready in ${humanDuration(Date.now() - t0)}.\n`);
+      if (interrupted) return 130;
+      conn = await connect({ ...values, kubeconfig: ephemeral.kubeconfigPath });
+      kubeletDir = ephemeral.kubeletDir;
+    }
+    const { client, namespace } = conn;
+
+    // Create every JobSet first: a refused one stops the run before anything is followed.
+    const created: JobSet[] = [];
+    for (const t of targets) {
+      const js = await create(client, t, namespace, values.replace === true);
+      created.push(js);
+      process.stderr.write(
+        `jobset.jobset.x-k8s.io/${js.metadata?.name} created in namespace ${js.metadata?.namespace}\n`,
+      );
+    }
+
+    const tty = process.stdout.isTTY === true;
+    const screen = tty
+      ? ttyScreen(process.stdout, useColor(values["no-color"]), started)
+      : plainScreen(process.stdout, started);
+    const logs = values.logs ? new LogFollower(client, kubeletDir, (t) => screen.print(t)) : undefined;
+    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
+    const last = new Map<string, Snapshot>();
+    const deleted = new Set<string>();
+    let timedOut = false;
+    for (;;) {
+      const snaps: Snapshot[] = [];
+      for (const js of created) {
+        const key = js.metadata?.uid ?? "";
+        const prev = last.get(key);
+        if (deleted.has(key) && prev) {
+          snaps.push(prev);
+          continue;
+        }
+        try {
+          const cur = await client.get<JobSet>(jobsetsPath(js.metadata?.namespace, js.metadata?.name));
+          if (cur.metadata?.uid !== key) throw new ApiError(404, "NotFound", "replaced");
+          const snap = await fetchChildren(client, cur);
+          last.set(key, snap);
+          snaps.push(snap);
+        } catch (e) {
+          if (!isNotFound(e)) throw explain(e, client.server);
+          deleted.add(key); // deleted (e.g. its TTL after finishing): keep the last view
+          snaps.push(prev ?? { jobset: js, jobs: [], pods: [], events: [] });
+        }
+      }
+      screen.update(snaps.map(buildView), Date.now());
+      if (logs) await logs.poll(snaps.flatMap((s) => s.pods));
+      const allDone = snaps.every(
+        (s, i) => finished(s.jobset) !== undefined || deleted.has(created[i]?.metadata?.uid ?? ""),
+      );
+      if (allDone || interrupted) break;
+      if (Date.now() > deadline) {
+        timedOut = true;
+        break;
+      }
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 500);
+        abort.signal.addEventListener("abort", () => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+    if (logs) {
+      // Pick up the last lines written before the pods finished.
+      await logs.poll([...last.values()].flatMap((s) => s.pods)).catch(() => {});
+      await logs.stop();
+    }
+    screen.end();
+
+    let code = 0;
+    for (const js of created) {
+      const key = js.metadata?.uid ?? "";
+      const snap = last.get(key);
+      const name = `${js.metadata?.namespace}/${js.metadata?.name}`;
+      const state = snap ? finished(snap.jobset) : undefined;
+      if (state === "Completed") {
+        process.stdout.write(
+          `JobSet ${name} completed${deleted.has(key) ? " (then deleted: ttlSecondsAfterFinished)" : ""}\n`,
+        );
+      } else if (state === "Failed") {
+        const c = snap ? finishCondition(snap.jobset) : undefined;
+        process.stdout.write(`JobSet ${name} failed: ${c ? `${c.reason}: ${c.message}` : "(no condition)"}\n`);
+        code = 1;
+      } else if (deleted.has(key)) {
+        process.stdout.write(`JobSet ${name} was deleted before it finished\n`);
+        code = 1;
+      } else if (timedOut) {
+        process.stdout.write(`JobSet ${name} did not finish within ${values.timeout}\n`);
+        code = 1;
+      } else if (interrupted) {
+        process.stdout.write(`Interrupted: JobSet ${name} is still running${ephemeral ? "" : " on the cluster"}\n`);
+        code = 130;
+      }
+    }
+    return code;
+  } catch (e) {
+    throw explain(e, conn?.client.server);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+    await conn?.client.close().catch(() => {});
+    if (ephemeral) {
+      process.stderr.write("Stopping the ephemeral local cluster…\n");
+      await ephemeral.stop();
+    }
+  }
+}

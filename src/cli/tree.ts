@@ -1,0 +1,49 @@
+// `jobset tree NAME`: the hierarchy JobSet → replicated jobs → Jobs → pods with their phases, once.
+import { parseArgs } from "node:util";
+import { clusterHelp, clusterOptions, connect, explain, explainNotFound } from "./cluster.ts";
+import { fetchSnapshot } from "./fetch.ts";
+import { buildView, colorStyle, plainStyle, renderTree } from "./render.ts";
+import { UsageError } from "./usage.ts";
+
+const help = `Usage: jobset tree NAME [flags]
+
+Prints the JobSet's replicated jobs, their Jobs and the Jobs' pods, with phases, restart counts and
+nodes.
+
+Flags:
+${clusterHelp}
+      --no-color             never color the output (default: color on a terminal unless NO_COLOR)
+  -h, --help                 show this help
+`;
+
+/** Colors when stdout is a terminal and NO_COLOR is unset. */
+export const useColor = (noColor?: boolean): boolean =>
+  !noColor && process.stdout.isTTY === true && !process.env.NO_COLOR;
+
+export async function tree(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { ...clusterOptions, "no-color": { type: "boolean" }, help: { type: "boolean", short: "h" } },
+  });
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError("exactly one JobSet name is required");
+  const name = positionals[0] ?? "";
+  const { client, namespace } = await connect(values);
+  try {
+    let snap: Awaited<ReturnType<typeof fetchSnapshot>>;
+    try {
+      snap = await fetchSnapshot(client, namespace, name);
+    } catch (e) {
+      throw explainNotFound(explain(e, client.server), `JobSet ${namespace}/${name}`);
+    }
+    const lines = renderTree(buildView(snap), useColor(values["no-color"]) ? colorStyle : plainStyle);
+    process.stdout.write(`${lines.join("\n")}\n`);
+    return 0;
+  } finally {
+    await client.close();
+  }
+}

@@ -1,0 +1,198 @@
+// `jobset up`: the local Kubernetes with the JobSet controller and webhooks, in one process tree
+// (see local-cluster.ts). Foreground by default (Ctrl-C stops everything); `--detach` starts the same
+// process in the background, returns once it is ready and prints the KUBECONFIG line; `jobset down`
+// stops it. State (kubeconfig, data, kubelet logs, pid): see local-state.ts.
+import { spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { GoMissingError } from "../local/binaries.ts";
+import { CliError, firstLine } from "./cluster.ts";
+import { type LocalState, pidAlive, readLocalState, stateDir, stateFile } from "./local-state.ts";
+import { UsageError } from "./usage.ts";
+
+const help = `Usage: jobset up [flags]
+
+Starts a local Kubernetes on this machine: etcd, kube-apiserver, kube-controller-manager and
+kube-scheduler (built from source with Go the first time, with progress), a fake kubelet with N
+nodes, the JobSet CRD, the JobSet webhooks and the JobSet controller. Stays in the foreground until
+Ctrl-C, which stops everything; with --detach it runs in the background until \`jobset down\`.
+
+Flags:
+      --nodes N              number of fake nodes (default 4), named fake-node-0, fake-node-1, ...
+      --node-labels K=V,...  a node label, one flag per key. Node i gets value i of the list (the list
+                             repeats if shorter). r{0..3} expands to r0,r1,r2,r3; a trailing *K repeats
+                             each value K times. E.g. --nodes 4 --node-labels rack=r{0..1}*2 gives
+                             rack=r0,r0,r1,r1 (two racks of two nodes)
+      --runtime MODE         exec (default): containers with a command run as local processes (their
+                             output is what \`jobset logs\` shows); simulate: nothing runs, pods follow
+                             the fake.jobset.x-k8s.io/* annotations (docs/fake-kubelet.md)
+  -d, --detach               start in the background, print the KUBECONFIG line once ready
+  -h, --help                 show this help
+
+State: ${stateFile("$JOBSET_STATE_DIR")} (default dir: $XDG_STATE_HOME/jobset or ~/.local/state/jobset).
+`;
+
+const CHILD_ENV = "JOBSET_UP_CHILD";
+const bin = fileURLToPath(new URL("../../bin/jobset.js", import.meta.url));
+
+export function exportLine(kubeconfig: string): string {
+  return `export KUBECONFIG=${kubeconfig}`;
+}
+
+export async function up(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      nodes: { type: "string" },
+      "node-labels": { type: "string", multiple: true },
+      runtime: { type: "string" },
+      detach: { type: "boolean", short: "d" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const runtime = values.runtime ?? "exec";
+  if (runtime !== "exec" && runtime !== "simulate") throw new UsageError(`--runtime ${runtime}: want exec or simulate`);
+  const count = values.nodes === undefined ? 4 : Number(values.nodes);
+  if (!Number.isInteger(count) || count < 1) throw new UsageError("--nodes wants a whole number ≥ 1");
+  const { nodeSpecs } = await import("./local-cluster.ts");
+  let nodes: ReturnType<typeof nodeSpecs>;
+  try {
+    nodes = nodeSpecs(count, values["node-labels"] ?? []);
+  } catch (e) {
+    throw new UsageError(firstLine(e));
+  }
+
+  const dir = stateDir();
+  const running = readLocalState(dir);
+  if (running)
+    throw new CliError(
+      `a local cluster is already running (pid ${running.pid}): ${exportLine(running.kubeconfig)}; stop it with \`jobset down\``,
+    );
+  await mkdir(dir, { recursive: true });
+
+  if (values.detach && process.env[CHILD_ENV] !== "1")
+    return detach(
+      dir,
+      argv.filter((a) => a !== "--detach" && a !== "-d"),
+    );
+  return foreground(dir, nodes, runtime, process.env[CHILD_ENV] === "1");
+}
+
+/** Runs the cluster in this process until SIGINT/SIGTERM. */
+async function foreground(
+  dir: string,
+  nodes: Awaited<ReturnType<typeof import("./local-cluster.ts")["nodeSpecs"]>>,
+  runtime: "exec" | "simulate",
+  child: boolean,
+): Promise<number> {
+  const { startLocalCluster } = await import("./local-cluster.ts");
+  let stopping = false;
+  let cluster: Awaited<ReturnType<typeof startLocalCluster>> | undefined;
+  let signalled = false;
+  let stopped = (): void => {};
+  const done = new Promise<void>((r) => {
+    stopped = r;
+  });
+  const stop = () => {
+    signalled = true;
+    if (!cluster) return; // the start finishes first, then we stop
+    const c = cluster;
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      process.stderr.write("Stopping the local cluster…\n");
+      await c.stop();
+      rmSync(stateFile(dir), { force: true });
+      stopped();
+    })();
+  };
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
+  process.on("SIGHUP", stop);
+  try {
+    cluster = await startLocalCluster({
+      nodes,
+      runtime,
+      dataDir: join(dir, "cluster"),
+      log: (l) => process.stderr.write(`${l}\n`),
+    });
+  } catch (e) {
+    if (e instanceof GoMissingError) throw new CliError(e.message);
+    throw new CliError(`cannot start the local cluster: ${firstLine(e)}`);
+  }
+  const state: LocalState = {
+    pid: process.pid,
+    kubeconfig: cluster.kubeconfigPath,
+    server: cluster.server,
+    dataDir: cluster.dataDir,
+    kubeletDir: cluster.kubeletDir,
+    runtime,
+    nodes: cluster.nodes,
+    startedAt: new Date().toISOString(),
+  };
+  writeFileSync(stateFile(dir), `${JSON.stringify(state, null, 2)}\n`);
+  if (signalled) stop();
+  else {
+    process.stderr.write(`Local JobSet cluster ready (logs in ${cluster.logDir}).\n`);
+    process.stdout.write(`${exportLine(cluster.kubeconfigPath)}\n`);
+    if (!child) process.stderr.write("Press Ctrl-C to stop it.\n");
+  }
+  await done;
+  process.stderr.write("Local cluster stopped.\n");
+  return 0;
+}
+
+/** Starts `jobset up` in the background and waits until it is ready (or has failed). */
+async function detach(dir: string, argv: string[]): Promise<number> {
+  const logPath = join(dir, "up.log");
+  rmSync(logPath, { force: true });
+  const fd = openSync(logPath, "a");
+  const child = spawn(process.execPath, [bin, "up", ...argv], {
+    detached: true,
+    stdio: ["ignore", fd, fd],
+    env: { ...process.env, [CHILD_ENV]: "1" },
+  });
+  closeSync(fd);
+  child.unref();
+  let exited: number | undefined;
+  child.on("exit", (code) => {
+    exited = code ?? 1;
+  });
+  let shown = 0;
+  const echo = () => {
+    // Echo the child's progress (e.g. the first-time build) to our stderr.
+    let text = "";
+    try {
+      if (statSync(logPath).size > shown) text = readFileSync(logPath, "utf8").slice(shown);
+    } catch {
+      return;
+    }
+    const end = text.lastIndexOf("\n") + 1;
+    if (end > 0) {
+      process.stderr.write(text.slice(0, end).replace(/^export KUBECONFIG=.*\n/m, ""));
+      shown += Buffer.byteLength(text.slice(0, end));
+    }
+  };
+  for (;;) {
+    echo();
+    const s = readLocalState(dir);
+    if (s && s.pid === child.pid) {
+      process.stderr.write(`Running in the background (pid ${s.pid}); stop it with \`jobset down\`.\n`);
+      process.stdout.write(`${exportLine(s.kubeconfig)}\n`);
+      return 0;
+    }
+    if (exited !== undefined || (child.pid !== undefined && !pidAlive(child.pid))) {
+      echo();
+      const last = readFileSync(logPath, "utf8").trim().split("\n").pop() ?? "";
+      throw new CliError(last.replace(/^jobset up: /, "") || `jobset up exited with code ${exited}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
