@@ -115,7 +115,7 @@ export const managerRole: RoleDef = {
       verbs: ["get", "create"],
       usedBy: [
         "src/runtime/executor.ts: create volumeClaimPolicies PVCs (AlreadyExists is success)",
-        "src/webhooks/jobset-webhook.ts: the validating webhook GETs existing PVCs (getPVC)",
+        "src/cli/controller.ts: getPVC of the JobSet validating webhook (src/webhooks/jobset-webhook.ts) GETs a PVC",
       ],
     },
     {
@@ -123,8 +123,9 @@ export const managerRole: RoleDef = {
       resources: ["pods"],
       verbs: ["list", "watch", "delete"],
       usedBy: [
-        "src/runtime/jobset-controller.ts: pod informer (InPlaceRestart), the pod controller and pod webhooks' cache",
-        "pod controller (spec §7.4): deletes followers that violate exclusive placement",
+        "src/cli/controller.ts: one pod informer (label jobset-name) for the pod webhooks, the pod controller " +
+          "and in-place restart (list, watch)",
+        "src/webhooks/pod-controller.ts: deletes followers that violate exclusive placement (spec §7.4)",
       ],
     },
     {
@@ -132,8 +133,8 @@ export const managerRole: RoleDef = {
       resources: ["pods/status"],
       verbs: ["update"],
       usedBy: [
-        "pod controller (spec §7.4): DisruptionTarget condition before deleting a misplaced follower " +
-          "(upstream does not grant it: spec §10.3 #1)",
+        "src/webhooks/pod-controller.ts: DisruptionTarget condition before deleting a misplaced follower " +
+          "(PUT .../status; upstream does not grant it: spec §10.3 #1)",
       ],
     },
     {
@@ -141,8 +142,8 @@ export const managerRole: RoleDef = {
       resources: ["nodes"],
       verbs: ["get"],
       usedBy: [
-        "src/webhooks/pod-webhook.ts: the leader's Node (getNode) for the follower's nodeSelector",
-        "pod controller (spec §7.4): the leader's Node topology",
+        "src/webhooks/pod-controller.ts: nodeGetter GETs the leader's Node — for the pod mutating webhook " +
+          "(src/webhooks/pod-webhook.ts, follower nodeSelector) and the pod controller (leader topology)",
       ],
     },
     {
