@@ -182,7 +182,11 @@ export const isSidecar = (c: Container): boolean => c.restartPolicy === "Always"
 
 const containerID = (uid: string, name: string, restarts: number) => `fake://${uid}/${name}/${restarts}`;
 
-/** A pod model whose init containers completed at `now` (sidecars running) and main containers started at `now`. */
+/**
+ * A pod model whose init containers completed at `now` (sidecars running) and main containers started
+ * at `now`; or, when not `initialized` (the exec runtime runs init containers for real), a Pending pod
+ * whose containers all wait with PodInitializing.
+ */
 export function newPodModel(
   pod: Pod,
   ips: { podIP: string; hostIP: string },
@@ -194,9 +198,11 @@ export function newPodModel(
     image: c.image ?? "",
     kind: isSidecar(c) ? "sidecar" : "init",
     restartCount: 0,
-    state: isSidecar(c)
-      ? { running: { startedAt: now } }
-      : { terminated: { exitCode: 0, reason: "Completed", startedAt: now, finishedAt: now } },
+    state: !initialized
+      ? { waiting: { reason: "PodInitializing" } }
+      : isSidecar(c)
+        ? { running: { startedAt: now } }
+        : { terminated: { exitCode: 0, reason: "Completed", startedAt: now, finishedAt: now } },
     ready: false,
   }));
   const containers: ContainerModel[] = (pod.spec?.containers ?? []).map((c) => ({

@@ -809,7 +809,7 @@ class Kubelet {
       run.model.phase = "Running";
       for (const c of run.model.containers) c.state = { running: { startedAt: now } };
     }
-    for (const c of this.runningContainers(run)) this.startProcess(run, c);
+    for (const c of this.runningContainers(run)) if (!run.procs.has(c.name)) this.startProcess(run, c);
     if (adopt)
       this.log("info", "exec runtime restarted the processes of a re-driven pod", { pod: `${run.ns}/${run.name}` });
     this.publish(run);

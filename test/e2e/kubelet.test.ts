@@ -292,6 +292,45 @@ describe("fake kubelet (full control plane)", () => {
     }
   });
 
+  test("exec: init containers run first, sidecars run alongside, ConfigMap env resolves", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    await cluster.client.create(`/api/v1/namespaces/${ns}/configmaps`, {
+      apiVersion: "v1",
+      kind: "ConfigMap",
+      metadata: { name: "cfg" },
+      data: { greeting: "hello" },
+    });
+    await cluster.client.create(PODS(ns), {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "staged" },
+      spec: {
+        nodeName: `exec-${suffix}`,
+        restartPolicy: "Never",
+        initContainers: [
+          { name: "setup", image: "x", command: ["/bin/sh", "-c", "echo prepared > stage"] },
+          { name: "side", image: "x", restartPolicy: "Always", command: ["sleep", "300"] },
+        ],
+        containers: [
+          {
+            name: "main",
+            image: "x",
+            command: ["/bin/sh", "-c", 'echo "$(GREETING) $(cat stage)"'],
+            env: [{ name: "GREETING", valueFrom: { configMapKeyRef: { name: "cfg", key: "greeting" } } }],
+          },
+        ],
+      },
+    });
+    const p = await waitFor(async () => {
+      const pod = await cluster.client.get<Pod>(`${PODS(ns)}/staged`);
+      return pod.status?.phase === "Succeeded" ? pod : undefined;
+    });
+    assert.equal(await exec.readLogs(ns, "staged", "main"), "hello prepared\n");
+    assert.equal(p.status?.initContainerStatuses?.[0]?.state?.terminated?.exitCode, 0);
+    assert.equal(p.status?.initContainerStatuses?.[1]?.state?.terminated?.reason, "Completed");
+    assert.equal(p.status?.conditions?.find((c) => c.type === "Initialized")?.status, "True");
+  });
+
   test("exec: a failing command fails the Job with its exit code; deletion kills the process group", async (t) => {
     const ns = await testNamespace(t, cluster);
     const execPod = (name: string, script: string, readinessProbe?: Container["readinessProbe"]) => ({

@@ -160,8 +160,8 @@ describe("pod status", () => {
   test("not yet initialized (exec runtime running init containers): Pending, main waiting", () => {
     const p = pod({ initContainers: [{ name: "setup", image: "i" }] });
     const m = newPodModel(p, ips, T0, false);
-    m.init[0]!.state = { waiting: { reason: "PodInitializing" } };
     const s = status(m, p, T0);
+    assert.deepEqual(s.initContainerStatuses?.[0]?.state, { waiting: { reason: "PodInitializing" } });
     assert.equal(s.phase, "Pending");
     assert.equal(cond(s, "Initialized")?.status, "False");
     assert.equal(cond(s, "Initialized")?.message, "containers with incomplete status: [setup]");
