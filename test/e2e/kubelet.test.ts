@@ -13,6 +13,9 @@ import { type TestCluster, testNamespace, useCluster, waitFor } from "../support
 const EXEC_TAINT = { key: "fake.jobset.x-k8s.io/exec", value: "true", effect: "NoSchedule" as const };
 const JOBS = (ns: string) => `/apis/batch/v1/namespaces/${ns}/jobs`;
 const PODS = (ns: string) => `/api/v1/namespaces/${ns}/pods`;
+/** Other test files may run fake kubelets on the same cluster: pods are pinned to this file's nodes. */
+const suffix = Math.random().toString(36).slice(2, 7);
+const POOL_LABEL = "kubelet-e2e.jobset.x-k8s.io/owner";
 
 type JobPodSpec = NonNullable<NonNullable<NonNullable<Job["spec"]>["template"]>["spec"]>;
 
@@ -35,7 +38,12 @@ function job(
       ...spec,
       template: {
         metadata: { annotations, labels },
-        spec: { restartPolicy: "Never", containers: [{ name: "main", image: "busybox" }], ...pod },
+        spec: {
+          restartPolicy: "Never",
+          containers: [{ name: "main", image: "busybox" }],
+          nodeSelector: { [POOL_LABEL]: suffix },
+          ...pod,
+        },
       },
     },
   };
@@ -45,19 +53,22 @@ describe("fake kubelet (full control plane)", () => {
   let cluster: TestCluster;
   let sim: FakeKubelet;
   let exec: FakeKubelet;
-  const suffix = Math.random().toString(36).slice(2, 7);
 
   before(async () => {
     cluster = await useCluster("full");
     sim = await startFakeKubelet({
       client: cluster.client,
       namePrefix: `sim-${suffix}`,
-      nodes: [{ zone: "zone-a", pool: "pool-a" }, { zone: "zone-a", pool: "pool-b" }, { zone: "zone-b" }],
+      nodes: [
+        { zone: "zone-a", pool: "pool-a", labels: { [POOL_LABEL]: suffix } },
+        { zone: "zone-a", pool: "pool-b", labels: { [POOL_LABEL]: suffix } },
+        { zone: "zone-b", labels: { [POOL_LABEL]: suffix } },
+      ],
       defaultDurationMs: 300,
     });
     exec = await startFakeKubelet({
       client: cluster.client,
-      nodes: [{ name: `exec-${suffix}`, taints: [EXEC_TAINT] }],
+      nodes: [{ name: `exec-${suffix}`, taints: [EXEC_TAINT], labels: { [POOL_LABEL]: suffix } }],
       runtime: "exec",
     });
   });
@@ -260,7 +271,7 @@ describe("fake kubelet (full control plane)", () => {
         "exec",
         { completions: 2, parallelism: 2 },
         {
-          nodeSelector: { "kubernetes.io/hostname": `exec-${suffix}` },
+          nodeSelector: { "kubernetes.io/hostname": `exec-${suffix}`, [POOL_LABEL]: suffix },
           tolerations: [{ key: EXEC_TAINT.key, operator: "Exists", effect: "NoSchedule" }],
           containers: [
             {
