@@ -31,6 +31,12 @@
 //              (default deadline 30 s, `timeoutMs` per step). `finalizeDeleted: true` on a step (or the
 //              scenario) removes the foreground-deletion finalizer of deleted Jobs while polling — the
 //              apiserver profile has no garbage collector, so a foreground-deleted Job stays forever.
+//              `settle: true` on a step: after `do`, wait until the controller is idle and its caches
+//              hold the live JobSet and Jobs (ctx.settled()), then `expect` must hold AT ONCE (no
+//              polling) — for "nothing happens" expectations.
+//   invariants false → skip the end-of-scenario trace checks (see ControllerTrace): every reconcile
+//              wrote the JobSet status at most once, a failed reconcile wrote none, and every deferred
+//              event was emitted right after a successful status write of its reconcile (§5.6).
 //
 // Expectation (every given field must hold at the same poll):
 //   jobs         number: count of owned Jobs that are not finished (Complete/Failed) and not being
@@ -38,10 +44,13 @@
 //                explains the mismatch)
 //   jobNames     sorted names of owned Jobs not being deleted (any state)
 //   status       deep partial match against JobSet.status (arrays: same length, element-wise partial;
-//                `replicatedJobsStatus` is matched by name, order-insensitive)
+//                arrays of named items such as `replicatedJobsStatus` are matched by name, order-
+//                insensitive, and only the listed names are checked; `null` = absent)
 //   conditions   each {type, status?, reason?, message?} must be present on the JobSet
 //   absentConditions  condition types that must not be present
 //   events       each {reason, type?, message?} must have been recorded regarding the JobSet
+//                (events.k8s.io/v1; each must also carry action `Reconciling`, reportingController `jobset`)
+//   reconcileError  a reconcile of the controller failed with this error message (string: exact, or RegExp)
 //   service      true: Service `<subdomain>` exists; false: it does not
 //   deleted      true: the JobSet no longer exists (or is being deleted)
 //   check        `(ctx) => Promise<true | string | undefined>`: extra polled check (undefined = ok)
@@ -55,6 +64,11 @@
 //                       — Job status writes the API server accepts (see below)
 //   deleteJob(name, propagation?)  finalizeDeleted()  (remove `foregroundDeletion` from deleting Jobs)
 //   events()            events.k8s.io/v1 events regarding the JobSet
+//   failJob(name, reason?, message?, at?)  `at` backdates the failure conditions (first-failed-job order)
+//   finalizeJob(name)   removes `foregroundDeletion` from one Job;  createJob(job)  raw create in the ns
+//   updateJobSetStatus(mutate)   PUT /status;  settled()  wait for an idle, caught-up controller
+//   trace               the controller's requests, reconciles, events (ControllerTrace);
+//   reconcileErrors     messages of failed reconciles
 //
 // Job status transitions: Kubernetes ≥ 1.31 validates Job status updates. A Job may only become
 // `Complete` together with `SuccessCriteriaMet=True`, a `startTime`, a `completionTime` ≥ startTime,
@@ -67,7 +81,8 @@ import { parseFeatureGates } from "../../src/api/features.ts";
 import type { Job } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { headlessServiceName } from "../../src/controller/service.ts";
-import { ApiError, isConflict, isNotFound, KubeClient } from "../../src/runtime/client.ts";
+import { ApiError, isConflict, isNotFound, KubeClient, type RequestInfo } from "../../src/runtime/client.ts";
+import { EventRecorder } from "../../src/runtime/events.ts";
 import { type JobSetController, startJobSetController } from "../../src/runtime/jobset-controller.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
 import { JobSetBuilder } from "../builders.ts";
@@ -172,6 +187,8 @@ export class ScenarioContext {
   readonly name: string;
   controller!: JobSetController;
   uid = "";
+  /** What the scenario's controller did (requests, reconciles, events); see ControllerTrace. */
+  readonly trace = new ControllerTrace();
   private readonly initial: JobSet;
 
   constructor(client: KubeClient, namespace: string, js: JobSet) {
@@ -231,8 +248,8 @@ export class ScenarioContext {
   completeJob(name: string): Promise<Job> {
     return this.jobStatus(name, (j) => completeJobStatus(j));
   }
-  failJob(name: string, reason?: string, message?: string): Promise<Job> {
-    return this.jobStatus(name, (j) => failJobStatus(j, reason, message));
+  failJob(name: string, reason?: string, message?: string, at?: Date): Promise<Job> {
+    return this.jobStatus(name, (j) => failJobStatus(j, reason, message, at));
   }
   setJobActive(name: string, active: number, ready = 0): Promise<Job> {
     return this.jobStatus(name, (j) => activeJobStatus(j, active, ready));
@@ -269,31 +286,201 @@ export class ScenarioContext {
     let n = 0;
     for (const j of await this.jobs()) {
       if (!j.metadata?.deletionTimestamp) continue;
-      const p = `${jobsPath(this.namespace)}/${j.metadata.name}`;
-      try {
-        await updateWithRetry<Job>(this.client, p, p, (job) => {
-          const fins = job.metadata?.finalizers ?? [];
-          if (!fins.includes("foregroundDeletion")) return false;
-          job.metadata = { ...job.metadata, finalizers: fins.filter((f) => f !== "foregroundDeletion") };
-          return true;
-        });
-        n++;
-      } catch (e) {
-        if (!isNotFound(e)) throw e;
-      }
+      if (await this.finalizeJob(j.metadata.name ?? "")) n++;
     }
     return n;
   }
 
+  /** Removes `foregroundDeletion` from Job `name` (true when it was there); a missing Job is fine. */
+  async finalizeJob(name: string): Promise<boolean> {
+    const p = `${jobsPath(this.namespace)}/${name}`;
+    let removed = false;
+    try {
+      await updateWithRetry<Job>(this.client, p, p, (job) => {
+        const fins = job.metadata?.finalizers ?? [];
+        if (!fins.includes("foregroundDeletion")) return false;
+        job.metadata = { ...job.metadata, finalizers: fins.filter((f) => f !== "foregroundDeletion") };
+        removed = true;
+        return true;
+      });
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+    }
+    return removed;
+  }
+
+  /** Creates `job` in the scenario's namespace as is (foreign Jobs, Jobs with broken labels). */
+  createJob(job: Job): Promise<Job> {
+    return this.client.create<Job>(jobsPath(this.namespace), {
+      ...job,
+      metadata: { ...job.metadata, namespace: this.namespace },
+    });
+  }
+
+  /** Sets (string) or removes (null) labels of Job `name` with a full update. */
+  relabelJob(name: string, labels: Record<string, string | null>): Promise<Job> {
+    const p = `${jobsPath(this.namespace)}/${name}`;
+    return updateWithRetry<Job>(this.client, p, p, (job) => {
+      const next: Record<string, string> = { ...job.metadata?.labels };
+      for (const [k, v] of Object.entries(labels)) {
+        if (v === null) delete next[k];
+        else next[k] = v;
+      }
+      job.metadata = { ...job.metadata, labels: next };
+      return true;
+    });
+  }
+
+  /** GET-mutate-PUT of the JobSet's status subresource (conflicts retried). */
+  updateJobSetStatus(mutate: (js: JobSet) => void): Promise<JobSet> {
+    return updateWithRetry<JobSet>(this.client, this.path, `${this.path}/status`, (js) => {
+      mutate(js);
+      return true;
+    });
+  }
+
+  /** Messages of the reconciles of this scenario's controller that failed, in order. */
+  get reconcileErrors(): string[] {
+    return this.trace.reconciles.flatMap((r) => (r.error === undefined ? [] : [r.error]));
+  }
+
+  /**
+   * Waits until the controller is idle (nothing queued or in flight) and its caches hold exactly the
+   * live JobSet and Jobs of the namespace (same resourceVersions), twice in a row: every change made
+   * so far has been reconciled. (Delayed retries of a failing reconcile may still be pending.)
+   */
+  async settled(timeoutMs = 30_000): Promise<void> {
+    let streak = 0;
+    await waitFor(
+      async () => {
+        streak = (await this.caughtUp()) ? streak + 1 : 0;
+        return streak >= 2;
+      },
+      { timeoutMs, intervalMs: 75, message: "controller settled" },
+    );
+  }
+
+  private async caughtUp(): Promise<boolean> {
+    const c = this.controller;
+    if (c.queue.len > 0 || c.queue.inFlight > 0) return false;
+    const jss = await this.client.list<JobSet>(jobSetsPath(this.namespace));
+    const jobs = await this.client.list<Job>(jobsPath(this.namespace));
+    const same = (live: { metadata?: { name?: string; resourceVersion?: string } }[], cached: typeof live) => {
+      const m = new Map(live.map((o) => [o.metadata?.name ?? "", o.metadata?.resourceVersion]));
+      return (
+        cached.length === live.length &&
+        cached.every((o) => m.get(o.metadata?.name ?? "") === o.metadata?.resourceVersion)
+      );
+    };
+    if (!same(jss.items, c.jobSets.list(this.namespace)) || !same(jobs.items, c.jobs.list(this.namespace)))
+      return false;
+    return c.queue.len === 0 && c.queue.inFlight === 0;
+  }
+
   /** events.k8s.io/v1 events regarding this JobSet. */
-  async events(): Promise<{ reason?: string; type?: string; note?: string; regarding?: { uid?: string } }[]> {
-    const list = await this.client.list<{
-      reason?: string;
-      type?: string;
-      note?: string;
-      regarding?: { name?: string; uid?: string; kind?: string };
-    }>(`/apis/events.k8s.io/v1/namespaces/${this.namespace}/events`);
+  async events(): Promise<RecordedEvent[]> {
+    const list = await this.client.list<RecordedEvent>(`/apis/events.k8s.io/v1/namespaces/${this.namespace}/events`);
     return list.items.filter((e) => e.regarding?.kind === "JobSet" && e.regarding.name === this.name);
+  }
+}
+
+/** An events.k8s.io/v1 Event as read back. */
+export interface RecordedEvent {
+  reason?: string;
+  type?: string;
+  note?: string;
+  action?: string;
+  reportingController?: string;
+  series?: { count?: number };
+  regarding?: { name?: string; uid?: string; kind?: string };
+}
+
+// ---------------------------------------------------------------------------------------------- trace
+
+/** Events emitted at once (§5.12 "immediately"); every other JobSet event is deferred to the status write. */
+export const ImmediateEventReasons: ReadonlySet<string> = new Set([
+  "JobCreationFailed",
+  "HeadlessServiceCreationFailed",
+  "PVCCreationFailed",
+]);
+
+export interface TracedReconcile {
+  key: string;
+  /** Writes of the controller's client during this reconcile (reads and event writes excluded). */
+  requests: RequestInfo[];
+  /** Events emitted during this reconcile, with the requests made before each. */
+  events: { reason: string; type: string; message: string; after: number }[];
+  error?: string;
+}
+
+const isEventRequest = (r: RequestInfo) => r.path.startsWith("/apis/events.k8s.io/");
+const isStatusWrite = (r: RequestInfo) => r.method === "PUT" && /\/jobsets\/[^/]+\/status$/.test(r.path);
+const ok = (r: RequestInfo) => r.code >= 200 && r.code < 300;
+
+/**
+ * Everything the scenario's controller did, for the §5.6 invariants. The controller gets its own
+ * client (so its requests are its own), its event sink is wrapped and its reconcile function is
+ * wrapped; with one worker, reconciles are serial, so requests and events belong to the current one.
+ */
+export class ControllerTrace {
+  readonly reconciles: TracedReconcile[] = [];
+  private current: TracedReconcile | undefined;
+
+  onRequest(r: RequestInfo): void {
+    if (this.current && !isEventRequest(r) && r.method !== "GET") {
+      this.current.requests.push(r);
+    }
+  }
+
+  onEvent(ev: { type: string; reason: string; message: string }): void {
+    this.current?.events.push({ ...ev, after: this.current.requests.length });
+  }
+
+  wrap(controller: JobSetController): void {
+    const reconcile = controller.reconcile.bind(controller);
+    controller.reconcile = async (key, ctx) => {
+      const r: TracedReconcile = { key, requests: [], events: [] };
+      this.reconciles.push(r);
+      this.current = r;
+      try {
+        return await reconcile(key, ctx);
+      } catch (e) {
+        r.error = e instanceof Error ? e.message : String(e);
+        throw e;
+      } finally {
+        this.current = undefined;
+      }
+    };
+  }
+
+  /** Status writes of the JobSet `name` made by the controller (successful ones). */
+  statusWrites(name?: string): number {
+    return this.reconciles
+      .flatMap((r) => r.requests)
+      .filter((q) => isStatusWrite(q) && ok(q) && (name === undefined || q.path.endsWith(`/${name}/status`))).length;
+  }
+
+  /** The §5.6 invariants; returns the violations (empty when all hold). */
+  violations(): string[] {
+    const out: string[] = [];
+    for (const [i, r] of this.reconciles.entries()) {
+      const at = `reconcile #${i + 1} of ${r.key}`;
+      const writes = r.requests.filter(isStatusWrite);
+      if (writes.length > 1) out.push(`${at}: ${writes.length} status writes (want at most 1)`);
+      if (r.error !== undefined && writes.some(ok)) out.push(`${at}: failed (${r.error}) after writing status`);
+      for (const ev of r.events) {
+        const before = r.requests.slice(0, ev.after);
+        if (ImmediateEventReasons.has(ev.reason)) {
+          if (before.some(isStatusWrite)) out.push(`${at}: immediate event ${ev.reason} after the status write`);
+          continue;
+        }
+        const last = before[before.length - 1];
+        if (!last || !isStatusWrite(last) || !ok(last))
+          out.push(`${at}: event ${ev.reason} not emitted right after a successful status write`);
+        if (r.error !== undefined) out.push(`${at}: deferred event ${ev.reason} in a failed reconcile`);
+      }
+    }
+    return out;
   }
 }
 
@@ -321,6 +508,7 @@ export interface Expectation {
   events?: EventExpectation[];
   service?: boolean;
   deleted?: boolean;
+  reconcileError?: string | RegExp;
   check?: (ctx: ScenarioContext) => Promise<true | string | undefined>;
 }
 
@@ -330,6 +518,7 @@ export interface Step {
   expect?: Expectation;
   timeoutMs?: number;
   finalizeDeleted?: boolean;
+  settle?: boolean;
 }
 
 export interface Scenario {
@@ -339,18 +528,22 @@ export interface Scenario {
   webhookDefaults?: boolean;
   create?: boolean;
   finalizeDeleted?: boolean;
+  invariants?: boolean;
   steps: Step[];
 }
 
 /** Deep partial match; returns a description of the first mismatch, or undefined. */
 export function partialMismatch(actual: unknown, want: unknown, path = "status"): string | undefined {
-  if (want === null || typeof want !== "object") {
+  if (want === null) {
+    return actual === undefined || actual === null ? undefined : `${path}: got ${JSON.stringify(actual)}, want absent`;
+  }
+  if (typeof want !== "object") {
     return actual === want ? undefined : `${path}: got ${JSON.stringify(actual)}, want ${JSON.stringify(want)}`;
   }
   if (Array.isArray(want)) {
     if (!Array.isArray(actual)) return `${path}: got ${JSON.stringify(actual)}, want an array`;
-    if (actual.length !== want.length) return `${path}: got ${actual.length} items, want ${want.length}`;
     const byName = want.every((w) => w && typeof w === "object" && "name" in w);
+    if (!byName && actual.length !== want.length) return `${path}: got ${actual.length} items, want ${want.length}`;
     for (let i = 0; i < want.length; i++) {
       const w = want[i] as Record<string, unknown>;
       const a = byName ? actual.find((x) => (x as { name?: unknown }).name === w.name) : actual[i];
@@ -434,12 +627,20 @@ export async function mismatch(ctx: ScenarioContext, e: Expectation): Promise<st
       const found = evs.some(
         (x) =>
           x.reason === w.reason &&
+          x.action === "Reconciling" &&
+          x.reportingController === "jobset" &&
           (w.type === undefined || x.type === w.type) &&
           (w.message === undefined || x.note === w.message),
       );
       if (!found)
         return `event ${JSON.stringify(w)} not in ${JSON.stringify(evs.map((x) => `${x.type}/${x.reason}: ${x.note}`))}`;
     }
+  }
+  if (e.reconcileError !== undefined) {
+    const want = e.reconcileError;
+    const errs = ctx.reconcileErrors;
+    if (!errs.some((m) => (typeof want === "string" ? m === want : want.test(m))))
+      return `reconcile error ${String(want)} not in ${JSON.stringify([...new Set(errs)])}`;
   }
   if (e.check) {
     const r = await e.check(ctx);
@@ -502,21 +703,42 @@ export async function runScenario(
   delete base.status;
   const js = sc.webhookDefaults === false ? base : defaultJobSet(base);
   const client = await KubeClient.create({ kubeconfig: cluster.kubeconfigPath, userAgent: "jobset-ts-scenario" });
+  // The controller has its own client, so that the trace sees only its requests.
+  const ctlClient = await KubeClient.create({
+    kubeconfig: cluster.kubeconfigPath,
+    userAgent: "jobset-ts-scenario-controller",
+  });
   const ctx = new ScenarioContext(client, namespace, js);
+  ctlClient.requestObservers.push((r) => ctx.trace.onRequest(r));
+  const recorder = new EventRecorder({ client: ctlClient });
   const level = o.logLevel ?? process.env.JOBSET_TEST_LOG_LEVEL ?? "silent";
   const running = await startJobSetController({
-    client,
+    client: ctlClient,
     namespace,
     gates: parseFeatureGates(sc.gates ?? {}),
     logger: createLogger({ level, name: `scenario/${sc.name}` }),
+    events: {
+      emit: (regarding, ev) => {
+        ctx.trace.onEvent(ev);
+        recorder.emit(regarding, ev);
+      },
+      flush: () => recorder.flush(),
+    },
   });
   ctx.controller = running.controller;
+  ctx.trace.wrap(running.controller);
   try {
     if (sc.create !== false) await ctx.create();
     for (const [i, step] of sc.steps.entries()) {
       const label = `step ${i + 1}${step.name ? ` (${step.name})` : ""}`;
       if (step.do) await step.do(ctx);
-      if (step.expect) {
+      if (step.settle) {
+        await ctx.settled();
+        if (step.expect) {
+          const m = await mismatch(ctx, step.expect);
+          if (m !== undefined) throw new Error(`${sc.name}: ${label}: after the controller settled: ${m}`);
+        }
+      } else if (step.expect) {
         await expectEventually(ctx, step.expect, {
           timeoutMs: step.timeoutMs ?? 30_000,
           finalizeDeleted: step.finalizeDeleted ?? sc.finalizeDeleted ?? false,
@@ -524,8 +746,51 @@ export async function runScenario(
         });
       }
     }
+    if (sc.invariants !== false) {
+      const v = ctx.trace.violations();
+      if (v.length > 0)
+        throw new Error(`${sc.name}: status-write/event invariants (§5.6) violated:\n  ${v.join("\n  ")}`);
+    }
   } finally {
     await running.stop();
+    await ctlClient.close();
     await client.close();
   }
+}
+
+// ---------------------------------------------------------------------------------------------- helpers
+
+/** Label `key` of a Job (or undefined). */
+export const label = (j: Job, key: string): string | undefined => j.metadata?.labels?.[key];
+
+/** `name@restart-attempt[/job-restart-attempt][*deleting][!finished]` per Job: mismatch explanations. */
+export function describeJobs(jobs: readonly Job[]): string {
+  return jobs
+    .map((j) => {
+      const jra = j.metadata?.labels?.["jobset.sigs.k8s.io/job-restart-attempt"];
+      return `${j.metadata?.name}@${j.metadata?.labels?.["jobset.sigs.k8s.io/restart-attempt"]}${jra === undefined ? "" : `/${jra}`}${j.metadata?.deletionTimestamp ? "*deleting" : ""}${isFinished(j) ? "!finished" : ""}`;
+    })
+    .join(", ");
+}
+
+/** A `jobs` predicate: `pred` holds for the set of owned Jobs (any state), else describe them. */
+export function jobsWhere(pred: (jobs: Job[]) => boolean): (jobs: Job[]) => true | string {
+  return (jobs) => (pred(jobs) ? true : `unexpected Jobs: [${describeJobs(jobs)}]`);
+}
+
+/** Whether Job `j` is being deleted in the foreground (deletionTimestamp and the foregroundDeletion finalizer). */
+export const deletingInForeground = (j: Job | undefined): boolean =>
+  j?.metadata?.deletionTimestamp !== undefined && (j.metadata.finalizers ?? []).includes("foregroundDeletion");
+
+/** Whether Job `j` is finished (Complete or Failed condition True). */
+export const jobFinished = (j: Job): boolean => isFinished(j);
+
+/** Polls until the wall clock is at least `ms` past the RFC 3339 time `t` (condition times have 1 s resolution). */
+export function clockPast(t: string | undefined, ms: number): Promise<boolean> {
+  const at = Date.parse(t ?? "") + ms;
+  return waitFor(() => Date.now() >= at, {
+    timeoutMs: ms + 5_000,
+    intervalMs: 50,
+    message: `clock past ${t} + ${ms} ms`,
+  });
 }
