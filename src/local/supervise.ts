@@ -142,6 +142,11 @@ export function supervise(o: SuperviseOptions): Supervised {
           }
         }
         await exited;
+        // The supervisor can be gone before the killed child is torn down and reaped (by init, now):
+        // until then the child still holds its ports, and a restart on the same port fails with
+        // EADDRINUSE. Wait for the child itself (at most 5 s).
+        const deadline = Date.now() + 5000;
+        while (cpid && pidRunning(cpid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       }
       return exited;
     },
@@ -178,6 +183,17 @@ export function janitor(dir: string, afterMs: number): Janitor {
       }
     },
   };
+}
+
+/** Whether a process exists and has not exited (a zombie, exited but not yet reaped, counts as gone; Linux). */
+export function pidRunning(pid: number): boolean {
+  if (!pidAlive(pid)) return false;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return pidAlive(pid);
+  }
 }
 
 /** Whether a process exists (zombies count as gone only once reaped). */
