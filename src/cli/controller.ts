@@ -7,7 +7,8 @@
 // §9.4 override it only when they are given explicitly. Flags follow Go's flag syntax (`-flag`,
 // `--flag`, `--flag=value`, `--flag value`; booleans take `=true|false` only).
 import { readFileSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { isIP } from "node:net";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import {
@@ -30,6 +31,7 @@ import { createLogger, type LogFormat, type Logger, parseLogLevel } from "../run
 import { kubeMetricsAuthorizer, Metrics } from "../runtime/metrics.ts";
 import { buildInfo, userAgent } from "../version.ts";
 import { CertManager, waitForCertFiles } from "../webhooks/certs.ts";
+import { localWebhookConfigurations } from "../webhooks/configurations.ts";
 import { webhookHandlers } from "../webhooks/handlers.ts";
 import { addPodIndexes, nodeGetter, PodController, podWebhookLookups } from "../webhooks/pod-controller.ts";
 import { WebhookServer } from "../webhooks/server.ts";
@@ -59,6 +61,10 @@ Flags:
 Extensions (not in upstream):
   --feature-gates A=true,B=false     merged over the Configuration's featureGates
   --webhooks=BOOL                    host the admission webhooks and their certificates (default true)
+  --webhook-url URL                  local clusters: the API server calls the webhooks at this https URL
+                                     (e.g. https://127.0.0.1:9443, matching webhook.host/port); the
+                                     certificate covers its host and the certificate manager creates the
+                                     webhook configurations (pointing at URL) when they do not exist
   --metrics-secure=BOOL              HTTPS + Kubernetes authn/authz on /metrics (default true)
   --workers N                        concurrent JobSet reconciles (default 1, as upstream)
   --namespace NS                     watch only this namespace (default: all namespaces)
@@ -84,6 +90,7 @@ const flagKinds: Record<string, FlagKind> = {
   "zap-time-encoding": "string",
   "feature-gates": "string",
   webhooks: "bool",
+  "webhook-url": "string",
   "metrics-secure": "bool",
   workers: "number",
   namespace: "string",
@@ -173,12 +180,15 @@ function operatorNamespace(): string {
   return inClusterNamespace() ?? "jobset-system";
 }
 
-/** Writes a self-signed certificate for /metrics (when no certDir is configured) and returns its dir. */
+/**
+ * Writes a self-signed certificate for /metrics (when no certDir is configured) into a directory of
+ * this process (replicas sharing a host must not overwrite each other's key pair); returns the dir.
+ */
 async function selfSignedMetricsCertDir(): Promise<string> {
-  const dir = join(DefaultMetricsCertDir, "self-signed");
   const ca = createCa("jobset-metrics-ca", 3650);
   const cert = issueServingCert(ca, { commonName: "jobset-metrics", dnsNames: ["localhost", hostname()] });
-  await mkdir(dir, { recursive: true });
+  await mkdir(DefaultMetricsCertDir, { recursive: true });
+  const dir = await mkdtemp(join(DefaultMetricsCertDir, "self-signed-"));
   await writeFile(join(dir, "tls.crt"), cert.certPem + ca.certPem);
   await writeFile(join(dir, "tls.key"), cert.keyPem, { mode: 0o600 });
   return dir;
@@ -262,12 +272,12 @@ export async function controller(argv: string[]): Promise<number> {
   // /metrics: HTTPS with authn/authz (upstream), or plain HTTP with --metrics-secure=false
   const secure = bool(flags, "metrics-secure") ?? true;
   let metricsServer: Parameters<typeof startJobSetController>[0]["metricsServer"];
+  let selfSignedDir: string | undefined;
   if (cfg.metrics.bindAddress !== "0") {
     metricsServer = { bindAddress: cfg.metrics.bindAddress };
     if (secure) {
-      const certDir =
-        cfg.metrics.certDir ||
-        (!cfg.internalCertManagement.enable ? DefaultMetricsCertDir : await selfSignedMetricsCertDir());
+      if (!cfg.metrics.certDir && cfg.internalCertManagement.enable) selfSignedDir = await selfSignedMetricsCertDir();
+      const certDir = cfg.metrics.certDir || selfSignedDir || DefaultMetricsCertDir;
       metricsServer.certDir = certDir;
       metricsServer.authorize = kubeMetricsAuthorizer(client);
       if (cfg.tls?.minVersion === "VersionTLS13") metricsServer.minVersion = "VersionTLS13";
@@ -275,6 +285,20 @@ export async function controller(argv: string[]): Promise<number> {
   }
 
   const webhooksOn = bool(flags, "webhooks") ?? true;
+  const webhookUrl = str(flags, "webhook-url");
+  let webhookHost: { dnsNames: string[] } | { ipAddresses: string[] } | undefined;
+  if (webhookUrl !== undefined) {
+    let u: URL;
+    try {
+      u = new URL(webhookUrl);
+      localWebhookConfigurations(webhookUrl, ""); // validates: https, no user info, query or fragment
+    } catch (e) {
+      await client.close();
+      throw new UsageError(`invalid value "${webhookUrl}" for flag -webhook-url: ${(e as Error).message}`);
+    }
+    const host = u.hostname.replace(/^\[|\]$/g, "");
+    webhookHost = isIP(host) ? { ipAddresses: [host] } : { dnsNames: [host] };
+  }
   const namespace = str(flags, "namespace");
   // One pod cache (pods of JobSets only) for the pod webhooks, the pod controller and in-place restart.
   const needPods = webhooksOn || gates.InPlaceRestart;
@@ -351,9 +375,12 @@ export async function controller(argv: string[]): Promise<number> {
           serviceName: cfg.internalCertManagement.webhookServiceName ?? "jobset-webhook-service",
           secretName: cfg.internalCertManagement.webhookSecretName ?? "jobset-webhook-server-cert",
           certDir,
-          onCertificate: (c) => {
-            if (server.isStarted) server.setCertificate(c);
-          },
+          ...webhookHost,
+          ...(webhookUrl
+            ? { createConfigurations: (bundle: string) => localWebhookConfigurations(webhookUrl, bundle) }
+            : {}),
+          // before the server starts this sets its initial certificate
+          onCertificate: (c) => server.setCertificate(c),
           logger: log.child({ logger: "cert-rotation" }),
         });
         const cm = certManager;
@@ -391,5 +418,6 @@ export async function controller(argv: string[]): Promise<number> {
     certManager?.stop();
     if (webhookServer?.isStarted) await webhookServer.stop().catch(() => undefined);
     await client.close();
+    if (selfSignedDir) await rm(selfSignedDir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
