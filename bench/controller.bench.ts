@@ -1,0 +1,638 @@
+// JobSet controller benchmark (`npm run bench`; docs/benchmarks.md). Starts a fresh `apiserver`-profile
+// control plane (etcd + kube-apiserver, no Kubernetes controllers), and measures:
+//
+//   a        one JobSet of 1,000 Jobs (one replicated job, replicas 1000)
+//   b        500 JobSets of 4 Jobs each, created at once
+//   ceiling  the same Job creations (1,000 and 2,000 Jobs) by a bare client loop: one KubeClient with the
+//            controller's default limiter (QPS 500, burst 500), 50 creates in flight (the controller's fan-out)
+//   steady   the controller restarted over all of the above with a short informer resync: requests per
+//            resync of unchanged JobSets (non-GET requests must be 0)
+//
+// The controller runs in a child process (bench/runner.ts) so its CPU seconds and peak RSS are its own;
+// each scenario gets a fresh controller process. "Time to all Jobs" runs from just before the first
+// JobSet create request until a watch on Jobs (opened by this process before the create) has delivered
+// every expected Job: it is measured from the API, not from the controller.
+//
+// Results: bench/results/latest.local.json (gitignored); `--reference` also writes bench/results/latest.json
+// (the committed reference). Checked against bench/thresholds.json; exits 1 when a threshold is broken.
+//
+// Flags: --only a,b,ceiling,steady   --cpu-prof (V8 CPU profile of each controller run, written to the temp dir)
+//        --reference                 --resyncs N (steady state, default 5)
+//        --ceiling-runs N            bare-client runs per shape, the best counts (default 2)
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { defaultJobSet } from "../src/api/defaults.ts";
+import type { Job, KubeObject } from "../src/api/k8s.ts";
+import type { JobSet } from "../src/api/types.ts";
+import { constructJobs } from "../src/controller/jobs.ts";
+import { type ControlPlane, startControlPlane } from "../src/local/controlplane.ts";
+import { isGone, KubeClient } from "../src/runtime/client.ts";
+import { mapSettled } from "../src/runtime/parallel.ts";
+import { jobSet, rjob } from "../test/builders.ts";
+import type { RunnerReport } from "./runner.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const MiB = 1024 * 1024;
+
+const { values: flags } = parseArgs({
+  options: {
+    only: { type: "string" },
+    "cpu-prof": { type: "boolean", default: false },
+    reference: { type: "boolean", default: false },
+    resyncs: { type: "string", default: "5" },
+    "ceiling-runs": { type: "string", default: "2" },
+  },
+});
+const only = new Set((flags.only ?? "a,b,ceiling,steady").split(",").map((s) => s.trim()));
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
+const load = () => os.loadavg().map((x) => round(x));
+
+// ---------------------------------------------------------------------------------------------- shapes
+
+interface Shape {
+  name: "a" | "b";
+  description: string;
+  namespace: string;
+  jobSets: JobSet[];
+  jobs: number;
+}
+
+/** A small template: one container, no volumes; the builders' defaults plus the webhook defaults. */
+function shapes(): Shape[] {
+  const a = defaultJobSet(jobSet("big", "bench-a").replicatedJob(rjob("w").replicas(1000)).obj());
+  const b = Array.from({ length: 500 }, (_, i) =>
+    defaultJobSet(
+      jobSet(`js-${String(i).padStart(3, "0")}`, "bench-b")
+        .replicatedJob(rjob("w").replicas(4))
+        .obj(),
+    ),
+  );
+  return [
+    { name: "a", description: "1 JobSet × 1,000 Jobs", namespace: "bench-a", jobSets: [a], jobs: 1000 },
+    { name: "b", description: "500 JobSets × 4 Jobs, created at once", namespace: "bench-b", jobSets: b, jobs: 2000 },
+  ];
+}
+
+// ---------------------------------------------------------------------------------------------- job watch
+
+const jobsPath = (ns: string) => `/apis/batch/v1/namespaces/${ns}/jobs`;
+
+/** Counts the Jobs of a namespace from a LIST then a WATCH; resolves the time the count reached n. */
+class JobCounter {
+  readonly names = new Set<string>();
+  private readonly ctl = new AbortController();
+  private target = Number.POSITIVE_INFINITY;
+  private reached: ((at: number) => void) | undefined;
+  private loop: Promise<void> | undefined;
+  private readonly client: KubeClient;
+  private readonly path: string;
+  constructor(client: KubeClient, namespace: string) {
+    this.client = client;
+    this.path = jobsPath(namespace);
+  }
+
+  async start(): Promise<void> {
+    let rv = await this.relist();
+    this.loop = (async () => {
+      while (!this.ctl.signal.aborted) {
+        try {
+          const query = { resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 300 };
+          for await (const ev of this.client.watch<KubeObject>(this.path, query, this.ctl.signal)) {
+            rv = ev.object.metadata?.resourceVersion ?? rv;
+            if (ev.type === "ADDED" || ev.type === "MODIFIED") this.add(ev.object.metadata?.name);
+            else if (ev.type === "DELETED") this.names.delete(ev.object.metadata?.name ?? "");
+          }
+        } catch (e) {
+          if (this.ctl.signal.aborted) return;
+          if (isGone(e)) rv = await this.relist();
+          else await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    })();
+  }
+
+  private async relist(): Promise<string> {
+    const l = await this.client.list<KubeObject>(this.path);
+    for (const j of l.items) this.add(j.metadata?.name);
+    return l.metadata.resourceVersion ?? "0";
+  }
+
+  private add(name: string | undefined): void {
+    if (!name) return;
+    this.names.add(name);
+    if (this.names.size >= this.target && this.reached) {
+      const r = this.reached;
+      this.reached = undefined;
+      r(performance.now());
+    }
+  }
+
+  /** performance.now() at which `n` Jobs had been seen; rejects after `timeoutMs`. */
+  waitFor(n: number, timeoutMs: number): Promise<number> {
+    if (this.names.size >= n) return Promise.resolve(performance.now());
+    this.target = n;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.reached = undefined;
+        reject(new Error(`only ${this.names.size} of ${n} Jobs after ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      this.reached = (at) => {
+        clearTimeout(timer);
+        resolve(at);
+      };
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.ctl.abort();
+    await this.loop;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- runner
+
+/** The controller child process (bench/runner.ts). */
+class Runner {
+  private readonly child: ChildProcess;
+  private readonly lines: string[] = [];
+  private waiting: ((line: string) => void) | undefined;
+  private readonly exited: Promise<number | null>;
+  readonly profilePath: string | undefined;
+  constructor(kubeconfig: string, o: { namespace?: string; resyncMs?: number; label: string }) {
+    const args = [join(here, "runner.ts"), "--kubeconfig", kubeconfig];
+    if (o.namespace) args.push("--namespace", o.namespace);
+    if (o.resyncMs !== undefined) args.push("--resync-ms", String(o.resyncMs));
+    if (flags["cpu-prof"]) {
+      this.profilePath = join(os.tmpdir(), `jobset-bench-${o.label}-${Date.now()}.cpuprofile`);
+      args.push("--cpu-prof", this.profilePath);
+    }
+    this.child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
+    this.exited = new Promise((r) => this.child.on("exit", (code) => r(code)));
+    const rl = createInterface({ input: this.child.stdout as NodeJS.ReadableStream });
+    rl.on("line", (line) => {
+      const w = this.waiting;
+      if (w) {
+        this.waiting = undefined;
+        w(line);
+      } else this.lines.push(line);
+    });
+  }
+
+  private next(timeoutMs = 120_000): Promise<Record<string, unknown>> {
+    const queued = this.lines.shift();
+    if (queued !== undefined) return Promise.resolve(JSON.parse(queued) as Record<string, unknown>);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("controller runner did not answer")), timeoutMs);
+      this.waiting = (line) => {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as Record<string, unknown>);
+      };
+      void this.exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`controller runner exited (${code})`));
+      });
+    });
+  }
+
+  async ready(): Promise<void> {
+    const m = await this.next();
+    if (m.type !== "ready") throw new Error(`unexpected runner message ${JSON.stringify(m)}`);
+  }
+
+  async report(): Promise<RunnerReport> {
+    this.child.stdin?.write("report\n");
+    return (await this.next()) as unknown as RunnerReport;
+  }
+
+  async stop(): Promise<RunnerReport> {
+    this.child.stdin?.write("stop\n");
+    const final = (await this.next()) as unknown as RunnerReport;
+    await this.exited;
+    return final;
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null) this.child.kill("SIGKILL");
+  }
+}
+
+const total = (r: Record<string, number>) => Object.values(r).reduce((s, n) => s + n, 0);
+const nonGet = (r: Record<string, number>) => total(r) - (r.GET ?? 0);
+const diff = (a: Record<string, number>, b: Record<string, number>) => {
+  const out: Record<string, number> = {};
+  for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const d = (a[k] ?? 0) - (b[k] ?? 0);
+    if (d !== 0) out[k] = d;
+  }
+  return out;
+};
+
+/**
+ * Polls the runner until its request counters (and reconcile counter, unless `reconciles` is false:
+ * resyncs keep reconciling) stay unchanged for `quietMs`.
+ */
+async function settle(runner: Runner, quietMs = 3000, reconciles = true, timeoutMs = 180_000): Promise<RunnerReport> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await runner.report();
+  let quietSince = Date.now();
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 500));
+    const r = await runner.report();
+    const same =
+      total(r.requests) === total(last.requests) && (!reconciles || r.stats.reconciles === last.stats.reconciles);
+    if (!same) quietSince = Date.now();
+    last = r;
+    if (same && Date.now() - quietSince >= quietMs) return r;
+    if (Date.now() > deadline) throw new Error("the controller did not settle");
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- scenarios
+
+interface ScenarioResult {
+  description: string;
+  jobSets: number;
+  jobs: number;
+  /** First JobSet create → every Job seen by the watch. */
+  secondsToAllJobs: number;
+  /** First → last JobSet create acknowledged. */
+  secondsToCreateJobSets: number;
+  /** Requests the controller made from its start until it settled (initial LIST/WATCH included). */
+  requests: Record<string, number>;
+  requestsTotal: number;
+  /** Of those, requests after the caches synced (the work on the JobSets). */
+  requestsAfterSync: Record<string, number>;
+  /** Writes (non-GET requests) per second from the first create to the last Job (status writes may come later). */
+  writesPerSecond: number;
+  cpuSeconds: number;
+  cpuSecondsAfterSync: number;
+  peakRssMiB: number;
+  /** Peak RSS when the caches had synced (module loading, empty caches): the baseline. */
+  peakRssAtSyncMiB: number;
+  heapUsedMiB: number;
+  reconciles: number;
+  reconcileErrors: number;
+  /** Passes skipped because the cache still showed the JobSet our status write replaced. */
+  skippedStale: number;
+  jobSetsWithStatus: number;
+  loadavg: { before: number[]; after: number[] };
+  cpuProfile?: string;
+}
+
+async function runScenario(cp: ControlPlane, admin: KubeClient, shape: Shape): Promise<ScenarioResult> {
+  log(`scenario ${shape.name}: ${shape.description}`);
+  const before = load();
+  await ensureNamespace(admin, shape.namespace);
+  const counter = new JobCounter(admin, shape.namespace);
+  await counter.start();
+  const runner = new Runner(cp.kubeconfigPath, { namespace: shape.namespace, label: shape.name });
+  try {
+    await runner.ready();
+    const atSync = await runner.report();
+    const jsPath = `/apis/jobset.x-k8s.io/v1alpha2/namespaces/${shape.namespace}/jobsets`;
+    const t0 = performance.now();
+    const created = await mapSettled(shape.jobSets, 100, (js) => admin.create(jsPath, js));
+    const tCreated = performance.now();
+    const failed = created.filter((r) => r.status === "rejected");
+    if (failed.length > 0)
+      throw new Error(`JobSet create failed: ${String((failed[0] as PromiseRejectedResult).reason)}`);
+    const tAll = await counter.waitFor(shape.jobs, 300_000);
+    log(
+      `scenario ${shape.name}: ${shape.jobs} Jobs after ${round((tAll - t0) / 1000)} s; waiting for the controller to settle`,
+    );
+    await settle(runner);
+    const final = await runner.stop();
+    const jobSets = await admin.list<JobSet>(jsPath);
+    const result: ScenarioResult = {
+      description: shape.description,
+      jobSets: shape.jobSets.length,
+      jobs: counter.names.size,
+      secondsToAllJobs: round((tAll - t0) / 1000, 3),
+      secondsToCreateJobSets: round((tCreated - t0) / 1000, 3),
+      requests: final.requests,
+      requestsTotal: total(final.requests),
+      requestsAfterSync: diff(final.requests, atSync.requests),
+      writesPerSecond: round(nonGet(final.requests) / ((tAll - t0) / 1000), 1),
+      cpuSeconds: round(final.cpuSeconds),
+      cpuSecondsAfterSync: round(final.cpuSeconds - atSync.cpuSeconds),
+      peakRssMiB: round(final.peakRssMiB, 1),
+      peakRssAtSyncMiB: round(atSync.peakRssMiB, 1),
+      heapUsedMiB: round(final.heapUsedMiB, 1),
+      reconciles: final.stats.reconciles ?? 0,
+      reconcileErrors: final.stats.errors ?? 0,
+      skippedStale: final.stats.skippedStale ?? 0,
+      jobSetsWithStatus: jobSets.items.filter((j) => (j.status?.replicatedJobsStatus?.length ?? 0) > 0).length,
+      loadavg: { before, after: load() },
+    };
+    if (runner.profilePath) result.cpuProfile = runner.profilePath;
+    return result;
+  } finally {
+    runner.kill();
+    await counter.stop();
+  }
+}
+
+interface CeilingRun {
+  jobs: number;
+  secondsToAllJobs: number;
+  requests: Record<string, number>;
+  loadavg: { before: number[]; after: number[] };
+}
+
+interface CeilingResult {
+  jobs: number;
+  /** The best of `runs` (the machine is shared: the ceiling is what the server allowed at best). */
+  secondsToAllJobs: number;
+  /** Creates per second of the best run. */
+  createsPerSecond: number;
+  runs: CeilingRun[];
+}
+
+async function runCeiling(cp: ControlPlane, admin: KubeClient, shape: Shape): Promise<CeilingResult> {
+  const runs: CeilingRun[] = [];
+  for (let i = 1; i <= Number(flags["ceiling-runs"]); i++) runs.push(await runCeilingOnce(cp, admin, shape, i));
+  const best = Math.min(...runs.map((r) => r.secondsToAllJobs));
+  return { jobs: shape.jobs, secondsToAllJobs: best, createsPerSecond: round(shape.jobs / best, 1), runs };
+}
+
+/** The same Jobs created by a bare loop: QPS 500 / burst 500 client, 50 creates in flight. */
+async function runCeilingOnce(cp: ControlPlane, admin: KubeClient, shape: Shape, run: number): Promise<CeilingRun> {
+  const namespace = `ceiling-${shape.name}-${run}`;
+  log(`ceiling ${shape.name} #${run}: ${shape.jobs} Job creates by a bare client loop`);
+  const before = load();
+  await ensureNamespace(admin, namespace);
+  // The controller's Jobs, as it would build them (owner: a JobSet UID that does not exist here).
+  const jobs: Job[] = shape.jobSets.flatMap((js) =>
+    constructJobs({ ...js, metadata: { ...js.metadata, namespace, uid: randomUUID() } }, { restartJobGate: false }),
+  );
+  const counter = new JobCounter(admin, namespace);
+  await counter.start();
+  const client = await KubeClient.create({ kubeconfig: cp.kubeconfigPath, qps: 500, burst: 500 });
+  try {
+    const t0 = performance.now();
+    const results = await mapSettled(jobs, 50, (job) => client.create(jobsPath(namespace), job));
+    const failed = results.filter((r) => r.status === "rejected");
+    if (failed.length > 0) throw new Error(`Job create failed: ${String((failed[0] as PromiseRejectedResult).reason)}`);
+    const tAll = await counter.waitFor(jobs.length, 300_000);
+    return {
+      jobs: jobs.length,
+      secondsToAllJobs: round((tAll - t0) / 1000, 3),
+      requests: { ...client.requestCounts },
+      loadavg: { before, after: load() },
+    };
+  } finally {
+    await client.close();
+    await counter.stop();
+  }
+}
+
+interface SteadyResult {
+  resyncPeriodSeconds: number;
+  resyncs: number;
+  jobSets: number;
+  /** Requests during the observed resyncs, by method. */
+  requests: Record<string, number>;
+  nonGetRequests: number;
+  /** Writes at the controller's start over JobSets it had not seen (a restart): also expected 0. */
+  nonGetRequestsAtRestart: number;
+  reconciles: number;
+  cpuSeconds: number;
+  peakRssMiB: number;
+  loadavg: { before: number[]; after: number[] };
+}
+
+/** A controller over everything created so far, resyncing every 2 s: no writes for unchanged JobSets. */
+async function runSteady(cp: ControlPlane, admin: KubeClient): Promise<SteadyResult> {
+  const resyncMs = 2000;
+  const resyncs = Number(flags.resyncs);
+  log(`steady state: ${resyncs} resyncs every ${resyncMs / 1000} s over every JobSet`);
+  const before = load();
+  const all = await admin.list<JobSet>("/apis/jobset.x-k8s.io/v1alpha2/jobsets");
+  const runner = new Runner(cp.kubeconfigPath, { resyncMs, label: "steady" });
+  try {
+    await runner.ready();
+    const atSync = await runner.report();
+    const s0 = await settle(runner, 3000, false);
+    const tStart = performance.now();
+    await new Promise((r) => setTimeout(r, resyncs * resyncMs + 500));
+    const s1 = await runner.report();
+    const final = await runner.stop();
+    const requests = diff(s1.requests, s0.requests);
+    log(`steady state: ${round((performance.now() - tStart) / 1000)} s observed`);
+    return {
+      resyncPeriodSeconds: resyncMs / 1000,
+      resyncs,
+      jobSets: all.items.length,
+      requests,
+      nonGetRequests: nonGet(requests),
+      nonGetRequestsAtRestart: nonGet(diff(s0.requests, atSync.requests)),
+      reconciles: (s1.stats.reconciles ?? 0) - (s0.stats.reconciles ?? 0),
+      cpuSeconds: round(s1.cpuSeconds - s0.cpuSeconds),
+      peakRssMiB: round(final.peakRssMiB, 1),
+      loadavg: { before, after: load() },
+    };
+  } finally {
+    runner.kill();
+  }
+}
+
+/**
+ * The first create of a kind in a fresh kube-apiserver is slow (seconds for the CRD's first object:
+ * storage, schema and CEL set-up): create and delete one JobSet and one Job first, so that scenarios
+ * measure the controller and not the server's warm-up.
+ */
+async function warmUp(admin: KubeClient): Promise<void> {
+  const ns = "bench-warmup";
+  await ensureNamespace(admin, ns);
+  const t = performance.now();
+  const js = defaultJobSet(jobSet("warmup", ns).replicatedJob(rjob("w").replicas(1)).obj());
+  await admin.create(`/apis/jobset.x-k8s.io/v1alpha2/namespaces/${ns}/jobsets`, js);
+  await admin.delete(`/apis/jobset.x-k8s.io/v1alpha2/namespaces/${ns}/jobsets/warmup`);
+  const [job] = constructJobs({ ...js, metadata: { ...js.metadata, uid: randomUUID() } }, { restartJobGate: false });
+  await admin.create(jobsPath(ns), job);
+  await admin.delete(`${jobsPath(ns)}/${job?.metadata?.name ?? ""}`, { propagationPolicy: "Background" });
+  log(`warm-up: ${round((performance.now() - t) / 1000)} s`);
+}
+
+async function ensureNamespace(admin: KubeClient, name: string): Promise<void> {
+  await admin.create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+}
+
+// ---------------------------------------------------------------------------------------------- checks
+
+interface Thresholds {
+  scenarios: Record<
+    string,
+    {
+      maxSecondsToAllJobs: number;
+      maxCeilingFactor: number;
+      maxRequests: { perJob: number; perJobSet: number; constant: number };
+      maxCpuSeconds: number;
+      maxPeakRssMiB: number;
+    }
+  >;
+  steady: { maxNonGetRequests: number; maxNonGetRequestsAtRestart: number };
+}
+
+interface Check {
+  name: string;
+  measured: number;
+  limit: number;
+  unit: string;
+  ok: boolean;
+}
+
+function checks(results: Results, t: Thresholds): Check[] {
+  const out: Check[] = [];
+  const le = (name: string, measured: number, limit: number, unit: string) =>
+    out.push({ name, measured, limit, unit, ok: measured <= limit });
+  for (const [name, s] of Object.entries(results.scenarios)) {
+    const th = t.scenarios[name];
+    if (!th) continue;
+    le(`${name}: time to all Jobs`, s.secondsToAllJobs, th.maxSecondsToAllJobs, "s");
+    const ceiling = results.ceiling[name];
+    if (ceiling) {
+      le(
+        `${name}: time / ceiling (${round(ceiling.secondsToAllJobs)} s)`,
+        round(s.secondsToAllJobs / ceiling.secondsToAllJobs),
+        th.maxCeilingFactor,
+        "×",
+      );
+    }
+    const m = th.maxRequests;
+    le(
+      `${name}: controller requests`,
+      s.requestsTotal,
+      Math.round(m.perJob * s.jobs + m.perJobSet * s.jobSets + m.constant),
+      "",
+    );
+    le(`${name}: controller CPU`, s.cpuSeconds, th.maxCpuSeconds, "s");
+    le(`${name}: controller peak RSS`, s.peakRssMiB, th.maxPeakRssMiB, "MiB");
+    le(`${name}: reconcile errors`, s.reconcileErrors, 0, "");
+    le(`${name}: JobSets without status`, s.jobSets - s.jobSetsWithStatus, 0, "");
+  }
+  if (results.steady) {
+    le("steady: writes over resyncs", results.steady.nonGetRequests, t.steady.maxNonGetRequests, "");
+    le("steady: writes at restart", results.steady.nonGetRequestsAtRestart, t.steady.maxNonGetRequestsAtRestart, "");
+  }
+  return out;
+}
+
+function table(rows: Check[]): string {
+  const cells = rows.map((r) => [
+    r.ok ? "ok" : "FAIL",
+    r.name,
+    `${r.measured}${r.unit && r.unit !== "×" ? ` ${r.unit}` : r.unit}`,
+    `≤ ${r.limit}${r.unit && r.unit !== "×" ? ` ${r.unit}` : r.unit}`,
+  ]);
+  const head = ["", "check", "measured", "threshold"];
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
+  const line = (c: string[]) => c.map((x, i) => x.padEnd(widths[i] ?? 0)).join("  ");
+  return [line(head), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------- main
+
+interface Results {
+  date: string;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGiB: number;
+    node: string;
+    kubernetes: string;
+    platform: string;
+    loadavgAtStart: number[];
+  };
+  controlPlaneStartSeconds: number;
+  scenarios: Record<string, ScenarioResult>;
+  ceiling: Record<string, CeilingResult>;
+  steady?: SteadyResult;
+  checks?: Check[];
+  passed?: boolean;
+}
+
+async function main(): Promise<number> {
+  const thresholds = JSON.parse(readFileSync(join(here, "thresholds.json"), "utf8")) as Thresholds;
+  const loadavgAtStart = load();
+  const t = performance.now();
+  const cp = await startControlPlane({ profile: "apiserver", log: (l) => log(`control plane: ${l}`) });
+  const admin = await KubeClient.create({ kubeconfig: cp.kubeconfigPath, qps: 0, userAgent: "jobset-bench" });
+  try {
+    const version = await admin.get<{ gitVersion?: string }>("/version");
+    const results: Results = {
+      date: new Date().toISOString(),
+      machine: {
+        cpus: os.availableParallelism(),
+        cpuModel: os.cpus()[0]?.model ?? "unknown",
+        memoryGiB: round(os.totalmem() / 1024 / MiB, 1),
+        node: process.version,
+        kubernetes: version.gitVersion ?? "unknown",
+        platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+        loadavgAtStart,
+      },
+      controlPlaneStartSeconds: round((performance.now() - t) / 1000),
+      scenarios: {},
+      ceiling: {},
+    };
+    await warmUp(admin);
+    for (const shape of shapes()) {
+      if (only.has(shape.name)) results.scenarios[shape.name] = await runScenario(cp, admin, shape);
+      if (only.has("ceiling")) results.ceiling[shape.name] = await runCeiling(cp, admin, shape);
+    }
+    if (only.has("steady")) results.steady = await runSteady(cp, admin);
+
+    const rows = checks(results, thresholds);
+    results.checks = rows;
+    results.passed = rows.every((r) => r.ok);
+    const dir = join(here, "results");
+    mkdirSync(dir, { recursive: true });
+    const json = `${JSON.stringify(results, null, 2)}\n`;
+    writeFileSync(join(dir, "latest.local.json"), json);
+    if (flags.reference) writeFileSync(join(dir, "latest.json"), json);
+    process.stdout.write(`\n${summary(results)}\n\n${table(rows)}\n\n`);
+    process.stdout.write(
+      `results: ${resolve(dir, "latest.local.json")}${flags.reference ? ` and ${resolve(dir, "latest.json")}` : ""}\n`,
+    );
+    process.stdout.write(results.passed ? "all thresholds met\n" : "THRESHOLDS BROKEN\n");
+    return results.passed ? 0 : 1;
+  } finally {
+    await admin.close();
+    await cp.stop();
+  }
+}
+
+function summary(r: Results): string {
+  const m = r.machine;
+  const lines = [
+    `machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, node ${m.node}, kube-apiserver ${m.kubernetes}, load ${m.loadavgAtStart.join(" ")}`,
+  ];
+  for (const [name, s] of Object.entries(r.scenarios)) {
+    const c = r.ceiling[name];
+    lines.push(
+      `${name} (${s.description}): all ${s.jobs} Jobs in ${s.secondsToAllJobs} s` +
+        (c
+          ? ` (bare-client ceiling ${c.secondsToAllJobs} s, best of ${c.runs.map((x) => x.secondsToAllJobs).join(" / ")})`
+          : "") +
+        `; controller ${s.cpuSeconds} CPU s, peak RSS ${s.peakRssMiB} MiB, ` +
+        `requests ${s.requestsTotal} ${JSON.stringify(s.requests)}, ${s.reconciles} reconciles; load ${s.loadavg.after.join(" ")}`,
+    );
+  }
+  if (r.steady) {
+    const s = r.steady;
+    lines.push(
+      `steady: ${s.jobSets} JobSets, ${s.resyncs} resyncs of ${s.resyncPeriodSeconds} s: ${s.reconciles} reconciles, ` +
+        `requests ${JSON.stringify(s.requests)} (non-GET ${s.nonGetRequests}; at restart ${s.nonGetRequestsAtRestart}), ${s.cpuSeconds} CPU s`,
+    );
+  }
+  return lines.join("\n");
+}
+
+process.exitCode = await main();
