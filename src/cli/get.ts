@@ -68,11 +68,15 @@ export async function get(argv: string[]): Promise<number> {
     }
     const now = Date.now();
     if (output === "json" || output === "yaml") {
+      // As kubectl: managedFields are noise unless asked for.
+      for (const js of items) if (js.metadata) delete js.metadata.managedFields;
       const doc =
         positionals.length === 1 && items.length === 1
           ? items[0]
           : { apiVersion: "v1", items, kind: "List", metadata: { resourceVersion: "" } };
-      process.stdout.write(output === "json" ? `${JSON.stringify(doc, null, 4)}\n` : stringify(doc));
+      process.stdout.write(
+        output === "json" ? `${JSON.stringify(doc, null, 4)}\n` : stringify(doc, { indentSeq: false }),
+      );
     } else if (items.length === 0 && positionals.length === 0) {
       process.stderr.write(all ? "No resources found\n" : `No resources found in ${namespace} namespace.\n`);
     } else if (items.length > 0) {
