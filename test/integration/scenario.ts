@@ -80,6 +80,7 @@ import type { FeatureName } from "../../src/api/features.ts";
 import { parseFeatureGates } from "../../src/api/features.ts";
 import type { Job } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
+import { controllerRef } from "../../src/controller/owner.ts";
 import { headlessServiceName } from "../../src/controller/service.ts";
 import { ApiError, isConflict, isNotFound, KubeClient, type RequestInfo } from "../../src/runtime/client.ts";
 import { EventRecorder } from "../../src/runtime/events.ts";
@@ -793,4 +794,23 @@ export function clockPast(t: string | undefined, ms: number): Promise<boolean> {
     intervalMs: 50,
     message: `clock past ${t} + ${ms} ms`,
   });
+}
+
+/**
+ * Makes several Job failures visible to ONE reconcile: an owned Job without a restart-attempt label
+ * blocks every reconcile (§5.3) while `fn` runs; deleting it releases the JobSet.
+ */
+export async function whileBlocked(ctx: ScenarioContext, fn: () => Promise<void>): Promise<void> {
+  const js = await ctx.jobSet();
+  const blocker: Job = {
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: `${ctx.name}-blocker`, ownerReferences: [controllerRef(js)] },
+    spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "main", image: "busybox" }] } } },
+  };
+  const before = ctx.reconcileErrors.length;
+  await ctx.createJob(blocker);
+  await waitFor(() => ctx.reconcileErrors.length > before, { intervalMs: 20, message: "the blocker Job to block" });
+  await fn();
+  await ctx.deleteJob(`${ctx.name}-blocker`);
 }

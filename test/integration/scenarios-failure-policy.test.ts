@@ -6,8 +6,7 @@
 import { Labels } from "../../src/api/constants.ts";
 import type { Job } from "../../src/api/k8s.ts";
 import type { FailurePolicy } from "../../src/api/types.ts";
-import { controllerRef } from "../../src/controller/owner.ts";
-import { job, jobSet, rjob } from "../builders.ts";
+import { jobSet, rjob } from "../builders.ts";
 import {
   clockPast,
   deletingInForeground,
@@ -16,6 +15,7 @@ import {
   runScenarios,
   type Scenario,
   type ScenarioContext,
+  whileBlocked,
 } from "./scenario.ts";
 
 const byName = (jobs: Job[], name: string) => jobs.find((j) => j.metadata?.name === name);
@@ -28,26 +28,6 @@ const allAtAttempt = (n: number, count: number) =>
       jobs.length === count &&
       jobs.every((j) => !j.metadata?.deletionTimestamp && label(j, Labels.RestartAttempt) === String(n)),
   );
-
-/**
- * Makes several Job failures visible to ONE reconcile: an owned Job without a restart-attempt label
- * blocks every reconcile (§5.3) while `fn` runs; deleting it releases the JobSet.
- */
-async function whileBlocked(ctx: ScenarioContext, fn: () => Promise<void>): Promise<void> {
-  const js = await ctx.jobSet();
-  const blocker = job(`${ctx.name}-blocker`).obj();
-  blocker.metadata = { ...blocker.metadata, ownerReferences: [controllerRef(js)] };
-  if (blocker.spec?.template.spec) blocker.spec.template.spec.restartPolicy = "Never";
-  const before = ctx.reconcileErrors.length;
-  await ctx.createJob(blocker);
-  const deadline = Date.now() + 30_000;
-  while (ctx.reconcileErrors.length === before) {
-    if (Date.now() > deadline) throw new Error("the blocker Job did not block the reconcile");
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  await fn();
-  await ctx.deleteJob(`${ctx.name}-blocker`);
-}
 
 const restartMessage = (action: string, jobName: string) =>
   `applying ${action} failure policy action (first failed job: ${jobName})`;
