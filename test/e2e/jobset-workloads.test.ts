@@ -394,4 +394,41 @@ describe("JobSet workloads (full control plane, fake kubelet)", () => {
       ],
     );
   });
+
+  test("deleting a running JobSet (foreground) removes its Jobs, pods and Service; nothing is recreated", async (t) => {
+    const ns = await stack.namespace(t);
+    const name = "doomed";
+    const created = await create(
+      jobSet(name, ns)
+        .replicatedJob(
+          rjob("w")
+            .replicas(2)
+            .parallelism(2)
+            .completions(2)
+            .podAnnotations(sim({ duration: "forever" })),
+        )
+        .obj(),
+    );
+    await waitFor(
+      async () => {
+        const pods = await listPods(cluster.client, ns);
+        return pods.length === 4 && pods.every((p) => p.status?.phase === "Running");
+      },
+      { message: "4 running pods" },
+    );
+    await cluster.client.delete(`${jobSetsPath(ns)}/${name}`, { propagationPolicy: "Foreground" });
+    await waitFor(async () => getJobSet(cluster.client, ns, name).then(() => false, isNotFound), {
+      message: "the JobSet to be gone",
+      timeoutMs: 60_000,
+    });
+    assert.deepEqual(await listJobs(cluster.client, ns), [], "no Job left or recreated");
+    await waitFor(async () => (await listPods(cluster.client, ns)).length === 0, { message: "pods gone" });
+    await waitFor(
+      async () =>
+        (await cluster.client.list<Service>(`/api/v1/namespaces/${ns}/services`)).items.every(
+          (svc) => !svc.metadata?.ownerReferences?.some((r) => r.uid === created.metadata?.uid),
+        ),
+      { message: "the headless Service to be garbage collected" },
+    );
+  });
 });

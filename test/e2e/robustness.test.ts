@@ -66,10 +66,10 @@ const RJOBS: [string, number][] = [
   ["workers", 3],
   ["flaky", 1],
 ];
-const workload = (ns: string, name: string): JobSet =>
+const workload = (ns: string, name: string, restartStrategy: "Recreate" | "BlockingRecreate"): JobSet =>
   defaultJobSet(
     jobSet(name, ns)
-      .failurePolicy({ maxRestarts: 3 })
+      .failurePolicy({ maxRestarts: 3, restartStrategy })
       .replicatedJob(rjob("leader").podAnnotations(sim({ duration: "1s" })))
       .replicatedJob(
         rjob("workers")
@@ -165,7 +165,8 @@ describe("robustness", () => {
     const run = async (iteration: number, kills: number) => {
       const ns = await testNamespace(t, cluster);
       const name = "robust";
-      const created = await cluster.client.create<JobSet>(jobSetsPath(ns), workload(ns, name));
+      const strategy = iteration > 0 && rand() < 0.5 ? "BlockingRecreate" : "Recreate";
+      const created = await cluster.client.create<JobSet>(jobSetsPath(ns), workload(ns, name, strategy));
       const uid = created.metadata?.uid ?? "";
       const completed = waitJobSetCondition(cluster.client, ns, name, "Completed", 120_000);
       completed.catch(() => undefined);
@@ -190,7 +191,7 @@ describe("robustness", () => {
         assert.equal(outcome, "SIGKILL", `child ${k} ended with ${outcome}: ${child.output()}`);
         points.push(`n=${n}: ${lastWrite?.replace(`/namespaces/${ns}`, "") ?? "?"}`);
       }
-      t.diagnostic(`iteration ${iteration}: ${points.join("; ") || "no kill"}`);
+      t.diagnostic(`iteration ${iteration} (${strategy}): ${points.join("; ") || "no kill"}`);
       const last = startChild(cluster.kubeconfigPath, ns, 0);
       children.push(last);
       const done = await completed;
