@@ -431,4 +431,64 @@ describe("JobSet workloads (full control plane, fake kubelet)", () => {
       { message: "the headless Service to be garbage collected" },
     );
   });
+
+  test("InOrder while suspended: all Jobs created suspended; on resume the workers are resumed only after the driver started", async (t) => {
+    const ns = await stack.namespace(t);
+    const name = "inorder-suspended";
+    await create(
+      jobSet(name, ns)
+        .suspend(true)
+        .startupPolicy("InOrder")
+        .replicatedJob(rjob("driver").podAnnotations(sim({ "ready-after": "1s", duration: "2s" })))
+        .replicatedJob(
+          rjob("workers")
+            .replicas(2)
+            .podAnnotations(sim({ duration: "300ms" })),
+        )
+        .obj(),
+    );
+    const jobs = await waitFor(
+      async () => {
+        const list = await listJobs(cluster.client, ns);
+        return list.length === 3 && list.every((j) => j.spec?.suspend === true) ? list : undefined;
+      },
+      { message: "3 suspended Jobs" },
+    );
+    assert.deepEqual(
+      jobs.map((j) => j.metadata?.name),
+      jobNames(name, [
+        ["driver", 1],
+        ["workers", 2],
+      ]),
+    );
+    const suspended = await waitJobSetCondition(cluster.client, ns, name, "Suspended");
+    assert.equal(condition(suspended, "StartupPolicyInProgress"), undefined, "no startup condition while suspended");
+    await cluster.client.patch(`${jobSetsPath(ns)}/${name}`, { spec: { suspend: false } }, "merge");
+
+    let violation: string | undefined;
+    let sawDriverResumedAlone = false;
+    await waitFor(
+      async () => {
+        const list = await listJobs(cluster.client, ns);
+        const driver = list.find((j) => j.metadata?.name === `${name}-driver-0`);
+        const resumedWorkers = list.filter(
+          (j) => j.metadata?.labels?.[Labels.ReplicatedJobName] === "workers" && j.spec?.suspend === false,
+        );
+        if (resumedWorkers.length === 0) {
+          if (driver?.spec?.suspend === false) sawDriverResumedAlone = true;
+          return false;
+        }
+        const started = (driver?.status?.ready ?? 0) + (driver?.status?.succeeded ?? 0) + (driver?.status?.failed ?? 0);
+        if (started !== 1)
+          violation ??= `a worker was resumed before the driver started: ${JSON.stringify(driver?.status)}`;
+        return true;
+      },
+      { message: "resumed worker Jobs", intervalMs: 50 },
+    );
+    assert.equal(violation, undefined);
+    assert.ok(sawDriverResumedAlone, "the driver was resumed alone first");
+    const done = await waitJobSetCondition(cluster.client, ns, name, "Completed");
+    assert.ok(condition(done, "StartupPolicyCompleted"));
+    assert.equal(done.status?.conditions?.find((c) => c.type === "Suspended")?.status, "False");
+  });
 });
