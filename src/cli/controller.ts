@@ -207,7 +207,7 @@ function loggerFor(flags: Flags): Logger {
   } catch (e) {
     throw new UsageError(`invalid value "${level}" for flag -zap-log-level: ${(e as Error).message}`);
   }
-  return createLogger({ level, format, name: "setup" });
+  return createLogger({ level, format });
 }
 
 // ---------------------------------------------------------------------------------------------- command
@@ -218,7 +218,9 @@ export async function controller(argv: string[]): Promise<number> {
     process.stdout.write(help);
     return 0;
   }
-  const log = loggerFor(flags);
+  // Named loggers are children of an unnamed root (a child of a named logger repeated the "logger" key).
+  const root = loggerFor(flags);
+  const log = root.child({ logger: "setup" });
   let cfg: DefaultedConfiguration;
   let gates: ReturnType<typeof parseFeatureGates>;
   try {
@@ -320,7 +322,7 @@ export async function controller(argv: string[]): Promise<number> {
     client,
     gates,
     metrics,
-    logger: log.child({ logger: "controller" }),
+    logger: root.child({ logger: "controller" }),
     workers: num(flags, "workers") ?? 1,
     ...(namespace ? { namespace } : {}),
     ...(pods ? { pods } : {}),
@@ -365,7 +367,7 @@ export async function controller(argv: string[]): Promise<number> {
           ...(cfg.tls?.cipherSuites ? { cipherSuites: cfg.tls.cipherSuites } : {}),
         },
         ...(cfg.internalCertManagement.enable ? {} : { certDir }),
-        logger: log.child({ logger: "webhooks" }),
+        logger: root.child({ logger: "webhooks" }),
       });
       webhookServer = server;
       if (cfg.internalCertManagement.enable) {
@@ -381,7 +383,7 @@ export async function controller(argv: string[]): Promise<number> {
             : {}),
           // before the server starts this sets its initial certificate
           onCertificate: (c) => server.setCertificate(c),
-          logger: log.child({ logger: "cert-rotation" }),
+          logger: root.child({ logger: "cert-rotation" }),
         });
         const cm = certManager;
         manager.addReadyCheck("certs", () => cm.readyCheck());
