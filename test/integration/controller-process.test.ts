@@ -278,6 +278,18 @@ describe("jobset controller process with webhooks and certificate management", (
     assert.ok(await client.get<JobSet>(`${JOBSETS}/defaults`));
     const jobs = await client.list<Job>(JOBS);
     assert.deepEqual(jobs.items.map((j) => j.metadata?.name).sort(), ["defaults-w-0", "defaults-w-1"]);
+    // JSON log lines: one "logger" key each (named child loggers).
+    const lines = proc
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith("{"));
+    assert.ok(lines.length > 5);
+    assert.deepEqual(
+      lines.filter((l) => (l.match(/"logger":/g) ?? []).length > 1),
+      [],
+    );
+    assert.ok(proc.findLog("serving webhooks", { logger: "setup" }), log());
+    assert.ok(proc.findLog("issuing webhook certificates", { logger: "cert-rotation" }), log());
     assert.equal(
       proc.logs().filter((l) => l.level === "error" || (typeof l.level === "number" && l.level >= 50)).length,
       // the certificate passes that failed before the operator namespace existed
