@@ -61,10 +61,7 @@ Flags:
 Extensions (not in upstream):
   --feature-gates A=true,B=false     merged over the Configuration's featureGates
   --webhooks=BOOL                    host the admission webhooks and their certificates (default true)
-  --webhook-url URL                  local clusters: the API server calls the webhooks at this https URL
-                                     (e.g. https://127.0.0.1:9443, matching webhook.host/port); the
-                                     certificate covers its host and the certificate manager creates the
-                                     webhook configurations (pointing at URL) when they do not exist
+  --webhook-url URL                  local clusters: webhooks called at this https URL, e.g. https://127.0.0.1:9443 (certificate for its host; configurations created if missing)
   --metrics-secure=BOOL              HTTPS + Kubernetes authn/authz on /metrics (default true)
   --workers N                        concurrent JobSet reconciles (default 1, as upstream)
   --namespace NS                     watch only this namespace (default: all namespaces)
