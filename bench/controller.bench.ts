@@ -19,6 +19,7 @@
 // Flags: --only a,b,ceiling,steady   --cpu-prof (V8 CPU profile of each controller run, written to the temp dir)
 //        --reference                 --resyncs N (steady state, default 5)
 //        --ceiling-runs N            bare-client runs per shape, the best counts (default 2)
+//        --workers N                 concurrent reconciles of the controller (default 1, as upstream)
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -47,6 +48,7 @@ const { values: flags } = parseArgs({
     reference: { type: "boolean", default: false },
     resyncs: { type: "string", default: "5" },
     "ceiling-runs": { type: "string", default: "2" },
+    workers: { type: "string", default: "1" },
   },
 });
 const only = new Set((flags.only ?? "a,b,ceiling,steady").split(",").map((s) => s.trim()));
@@ -166,7 +168,7 @@ class Runner {
   private readonly exited: Promise<number | null>;
   readonly profilePath: string | undefined;
   constructor(kubeconfig: string, o: { namespace?: string; resyncMs?: number; label: string }) {
-    const args = [join(here, "runner.ts"), "--kubeconfig", kubeconfig];
+    const args = [join(here, "runner.ts"), "--kubeconfig", kubeconfig, "--workers", String(flags.workers)];
     if (o.namespace) args.push("--namespace", o.namespace);
     if (o.resyncMs !== undefined) args.push("--resync-ms", String(o.resyncMs));
     if (flags["cpu-prof"]) {
@@ -271,6 +273,9 @@ interface ScenarioResult {
   requestsAfterSync: Record<string, number>;
   /** Writes (non-GET requests) per second from the first create to the last Job (status writes may come later). */
   writesPerSecond: number;
+  /** Mean seconds to the status line of the controller's requests, and its total rate-limiter wait. */
+  meanRequestSeconds: number;
+  rateLimiterWaitSeconds: number;
   cpuSeconds: number;
   cpuSecondsAfterSync: number;
   peakRssMiB: number;
@@ -320,6 +325,8 @@ async function runScenario(cp: ControlPlane, admin: KubeClient, shape: Shape): P
       requestsTotal: total(final.requests),
       requestsAfterSync: diff(final.requests, atSync.requests),
       writesPerSecond: round(nonGet(final.requests) / ((tAll - t0) / 1000), 1),
+      meanRequestSeconds: round(final.latency.seconds / Math.max(1, final.latency.requests), 4),
+      rateLimiterWaitSeconds: round(final.latency.rateLimiterSeconds, 3),
       cpuSeconds: round(final.cpuSeconds),
       cpuSecondsAfterSync: round(final.cpuSeconds - atSync.cpuSeconds),
       peakRssMiB: round(final.peakRssMiB, 1),

@@ -7,6 +7,7 @@
 //   stdin   stop (or SIGTERM)                     → stops, then stdout {"type":"final", ...Report}, exit 0
 //
 // Usage: npx node bench/runner.ts --kubeconfig PATH [--resync-ms N] [--namespace NS] [--qps N] [--burst N]
+//        [--workers N]
 //        [--cpu-prof]  (writes a V8 CPU profile to bench/results/ when stopping; see docs/benchmarks.md)
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
@@ -27,6 +28,8 @@ export interface RunnerReport {
   heapUsedMiB: number;
   /** The controller client's requests by HTTP method (watches and list pages are GETs). */
   requests: Record<string, number>;
+  /** Every request: summed seconds to the answer's status line (watches: to the stream's start), summed rate-limiter waits. */
+  latency: { requests: number; seconds: number; rateLimiterSeconds: number; maxSeconds: number };
   /** JobSetController.stats (reconciles, errors, writes, skippedStale). */
   stats: Record<string, number>;
 }
@@ -39,6 +42,7 @@ const { values } = parseArgs({
     qps: { type: "string", default: "500" },
     burst: { type: "string", default: "500" },
     "cpu-prof": { type: "string" },
+    workers: { type: "string", default: "1" },
   },
 });
 if (!values.kubeconfig) throw new Error("--kubeconfig is required");
@@ -58,9 +62,17 @@ const running = await startJobSetController({
   burst: Number(values.burst),
   userAgent: "jobset-bench-controller",
   logger: silentLogger(),
-  workers: 1,
+  workers: Number(values.workers),
   ...(values["resync-ms"] ? { resyncPeriodMs: Number(values["resync-ms"]) } : {}),
   ...(values.namespace ? { namespace: values.namespace } : {}),
+});
+
+const latency = { requests: 0, seconds: 0, rateLimiterSeconds: 0, maxSeconds: 0 };
+running.client.requestObservers.push((r) => {
+  latency.requests++;
+  latency.seconds += r.seconds;
+  latency.rateLimiterSeconds += r.rateLimiterSeconds;
+  latency.maxSeconds = Math.max(latency.maxSeconds, r.seconds);
 });
 
 function report(): RunnerReport {
@@ -74,6 +86,7 @@ function report(): RunnerReport {
     rssMiB: mem.rss / MiB,
     heapUsedMiB: mem.heapUsed / MiB,
     requests: { ...running.client.requestCounts },
+    latency: { ...latency },
     stats: { ...running.controller.stats },
   };
 }
