@@ -7,7 +7,8 @@
 // (the operator namespace `jobset-system` is created only after the first failures are seen), then turns
 // ready with the certificates on disk, in the Secret and injected into both configurations; the
 // validating webhook refuses an invalid JobSet with upstream's message; the mutating webhook's defaults
-// are stored and the controller creates the Jobs; HTTPS /metrics refuses an anonymous caller (401) and a
+// are stored and the controller creates the Jobs; the pod webhooks (exclusive placement: leader affinities,
+// follower refusal) answer through the process; HTTPS /metrics refuses an anonymous caller (401) and a
 // ServiceAccount without the metrics-reader role (403) and serves one with it; SIGTERM exits 0, releases
 // the Lease and leaves the Secret, the configurations, the certificates and the JobSet's Jobs in place.
 import assert from "node:assert/strict";
@@ -16,7 +17,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import type { Job, Lease, Secret } from "../../src/api/k8s.ts";
+import { Annotations, JobCompletionIndexAnnotation, Labels } from "../../src/api/constants.ts";
+import type { Job, Lease, Pod, Secret } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { type ControlPlane, startControlPlane } from "../../src/local/controlplane.ts";
 import { ApiError, type KubeClient } from "../../src/runtime/client.ts";
@@ -41,6 +43,7 @@ const MUTATING = `${ADMISSION}/mutatingwebhookconfigurations/jobset-mutating-web
 const VALIDATING = `${ADMISSION}/validatingwebhookconfigurations/jobset-validating-webhook-configuration`;
 const JOBSETS = `/apis/jobset.x-k8s.io/v1alpha2/namespaces/${NS}/jobsets`;
 const JOBS = `/apis/batch/v1/namespaces/${NS}/jobs`;
+const PODS = `/api/v1/namespaces/${NS}/pods`;
 
 async function apiError(p: Promise<unknown>): Promise<ApiError> {
   try {
@@ -225,6 +228,41 @@ describe("jobset controller process with webhooks and certificate management", (
     );
     assert.deepEqual(jobs.map((j) => j.metadata?.name).sort(), ["defaults-w-0", "defaults-w-1"]);
     for (const j of jobs) assert.equal(j.metadata?.ownerReferences?.[0]?.uid, created.metadata?.uid);
+  });
+
+  test("the pod webhooks: a leader pod gets exclusive-placement affinities, a follower without a selector is refused", async () => {
+    const pod = (index: string) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: `excl-w-0-${index}-abcde`,
+        labels: {
+          [Labels.JobSetName]: "excl",
+          [Labels.ReplicatedJobName]: "w",
+          [Labels.JobIndex]: "0",
+          [Labels.JobKey]: "k1",
+        },
+        annotations: {
+          [Labels.JobSetName]: "excl",
+          [Annotations.ExclusiveTopology]: "topology.kubernetes.io/zone",
+          [JobCompletionIndexAnnotation]: index,
+        },
+      },
+      spec: { containers: [{ name: "main", image: "busybox" }] },
+    });
+    const leader = await client.create<Pod>(PODS, pod("0"), { dryRun: "All" });
+    assert.equal(leader.metadata?.labels?.[Labels.Priority], "0");
+    assert.deepEqual(leader.spec?.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution, [
+      {
+        labelSelector: { matchExpressions: [{ key: Labels.JobKey, operator: "In", values: ["k1"] }] },
+        topologyKey: "topology.kubernetes.io/zone",
+        namespaceSelector: {},
+      },
+    ]);
+    assert.equal(leader.spec?.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.length, 1);
+    const e = await apiError(client.create(PODS, pod("1"), { dryRun: "All" }));
+    assert.equal(e.code, 403);
+    assert.equal(e.message, 'admission webhook "vpod.kb.io" denied the request: follower pod node selector not set');
   });
 
   test("HTTPS /metrics: 401 anonymous, 403 without the metrics-reader role, 200 with it", async (t) => {
