@@ -80,7 +80,9 @@ export async function connect(flags: ClusterFlags, o: { allowHome?: boolean } = 
   } catch (e) {
     throw new CliError(`cannot use kubeconfig ${r.kubeconfig}: ${firstLine(e)}`);
   }
-  const local = r.local && r.local.server === client.server ? r.local : undefined;
+  // The local cluster of `jobset up`, recognized by its API server URL (whichever kubeconfig led here).
+  const state = r.local ?? readLocalState();
+  const local = state && state.server === client.server ? state : undefined;
   return { client, namespace: flags.namespace || client.defaultNamespace, local };
 }
 
