@@ -132,10 +132,16 @@ const orderScenarios: Scenario[] = [
         },
       },
       {
-        name: "no new attempt while the old Jobs still exist",
+        name: "no new attempt while the old Jobs still exist; deleting Jobs are not deleted again",
         settle: true,
         expect: {
           jobs: jobsWhere((jobs) => jobs.length === 2 && jobs.every((j) => label(j, Labels.RestartAttempt) === "0")),
+          check: async (ctx) => {
+            const deletes = ctx.trace.reconciles
+              .flatMap((r) => r.requests)
+              .filter((q) => q.method === "DELETE" && /\/jobs\/prev-w-[01]$/.test(q.path));
+            return deletes.length === 2 ? undefined : `${deletes.length} Job DELETEs, want 2`;
+          },
         },
       },
       {
@@ -187,6 +193,34 @@ const classificationScenarios: Scenario[] = [
           await ctx.readyJob("blk-extra");
         },
         expect: { status: { restarts: 0, replicatedJobsStatus: [{ name: "w", ready: 2, active: 2 }] } },
+      },
+    ],
+  },
+  {
+    name: "5.3 Jobs are found by owner UID: a re-created JobSet never adopts the old one's Jobs",
+    jobSet: jobSet("reuse").replicatedJob(rjob("w").replicas(1)),
+    steps: [
+      { expect: { jobs: 1 } },
+      {
+        name: "delete the JobSet (no garbage collector: its Job stays) and create it again",
+        do: async (ctx) => {
+          await ctx.readyJob("reuse-w-0");
+          await ctx.client.delete(`/apis/jobset.x-k8s.io/v1alpha2/namespaces/${ctx.namespace}/jobsets/reuse`, {
+            propagationPolicy: "Background",
+          });
+          await ctx.create();
+        },
+        expect: {
+          jobNames: [],
+          events: [{ reason: "JobCreationFailed", type: "Warning" }],
+          reconcileError: 'job "reuse-w-0" creation failed with error: jobs.batch "reuse-w-0" already exists',
+        },
+      },
+      { settle: true, expect: { status: { replicatedJobsStatus: null } } },
+      {
+        name: "once the old Job is gone the new JobSet creates its own",
+        do: (ctx) => ctx.deleteJob("reuse-w-0"),
+        expect: { jobs: 1, status: { replicatedJobsStatus: [{ name: "w", ready: 0, active: 0 }] } },
       },
     ],
   },
@@ -422,9 +456,17 @@ const creationScenarios: Scenario[] = [
         },
       },
       {
-        name: "the failed reconcile wrote no status",
+        name: "the failed reconcile wrote no status; its retries aggregate into one event series",
         settle: true,
-        expect: { status: { replicatedJobsStatus: null } },
+        expect: {
+          status: { replicatedJobsStatus: null },
+          check: async (ctx) => {
+            const evs = (await ctx.events()).filter((e) => e.reason === "JobCreationFailed");
+            return evs.length === 1 && (evs[0]?.series?.count ?? 0) >= 2
+              ? undefined
+              : `JobCreationFailed events: ${JSON.stringify(evs.map((e) => e.series))}`;
+          },
+        },
       },
       {
         name: "once the name is free the Job is created",

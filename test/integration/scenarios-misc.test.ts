@@ -2,7 +2,13 @@
 // labels (§4.1, §6.12), coordinator (§6.10), elastic JobSets behind their gate (§6.11), volume claim
 // policies with retention (§4.4, §8.6) and the headless Service (§4.3).
 import { createHash } from "node:crypto";
-import { JobSetControllerName, Labels } from "../../src/api/constants.ts";
+import {
+  Annotations,
+  JobSetControllerName,
+  Labels,
+  NamespacedJobKey,
+  NoScheduleTaintKey,
+} from "../../src/api/constants.ts";
 import { defaultJobSet } from "../../src/api/defaults.ts";
 import type { Job, PersistentVolumeClaim, Service } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
@@ -157,6 +163,54 @@ const groupRjob = (name: string, replicas: number, group: string) =>
     .podLabels({ app: "pod" })
     .podAnnotations({ podnote: "pod" })
     .subdomain("overridden");
+
+function exclusiveScenario(): Scenario {
+  const topo = Annotations.ExclusiveTopology;
+  const nsel = Annotations.NodeSelectorStrategy;
+  const check = (ctx: ScenarioContext, j: Job | undefined, want: string): string | undefined => {
+    if (!j) return "Job missing";
+    const name = j.metadata?.name ?? "";
+    for (const [what, m] of [
+      ["Job", j.metadata?.annotations],
+      ["pod template", j.spec?.template.metadata?.annotations],
+    ] as const) {
+      if (m?.[topo] !== want || m[nsel] !== "true") return `${name} ${what} annotations ${JSON.stringify(m)}`;
+      if (m.other !== undefined) return `${name}: JobSet annotation "other" propagated`;
+    }
+    for (const m of [j.metadata?.labels, j.spec?.template.metadata?.labels]) {
+      if (m?.[topo] !== undefined || m?.[nsel] !== undefined) return `${name}: placement keys as labels`;
+    }
+    const pod = j.spec?.template.spec;
+    if (pod?.nodeSelector?.[NamespacedJobKey] !== `${ctx.namespace}_${name}`)
+      return `${name} nodeSelector ${JSON.stringify(pod?.nodeSelector)}`;
+    const tol = JSON.stringify(pod?.tolerations);
+    if (tol !== JSON.stringify([{ key: NoScheduleTaintKey, operator: "Exists", effect: "NoSchedule" }]))
+      return `${name} tolerations ${tol}`;
+    return undefined;
+  };
+  return {
+    name: "4.1 exclusive placement annotations (rjob level wins) and the node-selector strategy",
+    jobSet: jobSet("ex")
+      .annotations({ [topo]: "zone", [nsel]: "true", other: "x" })
+      .replicatedJob(rjob("a").replicas(1))
+      .replicatedJob(
+        rjob("b")
+          .replicas(1)
+          .jobAnnotations({ [topo]: "rack" }),
+      ),
+    steps: [
+      {
+        expect: {
+          jobs: 2,
+          check: async (ctx) => {
+            const jobs = await ctx.jobs();
+            return check(ctx, byName(jobs, "ex-a-0"), "zone") ?? check(ctx, byName(jobs, "ex-b-0"), "rack");
+          },
+        },
+      },
+    ],
+  };
+}
 
 // ---------------------------------------------------------------------------------------------- §6.10
 
@@ -368,6 +422,27 @@ function serviceScenarios(): Scenario[] {
       ],
     },
     {
+      name: "4.3 a Service that cannot be created: HeadlessServiceCreationFailed, no Jobs",
+      jobSet: jobSet("bsv")
+        .replicatedJob(rjob("w").replicas(1))
+        .network({ enableDNSHostnames: true, subdomain: "Bad_Sub" }),
+      steps: [
+        {
+          expect: {
+            events: [{ reason: "HeadlessServiceCreationFailed", type: "Warning" }],
+            reconcileError: /Service "Bad_Sub" is invalid/,
+            check: async (ctx) => {
+              const ev = (await ctx.events()).find((e) => e.reason === "HeadlessServiceCreationFailed");
+              return ctx.reconcileErrors.includes(ev?.note ?? "-")
+                ? undefined
+                : `event note ${ev?.note} is not the error`;
+            },
+          },
+        },
+        { settle: true, expect: { jobNames: [], status: { replicatedJobsStatus: null } } },
+      ],
+    },
+    {
       name: "4.3 an existing Service is not adopted; DNS hostnames off means no Service",
       create: false,
       jobSet: jobSet("own").replicatedJob(rjob("w").replicas(1)),
@@ -429,6 +504,7 @@ runScenarios("Job construction and groups (§4.1, §6.12)", [
       .replicatedJob(groupRjob("c", 1, "g1")),
     steps: [{ expect: { jobs: 6, check: async (ctx) => constructionCheck(ctx, await ctx.jobs()) } }],
   },
+  exclusiveScenario(),
 ]);
 runScenarios("coordinator (§6.10)", [coordinatorScenario()]);
 runScenarios("elastic JobSet (§6.11)", [elasticScenario(true), elasticScenario(false)]);

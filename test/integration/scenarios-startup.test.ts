@@ -99,6 +99,7 @@ function inOrderScenario(): Scenario {
 
 const inOrderScenarios: Scenario[] = [
   inOrderScenario(),
+  inOrderRestartScenario(),
   {
     name: "6.5 AnyOrder creates every Job at once without startup conditions",
     jobSet: jobSet("ao")
@@ -111,6 +112,50 @@ const inOrderScenarios: Scenario[] = [
     ],
   },
 ];
+
+function inOrderRestartScenario(): Scenario {
+  return {
+    name: "6.5 InOrder after a global restart: the order starts again, Completed flips to False",
+    jobSet: jobSet("ior")
+      .replicatedJob(rjob("a").replicas(1))
+      .replicatedJob(rjob("b").replicas(1))
+      .startupPolicy("InOrder")
+      .failurePolicy({ maxRestarts: 1 }),
+    finalizeDeleted: true,
+    steps: [
+      { expect: { jobNames: ["ior-a-0"] } },
+      { do: (ctx) => ctx.readyJob("ior-a-0"), expect: { jobNames: ["ior-a-0", "ior-b-0"] } },
+      {
+        do: (ctx) => ctx.readyJob("ior-b-0"),
+        expect: {
+          conditions: [
+            { type: "StartupPolicyCompleted", status: "True" },
+            { type: "StartupPolicyInProgress", status: "False" },
+          ],
+        },
+      },
+      {
+        do: (ctx) => ctx.failJob("ior-b-0"),
+        expect: {
+          status: { restarts: 1 },
+          jobNames: ["ior-a-0"],
+          jobs: jobsWhere((jobs) => jobs.length === 1 && label(jobs[0] ?? {}, Labels.RestartAttempt) === "1"),
+          conditions: [
+            { type: "StartupPolicyInProgress", status: "True", reason: "InOrderStartupPolicyInProgress" },
+            { type: "StartupPolicyCompleted", status: "False", reason: "InOrderStartupPolicyCompleted" },
+          ],
+        },
+      },
+      {
+        do: (ctx) => ctx.readyJob("ior-a-0"),
+        expect: {
+          jobNames: ["ior-a-0", "ior-b-0"],
+          jobs: jobsWhere((jobs) => jobs.every((j) => label(j, Labels.RestartAttempt) === "1")),
+        },
+      },
+    ],
+  };
+}
 
 const dependsOnScenarios: Scenario[] = [
   {

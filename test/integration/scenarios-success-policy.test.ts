@@ -34,7 +34,10 @@ const scenarios: Scenario[] = [
           status: { terminalState: null, replicatedJobsStatus: [{ name: "b", succeeded: 1 }] },
         },
       },
-      { do: (ctx) => ctx.completeJob("all-b-1"), expect: { ...completed, absentConditions: ["RestartingJobSet"] } },
+      {
+        do: (ctx) => ctx.completeJob("all-b-1"),
+        expect: { ...completed, absentConditions: ["RestartingJobSet", "Suspended", "Failed"] },
+      },
     ],
   },
   {
