@@ -114,7 +114,7 @@ export function getTable(items: readonly JobSet[], now: number, o: { allNamespac
 
 // ---------------------------------------------------------------------------------------------- the view model
 
-export type JobPhase = "Pending" | "Running" | "Suspended" | "Complete" | "Failed";
+export type JobPhase = "Pending" | "Running" | "Suspended" | "Completing" | "Failing" | "Complete" | "Failed";
 
 export interface PodView {
   name: string;
@@ -199,8 +199,13 @@ export function jobPhase(j: Job): { phase: JobPhase; reason: string } {
   const failed = (j.status?.conditions ?? []).find((c) => c.type === "Failed" && c.status === "True");
   if (failed) return { phase: "Failed", reason: failed.reason ?? "" };
   if (isTrue(j, "Complete")) return { phase: "Complete", reason: "" };
+  // The Job controller's interim conditions: terminal once its pods are accounted for.
+  const failing = (j.status?.conditions ?? []).find((c) => c.type === "FailureTarget" && c.status === "True");
+  if (failing) return { phase: "Failing", reason: failing.reason ?? "" };
+  if (isTrue(j, "SuccessCriteriaMet")) return { phase: "Completing", reason: "" };
   if (j.spec?.suspend) return { phase: "Suspended", reason: "" };
-  if ((j.status?.active ?? 0) > 0) return { phase: "Running", reason: "" };
+  // A started Job whose pods are between states (e.g. succeeded, not yet counted) is still running.
+  if ((j.status?.active ?? 0) > 0 || j.status?.startTime) return { phase: "Running", reason: "" };
   return { phase: "Pending", reason: "" };
 }
 

@@ -289,7 +289,7 @@ describe("phases and states", () => {
       .obj();
     assert.equal(finishCondition(j)?.reason, "FailedJobs");
   });
-  test("Job phases: Failed (with reason) > Complete > Suspended > Running > Pending", () => {
+  test("Job phases: Failed (with reason) > Complete > Failing > Completing > Suspended > Running > Pending", () => {
     const s = jobSet("s").replicatedJob(rjob("a")).obj();
     const b = () => childJob(s, "a", 0);
     assert.deepEqual(jobPhase(b().condition("Failed", { reason: "BackoffLimitExceeded" }).obj()), {
@@ -299,6 +299,13 @@ describe("phases and states", () => {
     assert.equal(jobPhase(b().condition("Complete").obj()).phase, "Complete");
     assert.equal(jobPhase(b().suspend(true).obj()).phase, "Suspended");
     assert.equal(jobPhase(b().active(2).obj()).phase, "Running");
+    assert.deepEqual(jobPhase(b().startTime().failureTarget("BackoffLimitExceeded", "m").obj()), {
+      phase: "Failing",
+      reason: "BackoffLimitExceeded",
+    });
+    assert.equal(jobPhase(b().startTime().condition("SuccessCriteriaMet").obj()).phase, "Completing");
+    // Started, no active pod yet counted (e.g. its pods just succeeded): not "Pending".
+    assert.equal(jobPhase(b().startTime().obj()).phase, "Running");
     assert.equal(jobPhase(b().obj()).phase, "Pending");
   });
 });
