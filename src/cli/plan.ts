@@ -11,17 +11,13 @@
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { ApiVersion, Group, Kind } from "../api/constants.ts";
-import { defaultJobSet, dnsHostnamesEnabled, isSuspended } from "../api/defaults.ts";
+import { defaultJobSet } from "../api/defaults.ts";
 import { FeatureGateError, type FeatureGates, parseFeatureGates, parseFeatureGatesFlag } from "../api/features.ts";
 import { aggregateMessage } from "../api/field-errors.ts";
 import type { KubeObject } from "../api/k8s.ts";
 import { applySchemaDefaults } from "../api/schema.ts";
 import type { JobSet } from "../api/types.ts";
-import { dependenciesReached } from "../controller/depends-on.ts";
-import { constructJob, rjobReplicas } from "../controller/jobs.ts";
-import { constructPVCs } from "../controller/pvc.ts";
-import { constructHeadlessService } from "../controller/service.ts";
-import { inOrderStartup, replicatedJobStarted } from "../controller/startup-policy.ts";
+import { plan } from "../controller/plan.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
 import { lintJobSet } from "./lint.ts";
 import { UsageError } from "./usage.ts";
@@ -53,25 +49,6 @@ export class PlanError extends Error {
   override name = "PlanError";
 }
 
-/** The rjobs whose Jobs the first reconcile creates, in spec order (spec §5.8 with empty status). */
-export function firstReconcileReplicatedJobs(js: JobSet): string[] {
-  const rjobs = js.spec?.replicatedJobs ?? [];
-  // Step 5.2-c on a JobSet without Jobs: one zeroed entry per rjob.
-  const statuses = rjobs.map((r) => ({ name: r.name, ready: 0, succeeded: 0, failed: 0, active: 0, suspended: 0 }));
-  const suspended = isSuspended(js);
-  const inOrder = inOrderStartup(js);
-  const replicasSoFar = new Map<string, number>();
-  const created: string[] = [];
-  for (const rjob of rjobs) {
-    replicasSoFar.set(rjob.name, rjobReplicas(rjob));
-    if (!dependenciesReached(rjob, replicasSoFar, statuses)) continue;
-    if (!suspended && inOrder && replicatedJobStarted(rjob, statuses)) continue;
-    created.push(rjob.name);
-    if (!suspended && inOrder) break;
-  }
-  return created;
-}
-
 /**
  * The JobSet as the API server would store it (CRD defaults, defaulting webhook, namespace and uid
  * filled in, status dropped), then every object the first reconcile creates, in creation order.
@@ -99,15 +76,13 @@ export function planObjects(
   }
   const js = applySchemaDefaults(defaultJobSet(applySchemaDefaults(raw)));
 
+  // The first reconcile is the real reconcile core run on a JobSet that has no children yet.
+  const first = plan({ jobSet: js, jobs: [], serviceExists: false, now: new Date() }, { gates: opts.gates });
+  if (first.error) throw new PlanError(first.error);
   const objects: KubeObject[] = [js as KubeObject];
-  if (dnsHostnamesEnabled(js)) objects.push(constructHeadlessService(js) as KubeObject);
-  for (const pvc of constructPVCs(js)) objects.push(pvc as KubeObject);
-  const jobOpts = { restartJobGate: opts.gates.RestartJob };
-  for (const name of firstReconcileReplicatedJobs(js)) {
-    const rjob = js.spec?.replicatedJobs?.find((r) => r.name === name);
-    if (!rjob) continue;
-    for (let idx = 0; idx < rjobReplicas(rjob); idx++) objects.push(constructJob(js, rjob, idx, jobOpts) as KubeObject);
-  }
+  if (first.creates.service) objects.push(first.creates.service as KubeObject);
+  for (const pvc of first.creates.pvcs) objects.push(pvc as KubeObject);
+  for (const batch of first.creates.jobs) for (const job of batch.jobs) objects.push(job as KubeObject);
   return objects;
 }
 
