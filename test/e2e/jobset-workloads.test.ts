@@ -19,6 +19,7 @@ import {
   jobSetsPath,
   listJobs,
   listPods,
+  pinToNodes,
   waitJobSetCondition,
 } from "../support/e2e.ts";
 import { type Stack, startStack } from "../support/stack.ts";
@@ -30,14 +31,16 @@ describe("JobSet workloads (full control plane, fake kubelet)", () => {
   let cluster: TestCluster;
   let kubelet: FakeKubelet;
   let stack: Stack;
+  // this file's pods run on this file's nodes only (other files may run fake kubelets of their own)
+  const POOL = "e2e.jobset-ts/pool";
+  const suffix = Math.random().toString(36).slice(2, 7);
 
   before(async () => {
     cluster = await useCluster("full");
-    const suffix = Math.random().toString(36).slice(2, 7);
     kubelet = await startFakeKubelet({
       client: cluster.client,
       namePrefix: `wl-${suffix}`,
-      nodes: 3,
+      nodes: Array.from({ length: 3 }, () => ({ labels: { [POOL]: suffix } })),
       defaultDurationMs: 300,
       log: () => {},
     });
@@ -50,7 +53,7 @@ describe("JobSet workloads (full control plane, fake kubelet)", () => {
 
   const create = async (js: JobSet): Promise<JobSet> => {
     const ns = js.metadata?.namespace ?? "";
-    return cluster.client.create<JobSet>(jobSetsPath(ns), js);
+    return cluster.client.create<JobSet>(jobSetsPath(ns), pinToNodes(js, POOL, suffix));
   };
 
   test("PyTorch-shaped JobSet: 4 workers find the master at <name>-workers-0-0.<name> and complete", async (t) => {

@@ -35,6 +35,7 @@ import {
   jobSummary,
   listJobs,
   listPods,
+  pinToNodes,
   waitJobSetCondition,
 } from "../support/e2e.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
@@ -56,6 +57,10 @@ function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+// The shared cluster's pods of this file run on this file's nodes only.
+const POOL = "e2e.jobset-ts/pool";
+const POOL_ID = Math.random().toString(36).slice(2, 7);
 
 const sim = (o: Record<string, string>) =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [`fake.jobset.x-k8s.io/${k}`, v]));
@@ -84,6 +89,7 @@ const workload = (ns: string, name: string, restartStrategy: "Recreate" | "Block
       )
       .obj(),
   );
+const pinned = (js: JobSet) => pinToNodes(js, POOL, POOL_ID);
 
 interface Child {
   proc: ChildProcess;
@@ -145,8 +151,8 @@ describe("robustness", () => {
     cluster = await useCluster("full");
     kubelet = await startFakeKubelet({
       client: cluster.client,
-      namePrefix: `robust-${Math.random().toString(36).slice(2, 7)}`,
-      nodes: 3,
+      namePrefix: `robust-${POOL_ID}`,
+      nodes: Array.from({ length: 3 }, () => ({ labels: { [POOL]: POOL_ID } })),
       log: () => {},
     });
   });
@@ -166,7 +172,7 @@ describe("robustness", () => {
       const ns = await testNamespace(t, cluster);
       const name = "robust";
       const strategy = iteration > 0 && rand() < 0.5 ? "BlockingRecreate" : "Recreate";
-      const created = await cluster.client.create<JobSet>(jobSetsPath(ns), workload(ns, name, strategy));
+      const created = await cluster.client.create<JobSet>(jobSetsPath(ns), pinned(workload(ns, name, strategy)));
       const uid = created.metadata?.uid ?? "";
       const completed = waitJobSetCondition(cluster.client, ns, name, "Completed", 120_000);
       completed.catch(() => undefined);
@@ -247,11 +253,11 @@ describe("robustness", () => {
       await proxy.stop();
       await rm(dir, { recursive: true, force: true });
     });
-    await cluster.client.create(jobSetsPath(ns), quick(ns, "before"));
+    await cluster.client.create(jobSetsPath(ns), pinned(quick(ns, "before")));
     await waitJobSetCondition(cluster.client, ns, "before", "Completed");
 
     proxy.blackhole();
-    await cluster.client.create(jobSetsPath(ns), quick(ns, "during"));
+    await cluster.client.create(jobSetsPath(ns), pinned(quick(ns, "during")));
     // the controller keeps trying: several reconnections refused (backoff grows meanwhile)
     await waitFor(() => proxy.dropped >= 4, { message: "4 refused reconnections", timeoutMs: 30_000 });
     assert.deepEqual(await listJobs(cluster.client, ns, "during"), [], "nothing reconciled while cut off");
@@ -259,17 +265,35 @@ describe("robustness", () => {
     proxy.restore();
 
     await waitJobSetCondition(cluster.client, ns, "during", "Completed", 60_000);
-    await cluster.client.create(jobSetsPath(ns), quick(ns, "after"));
+    await cluster.client.create(jobSetsPath(ns), pinned(quick(ns, "after")));
     await waitJobSetCondition(cluster.client, ns, "after", "Completed");
     assert.ok(proxy.accepted > acceptedBefore, "the controller reconnected through the proxy");
     // one more plain cut (no refusal): watches reconnect at once
     proxy.cut();
-    await cluster.client.create(jobSetsPath(ns), quick(ns, "after-cut"));
+    await cluster.client.create(jobSetsPath(ns), pinned(quick(ns, "after-cut")));
     await waitJobSetCondition(cluster.client, ns, "after-cut", "Completed");
     for (const name of ["during", "after", "after-cut"]) {
       assert.equal((await listJobs(cluster.client, ns, name)).length, 2, name);
     }
   });
+
+  /**
+   * cp.restartApiServer, retried when the port was taken meanwhile: the API server's port comes from
+   * the ephemeral range, so while it is down any process's outgoing connection may get it as its local
+   * port (seen once in ~10 runs: "bind: address already in use"). A control-plane issue, not ours.
+   */
+  const restartApiServer = async (cp: ControlPlane, o: { crash?: boolean } = {}) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await cp.restartApiServer(attempt === 1 ? o : {});
+        return;
+      } catch (e) {
+        if (attempt >= 3 || !String(e).includes("address already in use")) throw e;
+        diagnose(`kube-apiserver restart attempt ${attempt}: port in use, retrying`);
+      }
+    }
+  };
+  let diagnose: (m: string) => void = () => {};
 
   /** Creates `js` once the API server answers again (AlreadyExists: an earlier attempt went through). */
   const createEventually = (client: KubeClient, ns: string, js: JobSet) =>
@@ -294,6 +318,7 @@ describe("robustness", () => {
       await k?.stop();
       await cp?.stop();
     });
+    diagnose = (m) => t.diagnostic(m);
     const t0 = Date.now();
     const mark = (what: string) => t.diagnostic(`${what} at ${Date.now() - t0} ms`);
     cp = await startControlPlane({ profile: "full", unref: true, log: () => {} });
@@ -307,14 +332,14 @@ describe("robustness", () => {
     await waitJobSetCondition(client, ns, "first", "Completed");
     mark("first completed");
 
-    await cp.restartApiServer();
+    await restartApiServer(cp);
     mark("restarted");
     await createEventually(client, ns, quick(ns, "after-restart"));
     mark("created after-restart");
     await waitJobSetCondition(client, ns, "after-restart", "Completed", 60_000);
     mark("after-restart completed");
 
-    await cp.restartApiServer({ crash: true });
+    await restartApiServer(cp, { crash: true });
     mark("crashed and restarted");
     await createEventually(client, ns, quick(ns, "after-crash"));
     const done = await waitJobSetCondition(client, ns, "after-crash", "Completed", 60_000);

@@ -66,3 +66,12 @@ export const jobNames = (js: string, rjobs: [string, number][]): string[] =>
 
 export const jobCondition = (j: Job | undefined, type: string): boolean =>
   j?.status?.conditions?.some((c) => c.type === type && c.status === "True") ?? false;
+
+/** Pins every pod of `js` to nodes labelled `key=value` (the test file's own fake nodes); returns `js`. */
+export function pinToNodes(js: JobSet, key: string, value: string): JobSet {
+  for (const r of js.spec?.replicatedJobs ?? []) {
+    const pod = r.template.spec?.template.spec;
+    if (pod) pod.nodeSelector = { ...pod.nodeSelector, [key]: value };
+  }
+  return js;
+}
