@@ -45,6 +45,11 @@ export interface ControlPlaneOptions {
    * calling stop(), the supervisors end the components and the temp dir is removed shortly after.
    */
   unref?: boolean;
+  /**
+   * Extra kube-apiserver flags, appended after ours (a later flag wins), e.g.
+   * `--enable-admission-plugins=OwnerReferencesPermissionEnforcement` for the RBAC proof.
+   */
+  apiServerArgs?: string[];
 }
 
 export interface ComponentInfo {
@@ -323,6 +328,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       "--enable-priority-and-fairness=false",
       "--profiling=false",
       "--v=1",
+      ...(opts.apiServerArgs ?? []),
     ];
     const startApi = async () => {
       const api = start("kube-apiserver", bins.kubeApiserver, apiArgs, apiPort);
