@@ -9,7 +9,8 @@
 // Control planes are stopped at the end, on failure and on Ctrl-C; if this process is killed, their
 // supervisors end them anyway (docs/adr/0003-no-leaked-processes.md).
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBinaries } from "../src/local/binaries.ts";
 import { type ControlPlane, type Profile, startControlPlane } from "../src/local/controlplane.ts";
@@ -73,12 +74,45 @@ const step = async (name: string, fn: () => Promise<number>) => {
   if (code !== 0) failed.push(name);
 };
 
+// Each layer's counts land in a file (scripts/count-reporter.ts) so the run ends with one total line.
+const countsDir = mkdtempSync(join(tmpdir(), "jobset-test-counts-"));
+let layerRuns = 0;
 const nodeTest = (targets: string[], concurrency: number, env?: NodeJS.ProcessEnv) =>
   run(
     process.execPath,
-    ["--test", "--test-reporter=spec", `--test-concurrency=${concurrency}`, ...targets],
+    [
+      "--test",
+      "--test-reporter=spec",
+      "--test-reporter-destination=stdout",
+      "--test-reporter=./scripts/count-reporter.ts",
+      `--test-reporter-destination=${join(countsDir, `${layerRuns++}.json`)}`,
+      `--test-concurrency=${concurrency}`,
+      ...targets,
+    ],
     env ? { ...process.env, ...env } : process.env,
   );
+
+/** Sums the counts every layer wrote; tests of a layer that crashed before reporting count as failed there. */
+function totals(): { passed: number; failed: number; skipped: number } {
+  const t = { passed: 0, failed: 0, skipped: 0 };
+  for (const f of readdirSync(countsDir)) {
+    for (const line of readFileSync(join(countsDir, f), "utf8").split("\n")) {
+      if (!line.trim()) continue;
+      const c = JSON.parse(line) as {
+        passed: number;
+        failed: number;
+        skipped: number;
+        cancelled: number;
+        todo: number;
+      };
+      t.passed += c.passed;
+      t.failed += c.failed + c.cancelled;
+      t.skipped += c.skipped + c.todo;
+    }
+  }
+  rmSync(countsDir, { recursive: true, force: true });
+  return t;
+}
 
 for (const layer of layers) {
   if (interrupted) break;
@@ -118,8 +152,11 @@ for (const layer of layers) {
 }
 
 if (interrupted) await new Promise(() => {}); // the signal handler exits
+const t = totals();
+const skipped = t.skipped > 0 ? `, ${t.skipped} skipped` : "";
 if (failed.length > 0) {
-  console.error(`\nFAILED: ${failed.join(", ")}`);
+  console.log(`\nFAILED: ${failed.join(", ")}`);
+  console.log(`total: ${t.passed} passed, ${t.failed} failed${skipped}`);
   process.exit(1);
 }
-console.error("\nall passed");
+console.log(layerRuns > 0 ? `\ntotal: ${t.passed} passed, ${t.failed} failed${skipped}` : "\nall checks passed");
