@@ -22,9 +22,9 @@ import {
   parseDuration,
 } from "../api/config.ts";
 import { parseFeatureGates, parseFeatureGatesFlag } from "../api/features.ts";
-import type { PersistentVolumeClaim, Pod } from "../api/k8s.ts";
+import type { Pod } from "../api/k8s.ts";
 import { createCa, issueServingCert } from "../local/pki.ts";
-import { isNotFound, KubeClient } from "../runtime/client.ts";
+import { KubeClient } from "../runtime/client.ts";
 import { Informer } from "../runtime/informer.ts";
 import { startJobSetController } from "../runtime/jobset-controller.ts";
 import { createLogger, type LogFormat, type Logger, parseLogLevel } from "../runtime/logger.ts";
@@ -32,9 +32,9 @@ import { kubeMetricsAuthorizer, Metrics } from "../runtime/metrics.ts";
 import { buildInfo, userAgent } from "../version.ts";
 import { CertManager, waitForCertFiles } from "../webhooks/certs.ts";
 import { localWebhookConfigurations } from "../webhooks/configurations.ts";
-import { webhookHandlers } from "../webhooks/handlers.ts";
-import { addPodIndexes, nodeGetter, PodController, podWebhookLookups } from "../webhooks/pod-controller.ts";
+import { addPodIndexes } from "../webhooks/pod-controller.ts";
 import { WebhookServer } from "../webhooks/server.ts";
+import { webhookStack } from "../webhooks/setup.ts";
 import { UsageError } from "./usage.ts";
 
 const help = `Usage: jobset controller [flags]
@@ -332,28 +332,8 @@ export async function controller(argv: string[]): Promise<number> {
     },
     configure: (manager) => {
       if (!webhooksOn || !pods) return;
-      const getNode = nodeGetter(client);
-      const podController = new PodController({ pods, client, getNode });
-      manager.addRunnable({
-        name: "pod-controller",
-        run: async (signal) => {
-          podController.start();
-          await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
-          await podController.stop();
-        },
-      });
-      const handlers = webhookHandlers({
-        gates,
-        getPVC: async (ns, name) => {
-          try {
-            return await client.get<PersistentVolumeClaim>(`/api/v1/namespaces/${ns}/persistentvolumeclaims/${name}`);
-          } catch (e) {
-            if (isNotFound(e)) return undefined;
-            throw e;
-          }
-        },
-        pods: podWebhookLookups(pods, getNode),
-      });
+      const { handlers, podController } = webhookStack({ client, pods, gates });
+      manager.addRunnable(podController);
       const certDir = cfg.webhook.certDir || DefaultWebhookCertDir;
       const server = new WebhookServer({
         host: cfg.webhook.host,

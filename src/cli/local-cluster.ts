@@ -7,18 +7,18 @@ import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Labels } from "../api/constants.ts";
 import { defaultFeatureGates } from "../api/features.ts";
-import type { PersistentVolumeClaim, Pod } from "../api/k8s.ts";
+import type { Pod } from "../api/k8s.ts";
 import { type ControlPlane, startControlPlane } from "../local/controlplane.ts";
 import { type FakeKubelet, type NodeSpec, startFakeKubelet } from "../local/kubelet.ts";
 import { issueServingCert, loadCa } from "../local/pki.ts";
-import { isAlreadyExists, isNotFound, type KubeClient } from "../runtime/client.ts";
+import { isAlreadyExists, type KubeClient } from "../runtime/client.ts";
 import { Informer } from "../runtime/informer.ts";
 import { startJobSetController } from "../runtime/jobset-controller.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { localWebhookConfigurations } from "../webhooks/configurations.ts";
-import { webhookHandlers } from "../webhooks/handlers.ts";
-import { addPodIndexes, nodeGetter, PodController, podWebhookLookups } from "../webhooks/pod-controller.ts";
+import { addPodIndexes } from "../webhooks/pod-controller.ts";
 import { WebhookServer } from "../webhooks/server.ts";
+import { webhookStack } from "../webhooks/setup.ts";
 
 export interface LocalClusterOptions {
   nodes: NodeSpec[];
@@ -94,7 +94,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       logger,
     });
     addPodIndexes(pods);
-    const getNode = nodeGetter(client);
+    const stack = webhookStack({ client, pods, gates });
 
     // Webhooks: serving cert from the control plane's CA; registered by URL once the caches synced.
     const ca = loadCa(cp.pki.caCert, cp.pki.caKey);
@@ -104,20 +104,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       port: 0,
       certificate: { cert: serving.certPem, key: serving.keyPem },
       logger: logger.child({ logger: "webhooks" }),
-      handlers: webhookHandlers({
-        gates,
-        getPVC: async (ns, name) => {
-          try {
-            return await client.get<PersistentVolumeClaim>(
-              `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(name)}`,
-            );
-          } catch (e) {
-            if (isNotFound(e)) return undefined;
-            throw e;
-          }
-        },
-        pods: podWebhookLookups(pods, getNode),
-      }),
+      handlers: stack.handlers,
     });
     await server.start();
     stops.push(() => server.stop(1000));
@@ -129,17 +116,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       pods,
       logger: logger.child({ logger: "controller" }),
       userAgent: "jobset-controller-local",
-      configure: (manager) => {
-        const podController = new PodController({ pods, client, getNode });
-        manager.addRunnable({
-          name: "pod-controller",
-          run: async (signal) => {
-            podController.start();
-            await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
-            await podController.stop();
-          },
-        });
-      },
+      configure: (manager) => manager.addRunnable(stack.podController),
     });
     stops.push(() => controller.stop());
     const [mutating, validating] = localWebhookConfigurations(server.url, ca.certPem);

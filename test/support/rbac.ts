@@ -20,10 +20,10 @@ import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import type { FeatureGates } from "../../src/api/features.ts";
-import type { PersistentVolumeClaim, Pod } from "../../src/api/k8s.ts";
+import type { Pod } from "../../src/api/k8s.ts";
 import { freePort } from "../../src/local/controlplane.ts";
 import { createCa, issueServingCert } from "../../src/local/pki.ts";
-import { isNotFound, KubeClient, type RequestInfo } from "../../src/runtime/client.ts";
+import { KubeClient, type RequestInfo } from "../../src/runtime/client.ts";
 import { Informer } from "../../src/runtime/informer.ts";
 import { type RunningJobSetController, startJobSetController } from "../../src/runtime/jobset-controller.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
@@ -34,9 +34,9 @@ import {
   MutatingConfigurationName,
   ValidatingConfigurationName,
 } from "../../src/webhooks/configurations.ts";
-import { webhookHandlers } from "../../src/webhooks/handlers.ts";
-import { addPodIndexes, nodeGetter, PodController, podWebhookLookups } from "../../src/webhooks/pod-controller.ts";
+import { addPodIndexes } from "../../src/webhooks/pod-controller.ts";
 import { WebhookServer } from "../../src/webhooks/server.ts";
+import { webhookStack } from "../../src/webhooks/setup.ts";
 import type { ClusterInfo } from "./cluster.ts";
 
 const execFileP = promisify(execFile);
@@ -390,34 +390,9 @@ export async function startControllerRun(o: RunOptions): Promise<ControllerRun> 
       },
       // what src/cli/controller.ts configures with --webhooks=true (the default)
       configure: (manager) => {
-        const getNode = nodeGetter(client);
-        const podController = new PodController({ pods, client, getNode });
-        manager.addRunnable({
-          name: "pod-controller",
-          run: async (signal) => {
-            podController.start();
-            await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
-            await podController.stop();
-          },
-        });
-        const server = new WebhookServer({
-          host: "127.0.0.1",
-          port: webhookPort,
-          handlers: webhookHandlers({
-            gates: o.gates,
-            getPVC: async (pvcNs, name) => {
-              try {
-                return await client.get<PersistentVolumeClaim>(
-                  `/api/v1/namespaces/${pvcNs}/persistentvolumeclaims/${name}`,
-                );
-              } catch (e) {
-                if (isNotFound(e)) return undefined;
-                throw e;
-              }
-            },
-            pods: podWebhookLookups(pods, getNode),
-          }),
-        });
+        const { handlers, podController } = webhookStack({ client, pods, gates: o.gates });
+        manager.addRunnable(podController);
+        const server = new WebhookServer({ host: "127.0.0.1", port: webhookPort, handlers });
         const certManager = new CertManager({
           client,
           namespace: ns,

@@ -12,16 +12,16 @@
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import { defaultFeatureGates, type FeatureGates } from "../../src/api/features.ts";
-import type { PersistentVolumeClaim, Pod } from "../../src/api/k8s.ts";
+import type { Pod } from "../../src/api/k8s.ts";
 import { createCa, issueServingCert } from "../../src/local/pki.ts";
-import { ApiError, isNotFound, KubeClient } from "../../src/runtime/client.ts";
+import { ApiError, KubeClient } from "../../src/runtime/client.ts";
 import { Informer } from "../../src/runtime/informer.ts";
 import { type RunningJobSetController, startJobSetController } from "../../src/runtime/jobset-controller.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
 import { localWebhookConfigurations } from "../../src/webhooks/configurations.ts";
-import { webhookHandlers } from "../../src/webhooks/handlers.ts";
-import { addPodIndexes, nodeGetter, PodController, podWebhookLookups } from "../../src/webhooks/pod-controller.ts";
+import { addPodIndexes } from "../../src/webhooks/pod-controller.ts";
 import { WebhookServer } from "../../src/webhooks/server.ts";
+import { webhookStack } from "../../src/webhooks/setup.ts";
 import { type TestCluster, testNamespace, waitFor } from "./cluster.ts";
 
 const ADMISSION = "/apis/admissionregistration.k8s.io/v1";
@@ -55,7 +55,6 @@ export async function startStack(cluster: TestCluster, o: StackOptions = {}): Pr
     validating: `jobset-e2e-validating-${id}`,
   };
   let server: WebhookServer | undefined;
-  let podController: PodController | undefined;
   let pods: Informer<Pod> | undefined;
   let running: RunningJobSetController | undefined;
 
@@ -67,7 +66,6 @@ export async function startStack(cluster: TestCluster, o: StackOptions = {}): Pr
   };
   const stop = async () => {
     if (server) await removeConfigurations();
-    await podController?.stop();
     await running?.stop();
     await server?.stop();
     await client.close();
@@ -84,29 +82,22 @@ export async function startStack(cluster: TestCluster, o: StackOptions = {}): Pr
       });
       addPodIndexes(pods);
     }
-    running = await startJobSetController({ client, gates, logger, ...(pods ? { pods } : {}) });
-    if (o.webhooks && pods) {
-      const getNode = nodeGetter(client);
-      podController = new PodController({ pods, client, getNode });
-      podController.start();
+    const webhooks = pods ? webhookStack({ client, pods, gates }) : undefined;
+    running = await startJobSetController({
+      client,
+      gates,
+      logger,
+      ...(pods ? { pods } : {}),
+      ...(webhooks ? { configure: (manager) => manager.addRunnable(webhooks.podController) } : {}),
+    });
+    if (webhooks) {
       const ca = createCa(`jobset-e2e-${id}`, 1);
       const cert = issueServingCert(ca);
       server = new WebhookServer({
         host: "127.0.0.1",
         port: 0,
         certificate: { cert: cert.certPem, key: cert.keyPem },
-        handlers: webhookHandlers({
-          gates,
-          getPVC: async (ns, name) => {
-            try {
-              return await client.get<PersistentVolumeClaim>(`/api/v1/namespaces/${ns}/persistentvolumeclaims/${name}`);
-            } catch (e) {
-              if (isNotFound(e)) return undefined;
-              throw e;
-            }
-          },
-          pods: podWebhookLookups(pods, getNode),
-        }),
+        handlers: webhooks.handlers,
       });
       await server.start();
       const [mutating, validating] = localWebhookConfigurations(server.url, ca.certPem, {
