@@ -5,7 +5,7 @@
 import { parseArgs } from "node:util";
 import { ApiVersion, Group, Kind } from "../api/constants.ts";
 import { defaultJobSet } from "../api/defaults.ts";
-import { FeatureGateError, type FeatureGates, parseFeatureGates, parseFeatureGatesFlag } from "../api/features.ts";
+import type { FeatureGates } from "../api/features.ts";
 import {
   errorBody,
   type FieldError,
@@ -19,7 +19,7 @@ import { applySchemaDefaults, checkSchema } from "../api/schema.ts";
 import type { JobSet } from "../api/types.ts";
 import { validateCreate } from "../api/validation.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
-import { UsageError } from "./usage.ts";
+import { featureGatesFlag, UsageError } from "./usage.ts";
 
 const help = `Usage: jobset lint [flags] FILE...
 
@@ -105,13 +105,7 @@ export async function lint(argv: string[]): Promise<number> {
     throw new UsageError(`unknown output format "${values.output}" (want text or json)`);
   }
   if (positionals.length === 0) throw new UsageError("no files given (use - for stdin)");
-  let gates: FeatureGates;
-  try {
-    gates = parseFeatureGates(parseFeatureGatesFlag(values["feature-gates"] ?? ""));
-  } catch (err) {
-    if (err instanceof FeatureGateError) throw new UsageError(`--feature-gates: ${err.message}`);
-    throw err;
-  }
+  const gates = featureGatesFlag(values["feature-gates"]);
 
   const read = await readDocuments(positionals);
   for (const e of read.errors) process.stderr.write(`${formatSourceError(e)}\n`);

@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { ApiVersion, Group, Kind } from "../api/constants.ts";
 import { defaultJobSet } from "../api/defaults.ts";
-import { FeatureGateError, type FeatureGates, parseFeatureGates, parseFeatureGatesFlag } from "../api/features.ts";
+import type { FeatureGates } from "../api/features.ts";
 import { aggregateMessage } from "../api/field-errors.ts";
 import type { KubeObject } from "../api/k8s.ts";
 import { applySchemaDefaults } from "../api/schema.ts";
@@ -20,7 +20,7 @@ import type { JobSet } from "../api/types.ts";
 import { plan } from "../controller/plan.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
 import { lintJobSet } from "./lint.ts";
-import { UsageError } from "./usage.ts";
+import { featureGatesFlag, UsageError } from "./usage.ts";
 
 /** uid given to the JobSet when `--uid` is not passed (a file has none; the API server assigns it). */
 export const PlaceholderUID = "00000000-0000-0000-0000-000000000000";
@@ -104,13 +104,7 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError("exactly one FILE is required (use - for stdin)");
-  let gates: FeatureGates;
-  try {
-    gates = parseFeatureGates(parseFeatureGatesFlag(values["feature-gates"] ?? ""));
-  } catch (err) {
-    if (err instanceof FeatureGateError) throw new UsageError(`--feature-gates: ${err.message}`);
-    throw err;
-  }
+  const gates = featureGatesFlag(values["feature-gates"]);
 
   const read = await readDocuments(positionals);
   if (read.errors.length > 0) {
