@@ -6,7 +6,7 @@
 // purpose is the same path: close the pipe. The supervisor runs in its own session (detached), so a
 // Ctrl-C in the terminal reaches only us, and we shut down in order. See docs/adr/0003-no-leaked-processes.md.
 import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 
 /** $1 grace in tenths of a second, $2 pid file, then the command. */
 export const SUPERVISOR_SCRIPT = `g=$1; pidfile=$2; shift 2
@@ -185,12 +185,18 @@ export function janitor(dir: string, afterMs: number): Janitor {
   };
 }
 
-/** Whether a process exists and has not exited (a zombie, exited but not yet reaped, counts as gone; Linux). */
+/**
+ * Whether a process exists and has not finished exiting (Linux). A zombie counts as gone, except a
+ * multi-threaded one whose leader is a zombie while other threads still exit: its files (listening
+ * sockets included) are released only when the last thread is gone, so it still counts as running.
+ */
 export function pidRunning(pid: number): boolean {
   if (!pidAlive(pid)) return false;
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+    const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+    if (state !== "Z") return true;
+    return readdirSync(`/proc/${pid}/task`).length > 1;
   } catch {
     return pidAlive(pid);
   }

@@ -277,24 +277,6 @@ describe("robustness", () => {
     }
   });
 
-  /**
-   * cp.restartApiServer, retried when the port was taken meanwhile: the API server's port comes from
-   * the ephemeral range, so while it is down any process's outgoing connection may get it as its local
-   * port (seen once in ~10 runs: "bind: address already in use"). A control-plane issue, not ours.
-   */
-  const restartApiServer = async (cp: ControlPlane, o: { crash?: boolean } = {}) => {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await cp.restartApiServer(attempt === 1 ? o : {});
-        return;
-      } catch (e) {
-        if (attempt >= 3 || !String(e).includes("address already in use")) throw e;
-        diagnose(`kube-apiserver restart attempt ${attempt}: port in use, retrying`);
-      }
-    }
-  };
-  let diagnose: (m: string) => void = () => {};
-
   /** Creates `js` once the API server answers again (AlreadyExists: an earlier attempt went through). */
   const createEventually = (client: KubeClient, ns: string, js: JobSet) =>
     waitFor(
@@ -318,7 +300,6 @@ describe("robustness", () => {
       await k?.stop();
       await cp?.stop();
     });
-    diagnose = (m) => t.diagnostic(m);
     const t0 = Date.now();
     const mark = (what: string) => t.diagnostic(`${what} at ${Date.now() - t0} ms`);
     cp = await startControlPlane({ profile: "full", unref: true, log: () => {} });
@@ -332,14 +313,14 @@ describe("robustness", () => {
     await waitJobSetCondition(client, ns, "first", "Completed");
     mark("first completed");
 
-    await restartApiServer(cp);
+    await cp.restartApiServer();
     mark("restarted");
     await createEventually(client, ns, quick(ns, "after-restart"));
     mark("created after-restart");
     await waitJobSetCondition(client, ns, "after-restart", "Completed", 60_000);
     mark("after-restart completed");
 
-    await restartApiServer(cp, { crash: true });
+    await cp.restartApiServer({ crash: true });
     mark("crashed and restarted");
     await createEventually(client, ns, quick(ns, "after-crash"));
     const done = await waitJobSetCondition(client, ns, "after-crash", "Completed", 60_000);

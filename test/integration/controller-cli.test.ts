@@ -3,28 +3,18 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { defaultJobSet } from "../../src/api/defaults.ts";
 import type { Lease } from "../../src/api/k8s.ts";
+import { freePort } from "../../src/local/controlplane.ts";
 import { jobSet, rjob } from "../builders.ts";
 import { type TestCluster, testNamespace, useCluster, waitFor } from "../support/cluster.ts";
 import { jobSetsPath, ScenarioContext } from "./scenario.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      s.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 function exited(p: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
