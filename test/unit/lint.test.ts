@@ -10,7 +10,8 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const bin = join(root, "bin/jobset.js");
-const examples = "/work/shared/reference/examples";
+// upstream examples, from the shared references beside the project (../shared)
+const examples = fileURLToPath(new URL("../../../shared/reference/examples", import.meta.url));
 
 function jobset(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8", input, timeout: 60_000 });

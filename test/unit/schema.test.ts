@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import { defaultJobSet } from "../../src/api/defaults.ts";
 import { type FieldError, formatFieldError } from "../../src/api/field-errors.ts";
@@ -432,7 +433,7 @@ describe("applySchemaDefaults", () => {
 });
 
 describe("upstream examples", () => {
-  const dir = "/work/shared/reference/examples";
+  const dir = fileURLToPath(new URL("../../../shared/reference/examples", import.meta.url));
   const files = (d: string): string[] =>
     readdirSync(d).flatMap((f) => {
       const p = join(d, f);
