@@ -38,6 +38,7 @@ import {
   pinToNodes,
   waitJobSetCondition,
 } from "../support/e2e.ts";
+import { prng } from "../support/random.ts";
 import { TcpProxy } from "../support/tcp-proxy.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -45,18 +46,6 @@ const CHILD = join(root, "test/support/controller-child.ts");
 const SEED = Number(process.env.JOBSET_E2E_SEED ?? "20240611");
 const ITERATIONS = 3;
 const KILLS_PER_ITERATION = 4;
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // The shared cluster's pods of this file run on this file's nodes only.
 const POOL = "e2e.jobset-ts/pool";

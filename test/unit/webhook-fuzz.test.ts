@@ -15,21 +15,10 @@ import { WebhookServer } from "../../src/webhooks/server.ts";
 import { jobSet, rjob } from "../builders.ts";
 import { post } from "../support/admission-client.ts";
 import { node, pod } from "../support/pods.ts";
+import { prng } from "../support/random.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240601);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 2400);
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const rnd = prng(SEED);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
