@@ -190,8 +190,14 @@ export class KubeClient {
   /** Loads a kubeconfig (explicit path, $KUBECONFIG, ~/.kube/config, or the in-cluster service account). */
   static async create(opts: ClientOptions = {}): Promise<KubeClient> {
     const kc = new KubeConfig();
-    if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-    else kc.loadFromDefault();
+    try {
+      if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
+      else kc.loadFromDefault();
+    } catch (e) {
+      const where = opts.kubeconfig ?? (process.env.KUBECONFIG || "the default kubeconfig");
+      const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
+      throw new Error(`cannot load kubeconfig ${where}: ${reason}`);
+    }
     if (opts.context) kc.setCurrentContext(opts.context);
     const httpsOpts: {
       ca?: string | Buffer;
