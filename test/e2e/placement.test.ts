@@ -5,20 +5,24 @@
 // a taint no other test tolerates and a label the JobSets here select, and these JobSets never land on
 // other nodes.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, type TestContext, test } from "node:test";
 import {
   Annotations,
   JobCompletionIndexAnnotation,
   Labels,
+  Messages,
   NamespacedJobKey,
   NoScheduleTaintKey,
+  Reasons,
 } from "../../src/api/constants.ts";
 import type { Node, Pod } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { type FakeKubelet, NodeLabelKeys, startFakeKubelet } from "../../src/local/kubelet.ts";
+import type { WatchEvent } from "../../src/runtime/client.ts";
+import type { ReconcileOutcome } from "../../src/runtime/workqueue.ts";
 import { jobSet, rjob } from "../builders.ts";
 import { type TestCluster, useCluster, waitFor } from "../support/cluster.ts";
-import { condition, jobSetsPath, listPods, waitJobSetCondition } from "../support/e2e.ts";
+import { condition, jobSetsPath, listJobs, listPods, podsPath, waitJobSetCondition } from "../support/e2e.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 
 const RACK = NodeLabelKeys.rack;
@@ -35,10 +39,16 @@ describe("exclusive placement (full control plane, webhooks, pod controller)", (
   const id = Math.random().toString(36).slice(2, 7);
   const dedicated = { key: "e2e.jobset-ts/placement", value: id };
   const rackOf = new Map<string, string>();
+  /** Every reconcile of the pod controller: key, outcome, error message. */
+  const podReconciles: { key: string; outcome: ReconcileOutcome; error: string }[] = [];
 
   before(async () => {
     cluster = await useCluster("full");
-    stack = await startStack(cluster, { webhooks: true });
+    stack = await startStack(cluster, {
+      webhooks: true,
+      onPodReconcile: (key, outcome, _s, error) =>
+        podReconciles.push({ key, outcome, error: error instanceof Error ? error.message : String(error ?? "") }),
+    });
     racks = await startFakeKubelet({
       client: cluster.client,
       namePrefix: `rack-${id}`,
@@ -235,5 +245,182 @@ describe("exclusive placement (full control plane, webhooks, pod controller)", (
       assert.equal(p.spec?.affinity, undefined);
       assert.equal(p.metadata?.labels?.[Labels.Priority], undefined);
     }
+  });
+
+  /** Records every pod event in `ns` from now on, until the test ends. */
+  const recordPodEvents = async (t: TestContext, ns: string): Promise<WatchEvent<Pod>[]> => {
+    const events: WatchEvent<Pod>[] = [];
+    const start = await cluster.client.list<Pod>(podsPath(ns));
+    const abort = new AbortController();
+    const watching = (async () => {
+      for await (const ev of cluster.client.watch<Pod>(
+        podsPath(ns),
+        { resourceVersion: start.metadata.resourceVersion },
+        abort.signal,
+      ))
+        events.push(ev);
+    })().catch(() => {});
+    t.after(async () => {
+      abort.abort();
+      await watching;
+    });
+    return events;
+  };
+
+  const hasViolation = (p: Pod) =>
+    p.status?.conditions?.some(
+      (c) =>
+        c.type === "DisruptionTarget" &&
+        c.status === "True" &&
+        c.reason === Reasons.ExclusivePlacementViolation &&
+        c.message === Messages.ExclusivePlacementViolation,
+    ) ?? false;
+
+  test("pod controller (spec §7.4): the leader's node moves to another rack → follower marked DisruptionTarget, deleted, recreated in the new rack", async (t) => {
+    const ns = await stack.namespace(t);
+    const name = "repair";
+    const js = jobSet(name, ns)
+      .annotations({ [Annotations.ExclusiveTopology]: RACK })
+      .replicatedJob(
+        rjob("workers")
+          // One follower: the Job controller delays a replacement by 10 s per pod failed since the last
+          // success (even failures its podFailurePolicy ignores), doubling, so each extra follower costs 10 s.
+          .parallelism(2)
+          .completions(2)
+          .restartPolicy("Never")
+          .nodeSelector({ [dedicated.key]: dedicated.value })
+          .tolerations({ key: dedicated.key, operator: "Equal", value: dedicated.value, effect: "NoSchedule" })
+          .podAnnotations(sim({ duration: "forever" })),
+      )
+      .obj();
+    // The condition is there so that a podFailurePolicy can ignore these deletions: use one.
+    const jobSpec = js.spec?.replicatedJobs?.[0]?.template.spec;
+    assert.ok(jobSpec);
+    jobSpec.podFailurePolicy = { rules: [{ action: "Ignore", onPodConditions: [{ type: "DisruptionTarget" }] }] };
+    await cluster.client.create(jobSetsPath(ns), js);
+    const running = await waitFor(
+      async () => {
+        const ps = await podsOf(ns, name);
+        return ps.length === 2 && ps.every((p) => p.spec?.nodeName && p.status?.phase === "Running") ? ps : undefined;
+      },
+      { message: "2 running pods", timeoutMs: 30_000 },
+    );
+    const leader = running.find(isLeader);
+    assert.ok(leader?.metadata?.name && leader.spec?.nodeName);
+    const leaderNode = leader.spec.nodeName;
+    const oldRack = rackOf.get(leaderNode);
+    assert.ok(oldRack);
+    const followers = running.filter((p) => !isLeader(p));
+    for (const f of followers) assert.equal(f.spec?.nodeSelector?.[RACK], oldRack);
+
+    // The leader's node now belongs to a rack of its own: the follower's nodeSelector no longer matches it.
+    const newRack = `moved-${id}`;
+    const nodePath = `/api/v1/nodes/${leaderNode}`;
+    const events = await recordPodEvents(t, ns);
+    t.after(() => cluster.client.patch(nodePath, { metadata: { labels: { [RACK]: oldRack } } }, "merge"));
+    await cluster.client.patch(nodePath, { metadata: { labels: { [RACK]: newRack } } }, "merge");
+    // A leader event makes the controller look again.
+    await cluster.client.patch(
+      `${podsPath(ns)}/${leader.metadata.name}`,
+      { metadata: { annotations: { "e2e.jobset-ts/poke": "1" } } },
+      "merge",
+    );
+
+    const oldUids = new Set(followers.map((f) => f.metadata?.uid));
+    const ofOld = (ev: WatchEvent<Pod>) => oldUids.has(ev.object.metadata?.uid);
+    await waitFor(
+      () => [...oldUids].every((u) => events.some((ev) => ev.type === "DELETED" && ev.object.metadata?.uid === u)),
+      {
+        message: "the original follower to be deleted",
+        timeoutMs: 20_000,
+      },
+    );
+    for (const uid of oldUids) {
+      const seen = events.filter((ev) => ev.object.metadata?.uid === uid).map((ev) => ev.object);
+      // marked before it was deleted: the first version with a deletionTimestamp already carries the condition
+      const firstDeleting = seen.find((p) => p.metadata?.deletionTimestamp);
+      assert.ok(firstDeleting && hasViolation(firstDeleting), `follower ${uid} marked before deletion`);
+    }
+    assert.ok(
+      events
+        .filter(ofOld)
+        .every((ev) => ev.type === "DELETED" || !ev.object.metadata?.deletionTimestamp || hasViolation(ev.object)),
+    );
+
+    // The Job controller recreates it; the webhook pins it to the leader's new rack, i.e. its node.
+    const replaced = await waitFor(
+      async () => {
+        const ps = await podsOf(ns, name);
+        const fresh = ps.filter((p) => !isLeader(p) && !oldUids.has(p.metadata?.uid));
+        return fresh.length === 1 && fresh.every((p) => p.status?.phase === "Running") ? { ps, fresh } : undefined;
+      },
+      { message: "a new running follower", timeoutMs: 30_000 },
+    );
+    for (const f of replaced.fresh) {
+      assert.equal(f.spec?.nodeSelector?.[RACK], newRack, f.metadata?.name);
+      assert.equal(f.spec?.nodeName, leaderNode, f.metadata?.name);
+      assert.ok(!hasViolation(f));
+    }
+    // The leader was left alone; the deletions did not count as Job failures (podFailurePolicy Ignore).
+    const leaders = replaced.ps.filter(isLeader);
+    assert.deepEqual(
+      leaders.map((p) => p.metadata?.uid),
+      [leader.metadata.uid],
+    );
+    assert.ok(
+      !events.some((ev) => ev.object.metadata?.uid === leader.metadata?.uid && ev.object.metadata?.deletionTimestamp),
+    );
+    const [job] = await listJobs(cluster.client, ns, name);
+    assert.equal(job?.status?.failed ?? 0, 0);
+    assert.equal((await cluster.client.get<JobSet>(`${jobSetsPath(ns)}/${name}`)).status?.restarts ?? 0, 0);
+  });
+
+  test("pod controller: leader's node not found → error and retry, no follower deleted", async (t) => {
+    const ns = await stack.namespace(t);
+    // Hand-made pods of one "Job" (a ConfigMap as controller owner), bound to a node that does not
+    // exist, so neither the scheduler nor a kubelet touches them. No jobset-name annotation: the pod
+    // webhooks leave them alone; the pod controller only needs the exclusive-topology annotation.
+    const owner = await cluster.client.create<{ metadata: { name: string; uid: string } }>(
+      `/api/v1/namespaces/${ns}/configmaps`,
+      { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "owner" } },
+    );
+    const ghost = `ghost-${id}`;
+    const pod = (index: string, extra: Partial<NonNullable<Pod["spec"]>>): Pod => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: {
+        name: `ghost-workers-0-${index}-abcde`,
+        labels: { [Labels.JobSetName]: "ghost", [Labels.JobKey]: `key-${id}` },
+        annotations: { [Annotations.ExclusiveTopology]: RACK, [JobCompletionIndexAnnotation]: index },
+        ownerReferences: [
+          { apiVersion: "v1", kind: "ConfigMap", name: owner.metadata.name, uid: owner.metadata.uid, controller: true },
+        ],
+      },
+      spec: { nodeName: ghost, containers: [{ name: "c", image: "i" }], ...extra },
+    });
+    const follower = await cluster.client.create<Pod>(podsPath(ns), pod("1", { nodeSelector: { [RACK]: "rack-0" } }));
+    t.after(() =>
+      Promise.all(
+        ["0", "1"].map((i) =>
+          cluster.client
+            .delete(`${podsPath(ns)}/ghost-workers-0-${i}-abcde`, { gracePeriodSeconds: 0 })
+            .catch(() => {}),
+        ),
+      ),
+    );
+    const leader = await cluster.client.create<Pod>(podsPath(ns), pod("0", {}));
+    const key = `${ns}/${leader.metadata?.name}`;
+    // The controller tries, fails, and tries again (backoff) without deleting anything.
+    await waitFor(
+      () =>
+        podReconciles.filter(
+          (r) => r.key === key && r.outcome === "error" && r.error === "leader topology is unknown (node not found)",
+        ).length >= 2,
+      { message: `two failed reconciles of ${key}`, timeoutMs: 20_000 },
+    );
+    const now = await cluster.client.get<Pod>(`${podsPath(ns)}/${follower.metadata?.name}`);
+    assert.equal(now.metadata?.uid, follower.metadata?.uid);
+    assert.equal(now.metadata?.deletionTimestamp, undefined);
+    assert.ok(!now.status?.conditions?.some((c) => c.type === "DisruptionTarget"));
   });
 });

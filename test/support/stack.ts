@@ -21,7 +21,7 @@ import { createLogger } from "../../src/runtime/logger.ts";
 import { localWebhookConfigurations } from "../../src/webhooks/configurations.ts";
 import { addPodIndexes } from "../../src/webhooks/pod-controller.ts";
 import { WebhookServer } from "../../src/webhooks/server.ts";
-import { webhookStack } from "../../src/webhooks/setup.ts";
+import { type WebhookStackOptions, webhookStack } from "../../src/webhooks/setup.ts";
 import { type TestCluster, testNamespace, waitFor } from "./cluster.ts";
 
 const ADMISSION = "/apis/admissionregistration.k8s.io/v1";
@@ -33,6 +33,8 @@ export interface StackOptions {
   gates?: FeatureGates;
   /** Log level of the controller (default $JOBSET_TEST_LOG_LEVEL or silent). */
   logLevel?: string;
+  /** Observes the pod controller's reconciles (with `webhooks`). */
+  onPodReconcile?: WebhookStackOptions["onPodReconcile"];
 }
 
 export interface Stack {
@@ -82,7 +84,9 @@ export async function startStack(cluster: TestCluster, o: StackOptions = {}): Pr
       });
       addPodIndexes(pods);
     }
-    const webhooks = pods ? webhookStack({ client, pods, gates }) : undefined;
+    const webhooks = pods
+      ? webhookStack({ client, pods, gates, ...(o.onPodReconcile ? { onPodReconcile: o.onPodReconcile } : {}) })
+      : undefined;
     running = await startJobSetController({
       client,
       gates,
