@@ -355,6 +355,9 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       "--allow-privileged=true",
       "--disable-admission-plugins=ServiceAccount,TaintNodesByCondition",
       "--endpoint-reconciler-type=none",
+      // pods/log (and exec/attach) dial the node's InternalIP, which every fake node sets to 127.0.0.1
+      // (the fake kubelet's API, src/local/kubelet-server.ts); never a hostname or another address.
+      "--kubelet-preferred-address-types=InternalIP",
       "--max-requests-inflight=0",
       "--max-mutating-requests-inflight=0",
       "--enable-priority-and-fairness=false",

@@ -38,17 +38,15 @@ export interface NodeSpec {
   allocatable?: Record<string, string>;
   taints?: Taint[];
   unschedulable?: boolean;
-  /** InternalIP of the node (default 10.0.x.y from the node's position). */
-  ip?: string;
   /** Ready condition status (default true). */
   ready?: boolean;
 }
 
-/** The node IP of the i-th node (0-based): 10.0.0.10, 10.0.0.11, ... */
-export function nodeIP(i: number): string {
-  const n = i + 10;
-  return `10.0.${Math.floor(n / 256) % 256}.${n % 256}`;
-}
+/**
+ * The address every fake node advertises (InternalIP) and reports as its pods' hostIP: loopback, where
+ * the fake kubelet's API listens, so nothing in the control plane ever dials a private-range address.
+ */
+export const FakeNodeIP = "127.0.0.1";
 
 export interface NodeBody {
   metadata: { name: string; labels: Record<string, string> };
@@ -61,7 +59,7 @@ export function nodeBody(
   spec: NodeSpec,
   i: number,
   now: string,
-  opts: { namePrefix?: string; kubeletVersion?: string } = {},
+  opts: { namePrefix?: string; kubeletVersion?: string; kubeletPort?: number } = {},
 ): NodeBody {
   const name = spec.name ?? `${opts.namePrefix ?? "fake-node"}-${i}`;
   const labels: Record<string, string> = {
@@ -82,7 +80,6 @@ export function nodeBody(
     "ephemeral-storage": "1Ti",
     ...spec.capacity,
   };
-  const ip = spec.ip ?? nodeIP(i);
   const ready = spec.ready ?? true;
   const cond = (type: string, status: string, reason: string, message: string) => ({
     type,
@@ -107,10 +104,10 @@ export function nodeBody(
         cond("PIDPressure", "False", "KubeletHasSufficientPID", "fake kubelet has sufficient PID available"),
       ],
       addresses: [
-        { type: "InternalIP", address: ip },
+        { type: "InternalIP", address: FakeNodeIP },
         { type: "Hostname", address: name },
       ],
-      daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+      daemonEndpoints: { kubeletEndpoint: { Port: opts.kubeletPort ?? 10250 } },
       nodeInfo: {
         kubeletVersion: opts.kubeletVersion ?? "v1.36.3",
         kubeProxyVersion: "",

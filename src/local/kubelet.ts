@@ -12,10 +12,13 @@ import type { Container, Pod } from "../api/k8s.ts";
 import { ApiError, isAlreadyExists, isConflict, isGone, isNotFound, KubeClient } from "../runtime/client.ts";
 import { containerArgv, EnvError, type EnvSources, envSources, resolveEnv } from "./kubelet-env.ts";
 import { type ContainerProcess, runProbe, spawnContainer } from "./kubelet-exec.ts";
+import { ContainerLog } from "./kubelet-logs.ts";
+import { type KubeletServer, type LogTarget, startKubeletServer } from "./kubelet-server.ts";
 import { type SimPlan, simPlan, simReadyDelayMs } from "./kubelet-sim.ts";
 import {
   adoptPodModel,
   type ContainerModel,
+  FakeNodeIP,
   isTerminalPhase,
   killPod,
   microTime,
@@ -33,7 +36,7 @@ import {
 
 export { SimAnnotations, SimPrefix } from "./kubelet-sim.ts";
 export type { NodeSpec, Taint } from "./kubelet-status.ts";
-export { NodeLabelKeys } from "./kubelet-status.ts";
+export { FakeNodeIP, NodeLabelKeys } from "./kubelet-status.ts";
 
 export type KubeletLogLevel = "debug" | "info" | "warn" | "error";
 /** Structured log callback: a level, a message and fields (pod, node, error...). */
@@ -91,7 +94,11 @@ export interface FakeKubelet {
   readonly runtime: "simulate" | "exec";
   readonly dataDir: string;
   readonly stats: KubeletStats;
-  /** Where the exec runtime appends a container's stdout and stderr. */
+  /** The port of the kubelet API (`/containerLogs`) on 127.0.0.1, advertised by every node. */
+  readonly kubeletPort: number;
+  /** The CA of the kubelet API's serving certificate (PEM). */
+  readonly kubeletCaCert: string;
+  /** Where a container's log is appended (exec: stdout and stderr; simulate: synthetic lines). */
   logsPath(namespace: string, pod: string, container: string): string;
   /** The captured log of a container ("" when there is none yet). */
   readLogs(namespace: string, pod: string, container: string): Promise<string>;
@@ -120,6 +127,12 @@ interface Run {
   timers: Set<NodeJS.Timeout>;
   procs: Map<string, ContainerProcess>;
   envs: Map<string, Record<string, string>>;
+  /** Each container's log (file, runs, line times). */
+  logs: Map<string, ContainerLog>;
+  /** Containers whose current run is simulated (no process). */
+  simulated: Set<string>;
+  /** Re-driven after a kubelet restart: the first run of each container began before us. */
+  adopted: boolean;
   finished: boolean;
   dirty: boolean;
   flushing: Promise<void> | undefined;
@@ -130,7 +143,7 @@ const nowIso = () => new Date().toISOString();
 const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 const transient = (e: unknown) => e instanceof ApiError && (e.code === 0 || e.code === 429 || e.code >= 500);
 
-/** Hands out unique pod IPs from 10.244.0.0/16. */
+/** Hands out unique pod IPs from 127.244.0.0/16 (loopback: nothing ever dials out of the machine). */
 class IpPool {
   private readonly used = new Set<string>();
   private cursor = Math.floor(Math.random() * 60_000);
@@ -140,13 +153,13 @@ class IpPool {
       const hi = this.cursor >> 8;
       const lo = this.cursor & 255;
       if (lo === 0 || lo === 255) continue;
-      const ip = `10.244.${hi}.${lo}`;
+      const ip = `127.244.${hi}.${lo}`;
       if (!this.used.has(ip)) {
         this.used.add(ip);
         return ip;
       }
     }
-    throw new Error("fake kubelet: pod IP range 10.244.0.0/16 exhausted");
+    throw new Error("fake kubelet: pod IP range 127.244.0.0/16 exhausted");
   }
   claim(ip: string): void {
     this.used.add(ip);
@@ -195,6 +208,7 @@ class Kubelet {
   readonly abort = new AbortController();
   stopped = false;
   leaseTimer: NodeJS.Timeout | undefined;
+  server: KubeletServer | undefined;
   watchLoop: Promise<void> | undefined;
   synced!: Promise<void>;
   private resolveSynced!: () => void;
@@ -225,6 +239,9 @@ class Kubelet {
       this.ownsDataDir = true;
     }
     try {
+      this.server = await startKubeletServer((ns, pod, container, previous) =>
+        this.lookupLogs(ns, pod, container, previous),
+      );
       await this.registerNodes();
       if (this.opts.leases ?? true) {
         await this.renewLeases();
@@ -252,6 +269,7 @@ class Kubelet {
     this.abort.abort();
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     await Promise.allSettled([...this.runs.values()].map((r) => this.teardown(r, 500)));
+    await this.server?.close();
     await this.watchLoop?.catch(() => undefined);
     const settle = Promise.allSettled([
       ...this.queues.values(),
@@ -289,10 +307,11 @@ class Kubelet {
         const body = nodeBody(spec, i, now, {
           namePrefix: this.opts.namePrefix,
           kubeletVersion: this.opts.kubeletVersion,
+          kubeletPort: this.server?.port,
         });
         const name = body.metadata.name;
         if (this.nodeIPs.has(name)) throw new Error(`fake kubelet: duplicate node name ${name}`);
-        this.nodeIPs.set(name, body.status.addresses?.[0]?.address ?? "");
+        this.nodeIPs.set(name, FakeNodeIP);
         const path = `/api/v1/nodes/${name}`;
         type NodeOut = { metadata?: { uid?: string }; spec?: { taints?: { key: string }[] } };
         let node: NodeOut;
@@ -489,6 +508,9 @@ class Kubelet {
       timers: new Set(),
       procs: new Map(),
       envs: new Map(),
+      logs: new Map(),
+      simulated: new Set(),
+      adopted: adopt,
       finished: false,
       dirty: false,
       flushing: undefined,
@@ -501,17 +523,85 @@ class Kubelet {
     else this.stats.podsStarted++;
     this.log("debug", adopt ? "re-driving pod" : "starting pod", { pod: `${ns}/${name}`, node: pod.spec?.nodeName });
 
+    if (!adopt) await rm(join(this.dataDir, "logs", ns, name), { recursive: true, force: true });
     if (this.runtime === "simulate") {
       for (const c of this.runningContainers(run)) this.simulate(run, c);
       this.publish(run);
       return;
     }
     mkdirSync(this.podDir(ns, name), { recursive: true });
-    if (!adopt) await rm(join(this.dataDir, "logs", ns, name), { recursive: true, force: true });
     this.publish(run);
     void this.execStart(run, adopt).catch((e) =>
       this.log("error", "exec start failed", { pod: `${ns}/${name}`, error: errMsg(e) }),
     );
+  }
+
+  // ------------------------------------------------------------------------------------------ logs
+
+  containerLog(run: Run, name: string): ContainerLog {
+    let l = run.logs.get(name);
+    if (!l) {
+      l = new ContainerLog(this.logsPath(run.ns, run.name, name));
+      run.logs.set(name, l);
+    }
+    return l;
+  }
+
+  /**
+   * Starts the log segment of the container's current run; false when it already exists or the run
+   * began before this kubelet (adopted: the file so far counts as that run).
+   */
+  beginLog(run: Run, c: ContainerModel, watchFile: boolean): boolean {
+    const l = this.containerLog(run, c.name);
+    if (l.segment(c.restartCount)) return false;
+    const adopted = run.adopted && !l.started;
+    const startedAt = "running" in c.state ? Date.parse(c.state.running.startedAt) : Date.now();
+    l.beginRun(c.restartCount, adopted ? startedAt : Date.now(), watchFile, adopted);
+    return !adopted;
+  }
+
+  /** A simulated container's run ends: its synthetic log says so. */
+  simulatedExit(run: Run, c: ContainerModel, exitCode: number): void {
+    if (!run.simulated.has(c.name) || !("running" in c.state)) return;
+    run.simulated.delete(c.name);
+    const l = this.containerLog(run, c.name);
+    l.append(`fake-kubelet: container ${c.name} exited with code ${exitCode}\n`, Date.now());
+    l.endRun(c.restartCount);
+  }
+
+  /** What `/containerLogs/{ns}/{pod}/{container}` serves, with the kubelet's errors. */
+  lookupLogs(
+    ns: string,
+    pod: string,
+    container: string,
+    previous: boolean,
+  ): LogTarget | { status: number; message: string } {
+    const uid = this.byName.get(`${ns}/${pod}`);
+    const run = uid === undefined ? undefined : this.runs.get(uid);
+    if (!run) return { status: 404, message: `pod "${pod}" does not exist` };
+    const c = [...run.model.init, ...run.model.containers].find((x) => x.name === container);
+    if (!c) return { status: 404, message: `container "${container}" not found in pod "${pod}"` };
+    const podName = `${pod}_${ns}`;
+    if (previous) {
+      if (!c.lastTerminated)
+        return { status: 400, message: `previous terminated container "${container}" in pod "${podName}" not found` };
+      const log = this.containerLog(run, c.name);
+      return { log, run: c.restartCount - 1, fallbackTime: Date.parse(c.lastTerminated.startedAt) };
+    }
+    if ("waiting" in c.state)
+      return {
+        status: 400,
+        message: `container "${container}" in pod "${podName}" is waiting to start: ${c.state.waiting.reason}`,
+      };
+    const startedAt = Date.parse("running" in c.state ? c.state.running.startedAt : c.state.terminated.startedAt);
+    const log = this.containerLog(run, c.name);
+    if (!log.segment(c.restartCount)) {
+      // A run that wrote nothing here (an init container without a command) or ended before this
+      // kubelet started: the file as it is.
+      log.beginRun(c.restartCount, startedAt, false, true);
+      log.endRun(c.restartCount);
+    }
+    return { log, run: c.restartCount, fallbackTime: startedAt };
   }
 
   runningContainers(run: Run): ContainerModel[] {
@@ -539,6 +629,12 @@ class Kubelet {
     if (!("running" in c.state)) return;
     const started = Date.parse(c.state.running.startedAt);
     const rc = c.restartCount;
+    run.simulated.add(c.name);
+    if (this.beginLog(run, c, false))
+      this.containerLog(run, c.name).append(
+        `fake-kubelet: container ${c.name} started (simulated${rc > 0 ? `, restart ${rc}` : ""})\n`,
+        Date.now(),
+      );
     const elapsed = Date.now() - started;
     const same = () => c.restartCount === rc && "running" in c.state;
     if (!c.ready) {
@@ -562,6 +658,7 @@ class Kubelet {
   /** A container run ended with `exitCode`: restart in place, or terminate (and maybe finish the pod). */
   containerExited(run: Run, c: ContainerModel, exitCode: number, reason?: string, message?: string): void {
     if (run.finished || !("running" in c.state)) return;
+    this.simulatedExit(run, c, exitCode);
     const now = nowIso();
     if (restartsInPlace(c, run.pod.spec?.restartPolicy, exitCode)) {
       restartInPlace(c, exitCode, now);
@@ -581,7 +678,11 @@ class Kubelet {
   /** Every main container ended: sidecars stop (reported exit 0), the pod becomes terminal. */
   finish(run: Run, phase: "Succeeded" | "Failed"): void {
     const now = nowIso();
-    for (const c of run.model.init) if ("running" in c.state) terminate(c, 0, now);
+    for (const c of run.model.init)
+      if ("running" in c.state) {
+        this.simulatedExit(run, c, 0);
+        terminate(c, 0, now);
+      }
     run.model.phase = phase;
     run.finished = true;
     void this.teardown(run, 0);
@@ -602,6 +703,7 @@ class Kubelet {
         codes.set(name, (await p.kill(graceMs)).exitCode);
       }),
     );
+    for (const l of run.logs.values()) l.endRun();
     return codes;
   }
 
@@ -668,6 +770,7 @@ class Kubelet {
     if (run) {
       const wasTerminal = run.finished;
       run.finished = true;
+      if (!wasTerminal) for (const c of [...run.model.init, ...run.model.containers]) this.simulatedExit(run, c, 137);
       const codes = await this.teardown(run, this.graceMs(pod));
       if (!wasTerminal) {
         const now = nowIso();
@@ -819,6 +922,7 @@ class Kubelet {
   async runToEnd(run: Run, c: ContainerModel): Promise<number | undefined> {
     const env = run.envs.get(c.name);
     if (!env) return 0;
+    this.beginLog(run, c, true);
     const proc = spawnContainer({
       argv: containerArgv(this.containerSpec(run, c.name), env),
       env,
@@ -827,6 +931,7 @@ class Kubelet {
     });
     run.procs.set(c.name, proc);
     const e = await proc.exited;
+    this.containerLog(run, c.name).endRun(c.restartCount);
     if (run.procs.get(c.name) !== proc) return undefined;
     run.procs.delete(c.name);
     return e.exitCode;
@@ -841,6 +946,8 @@ class Kubelet {
       return;
     }
     const spec = this.containerSpec(run, c.name);
+    run.simulated.delete(c.name);
+    this.beginLog(run, c, true);
     const proc = spawnContainer({
       argv: containerArgv(spec, env),
       env,
@@ -850,6 +957,7 @@ class Kubelet {
     run.procs.set(c.name, proc);
     const rc = c.restartCount;
     void proc.exited.then((e) => {
+      this.containerLog(run, c.name).endRun(rc);
       if (run.procs.get(c.name) !== proc) return;
       run.procs.delete(c.name);
       void this.serial(run.uid, () => {
@@ -959,6 +1067,8 @@ export async function startFakeKubelet(opts: FakeKubeletOptions): Promise<FakeKu
     runtime: k.runtime,
     dataDir: k.dataDir,
     stats: k.stats,
+    kubeletPort: k.server?.port ?? 0,
+    kubeletCaCert: k.server?.caCert ?? "",
     logsPath: (ns, pod, container) => k.logsPath(ns, pod, container),
     readLogs: async (ns, pod, container) => {
       try {

@@ -7,7 +7,6 @@ import {
   microTime,
   newPodModel,
   nodeBody,
-  nodeIP,
   podStatusPatch,
   restartInPlace,
   restartsInPlace,
@@ -18,7 +17,7 @@ import {
 const T0 = "2026-01-01T00:00:00.000Z";
 const T1 = "2026-01-01T00:00:05.000Z";
 const T2 = "2026-01-01T00:00:09.000Z";
-const ips = { podIP: "10.244.0.7", hostIP: "10.0.0.10" };
+const ips = { podIP: "127.244.0.7", hostIP: "127.0.0.1" };
 
 type Status = {
   phase: string;
@@ -63,9 +62,10 @@ describe("nodeBody", () => {
     assert.equal(ready?.status, "True");
     assert.equal(ready?.lastHeartbeatTime, T0);
     assert.deepEqual(b.status.addresses, [
-      { type: "InternalIP", address: "10.0.0.12" },
+      { type: "InternalIP", address: "127.0.0.1" },
       { type: "Hostname", address: "fake-node-2" },
     ]);
+    assert.deepEqual(b.status.daemonEndpoints, { kubeletEndpoint: { Port: 10250 } });
     assert.equal(b.spec.taints, undefined);
   });
   test("name, capacity, allocatable, taints, not ready", () => {
@@ -78,10 +78,10 @@ describe("nodeBody", () => {
         allocatable: { cpu: "7" },
         taints: [{ key: "k", value: "v", effect: "NoSchedule" }],
         ready: false,
-        ip: "192.168.1.1",
       },
       0,
       T0,
+      { kubeletPort: 34567 },
     );
     assert.equal(b.metadata.name, "n");
     assert.equal(b.status.capacity?.cpu, "8");
@@ -91,12 +91,8 @@ describe("nodeBody", () => {
     assert.equal(b.status.allocatable?.["nvidia.com/gpu"], "4");
     assert.deepEqual(b.spec.taints, [{ key: "k", value: "v", effect: "NoSchedule" }]);
     assert.equal(b.status.conditions?.find((c) => c.type === "Ready")?.status, "False");
-    assert.equal(b.status.addresses?.[0]?.address, "192.168.1.1");
-  });
-  test("node IPs are distinct and valid", () => {
-    const seen = new Set(Array.from({ length: 600 }, (_, i) => nodeIP(i)));
-    assert.equal(seen.size, 600);
-    for (const ip of seen) assert.match(ip, /^10\.0\.\d{1,3}\.\d{1,3}$/);
+    assert.equal(b.status.addresses?.[0]?.address, "127.0.0.1");
+    assert.deepEqual(b.status.daemonEndpoints, { kubeletEndpoint: { Port: 34567 } });
   });
   test("microTime has 6 fractional digits", () =>
     assert.equal(microTime(new Date("2026-01-01T00:00:00.123Z")), "2026-01-01T00:00:00.123000Z"));
@@ -108,10 +104,10 @@ describe("pod status", () => {
     const m = newPodModel(p, ips, T0);
     let s = status(m, p, T0);
     assert.equal(s.phase, "Running");
-    assert.equal(s.podIP, "10.244.0.7");
-    assert.deepEqual(s.podIPs, [{ ip: "10.244.0.7" }]);
-    assert.equal(s.hostIP, "10.0.0.10");
-    assert.deepEqual(s.hostIPs, [{ ip: "10.0.0.10" }]);
+    assert.equal(s.podIP, "127.244.0.7");
+    assert.deepEqual(s.podIPs, [{ ip: "127.244.0.7" }]);
+    assert.equal(s.hostIP, "127.0.0.1");
+    assert.deepEqual(s.hostIPs, [{ ip: "127.0.0.1" }]);
     assert.equal(s.startTime, T0);
     assert.deepEqual(s.containerStatuses[0]?.state, { running: { startedAt: T0 } });
     assert.equal(s.containerStatuses[0]?.started, true);
@@ -273,7 +269,7 @@ describe("pod status", () => {
       { podIP: "x", hostIP: "y" },
       T2,
     );
-    assert.equal(again.podIP, "10.244.0.7");
+    assert.equal(again.podIP, "127.244.0.7");
     assert.equal(again.startTime, T0);
     assert.equal(again.containers[0]?.restartCount, 1);
     assert.equal(again.containers[0]?.ready, true);
