@@ -1,13 +1,11 @@
 // Reads what the read-side commands show: a JobSet with its Jobs (by owner UID), their pods (by the
-// jobset-uid label) and the events.k8s.io/v1 events regarding it; and container logs, from the fake
-// kubelet's files on the local cluster or from the pods/log API elsewhere.
-import { readFile } from "node:fs/promises";
+// jobset-uid label) and the events.k8s.io/v1 events regarding it; and container logs, from the pods/log
+// API (on the local cluster too: kube-apiserver proxies it to the fake kubelet's log endpoint).
 import { Labels } from "../api/constants.ts";
 import type { Event, Job, Pod } from "../api/k8s.ts";
 import type { JobSet } from "../api/types.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import { jobsetsPath } from "./cluster.ts";
-import { localLogPath } from "./local-state.ts";
 import type { Snapshot } from "./render.ts";
 
 const enc = encodeURIComponent;
@@ -45,35 +43,34 @@ export function logContainers(p: Pod, only?: string): string[] {
   return only ? names.filter((n) => n === only) : names;
 }
 
-export interface LogSource {
-  /** The container's output so far. */
-  read(ns: string, pod: string, container: string): Promise<string>;
+/**
+ * Whether the kubelet has a log for the container: it has run (or runs), or, with `previous`, it was
+ * restarted. A container still waiting to start has none (the kubelet answers 400).
+ */
+export function containerStarted(p: Pod, container: string, previous = false): boolean {
+  const s = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].find(
+    (c) => c.name === container,
+  );
+  if (!s) return false;
+  if (previous) return s.lastState?.terminated !== undefined;
+  return s.state?.running !== undefined || s.state?.terminated !== undefined || s.lastState?.terminated !== undefined;
 }
 
-/** The fake kubelet's captured files (exec runtime); a container that printed nothing reads as "". */
-export function fileLogs(kubeletDir: string): LogSource {
-  return {
-    async read(ns, pod, container) {
-      try {
-        return await readFile(localLogPath(kubeletDir, ns, pod, container), "utf8");
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code === "ENOENT") return "";
-        throw e;
-      }
-    },
-  };
+/** A container's log from the pods/log subresource. */
+export function podLog(
+  client: KubeClient,
+  ns: string,
+  pod: string,
+  container: string,
+  o: { previous?: boolean; tailLines?: number } = {},
+): Promise<string> {
+  return client.requestText("GET", `${podsPath(ns)}/${enc(pod)}/log`, {
+    query: { container, previous: o.previous || undefined, tailLines: o.tailLines },
+  });
 }
 
-/** The pods/log subresource of a real cluster. */
-export function apiLogs(client: KubeClient, o: { previous?: boolean; tailLines?: number } = {}): LogSource {
-  return {
-    read(ns, pod, container) {
-      return client.requestText("GET", `${podsPath(ns)}/${enc(pod)}/log`, {
-        query: { container, previous: o.previous || undefined, tailLines: o.tailLines },
-      });
-    },
-  };
-}
+/** The pods/log path of a pod (follow it with client.streamText). */
+export const podLogPath = (ns: string, pod: string) => `${podsPath(ns)}/${enc(pod)}/log`;
 
 /** Prefixes every line of `text` (a trailing partial line too). */
 export function prefixLines(text: string, prefix: string): string {

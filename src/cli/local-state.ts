@@ -51,7 +51,3 @@ export function readLocalState(dir: string = stateDir()): LocalState | undefined
   }
   return s;
 }
-
-/** Where the fake kubelet (exec runtime) captured a container's output. */
-export const localLogPath = (kubeletDir: string, namespace: string, pod: string, container: string): string =>
-  join(kubeletDir, "logs", namespace, pod, `${container}.log`);

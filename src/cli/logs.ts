@@ -1,29 +1,29 @@
 // `jobset logs JOBSET [POD]`: the output of one pod, of a replicated job's pods, or of all the JobSet's
-// pods. On the local cluster of `jobset up` the fake kubelet's captured files are read (it serves no
-// pods/log); on any other cluster, the pods/log API.
+// pods, from the pods/log API (on the local cluster, kube-apiserver proxies it to the fake kubelet).
 import { parseArgs } from "node:util";
 import { Labels } from "../api/constants.ts";
 import type { Pod } from "../api/k8s.ts";
+import { ApiError } from "../runtime/client.ts";
 import { CliError, clusterHelp, clusterOptions, connect, explain, explainNotFound } from "./cluster.ts";
-import { apiLogs, fetchSnapshot, fileLogs, type LogSource, logContainers, prefixLines } from "./fetch.ts";
+import { containerStarted, fetchSnapshot, logContainers, podLog, prefixLines } from "./fetch.ts";
 import { UsageError } from "./usage.ts";
 
 const help = `Usage: jobset logs JOBSET [POD] [flags]
 
-Prints the logs of the JobSet's pods (every container, init containers first). With several pods or
-containers, each line is prefixed by [pod] or [pod/container].
+Prints the logs of the JobSet's pods (every container that has started, init containers first), from
+the pods/log API. With several pods or containers, each line is prefixed by [pod] or [pod/container].
 
 Flags:
   -r, --replicated-job NAME  only the pods of this replicated job
   -c, --container NAME       only this container
-  -p, --previous             the previous run of a restarted container (pods/log API only)
-      --tail N               the last N lines of each container (pods/log API only)
+  -p, --previous             the previous run of a restarted container
+      --tail N               the last N lines of each container
       --prefix               always prefix lines, even for one container
 ${clusterHelp}
   -h, --help                 show this help
 
-On the local cluster (\`jobset up\`/\`jobset run\`) only the exec runtime captures output; simulated
-pods have no logs.
+On the local cluster (\`jobset up\`/\`jobset run\`), exec containers show what they printed; simulated
+ones show a line when they start and one with their exit code.
 `;
 
 const sortPods = (a: Pod, b: Pod) =>
@@ -51,7 +51,7 @@ export async function logs(argv: string[]): Promise<number> {
   const tail = values.tail === undefined ? undefined : Number(values.tail);
   if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new UsageError("--tail wants a number ≥ 0");
   const [name = "", podName] = positionals;
-  const { client, namespace, local } = await connect(values);
+  const { client, namespace } = await connect(values);
   try {
     let snap: Awaited<ReturnType<typeof fetchSnapshot>>;
     try {
@@ -73,21 +73,38 @@ export async function logs(argv: string[]): Promise<number> {
       process.stderr.write(`JobSet ${namespace}/${name} has no pods${rjob ? ` in replicated job ${rjob}` : ""}\n`);
       return 0;
     }
-    const source: LogSource = local
-      ? fileLogs(local.kubeletDir)
-      : apiLogs(client, { previous: values.previous, ...(tail !== undefined ? { tailLines: tail } : {}) });
+    if (!pods.some((p) => logContainers(p, values.container).length > 0))
+      throw new CliError(`no container "${values.container}" in the selected pods`);
+    const previous = values.previous === true;
+    // Containers still waiting to start have no log yet (with --previous: containers never restarted).
     const targets = pods.flatMap((p) =>
-      logContainers(p, values.container).map((c) => ({ pod: p.metadata?.name ?? "", container: c, many: 0 })),
+      logContainers(p, values.container)
+        .filter((c) => containerStarted(p, c, previous))
+        .map((c) => ({ pod: p.metadata?.name ?? "", container: c })),
     );
-    if (targets.length === 0) throw new CliError(`no container "${values.container}" in the selected pods`);
     const multiContainer = pods.some((p) => logContainers(p, values.container).length > 1);
     const prefixed = values.prefix === true || targets.length > 1;
+    let code = 0;
     for (const t of targets) {
-      const text = await source.read(namespace, t.pod, t.container);
+      let text: string;
+      try {
+        text = await podLog(client, namespace, t.pod, t.container, {
+          previous,
+          ...(tail !== undefined ? { tailLines: tail } : {}),
+        });
+      } catch (e) {
+        // The kubelet's answer about one container (gone meanwhile, no previous run...): say so, go on.
+        if (!(e instanceof ApiError) || (e.code !== 400 && e.code !== 404)) throw e;
+        process.stderr.write(`jobset logs: ${t.pod}/${t.container}: ${e.message}\n`);
+        code = 1;
+        continue;
+      }
       const prefix = prefixed ? `[${multiContainer ? `${t.pod}/${t.container}` : t.pod}] ` : "";
       process.stdout.write(prefix ? prefixLines(text, prefix) : text);
     }
-    return 0;
+    if (targets.length === 0)
+      process.stderr.write(previous ? "no restarted container: no previous logs\n" : "no container has started yet\n");
+    return code;
   } catch (e) {
     throw explain(e, client.server);
   } finally {

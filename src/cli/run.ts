@@ -22,7 +22,7 @@ import {
   resolveKubeconfig,
 } from "./cluster.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
-import { fetchChildren, fileLogs, type LogSource, logContainers, prefixLines } from "./fetch.ts";
+import { containerStarted, fetchChildren, logContainers, podLogPath, prefixLines } from "./fetch.ts";
 import type { LocalCluster } from "./local-cluster.ts";
 import {
   buildView,
@@ -235,19 +235,23 @@ function plainScreen(out: NodeJS.WritableStream, started: number): Screen {
 
 // ---------------------------------------------------------------------------------------------- logs
 
-/** Follows the logs of every container of the pods it is shown, printing new output with a [pod] prefix. */
+/**
+ * Follows the logs of every container of the pods it is shown (pods/log with follow, which ends when the
+ * container's run ends; a restarted container is followed again), printing whole lines with a [pod]
+ * prefix. On the local cluster the API server proxies this to the fake kubelet, as on any cluster.
+ */
+const MAX_LOG_STREAMS = 64;
+
 class LogFollower {
-  private readonly offsets = new Map<string, number>();
-  private readonly streaming = new Set<string>();
-  private readonly source: LogSource | undefined;
+  /** The last run (restart count) followed, per pod UID and container. */
+  private readonly followed = new Map<string, number>();
   private readonly client: KubeClient;
   private readonly abort = new AbortController();
   private readonly print: (text: string) => void;
-  private readonly streams: Promise<void>[] = [];
+  private readonly streams = new Set<Promise<void>>();
 
-  constructor(client: KubeClient, kubeletDir: string | undefined, print: (text: string) => void) {
+  constructor(client: KubeClient, print: (text: string) => void) {
     this.client = client;
-    this.source = kubeletDir ? fileLogs(kubeletDir) : undefined;
     this.print = print;
   }
 
@@ -256,40 +260,32 @@ class LogFollower {
     return logContainers(pod).length > 1 ? `[${name}/${container}] ` : `[${name}] `;
   }
 
-  async poll(pods: readonly Pod[]): Promise<void> {
+  poll(pods: readonly Pod[]): void {
     for (const p of pods) {
-      const phase = p.status?.phase ?? "Pending";
-      if (phase === "Pending" && !p.status?.initContainerStatuses?.some((c) => c.state?.running || c.state?.terminated))
-        continue;
-      const ns = p.metadata?.namespace ?? "";
       for (const c of logContainers(p)) {
+        if (!containerStarted(p, c)) continue;
+        const status = [...(p.status?.initContainerStatuses ?? []), ...(p.status?.containerStatuses ?? [])].find(
+          (s) => s.name === c,
+        );
+        const run = status?.restartCount ?? 0;
         const key = `${p.metadata?.uid ?? ""}/${c}`;
-        if (this.source) {
-          const text = await this.source.read(ns, p.metadata?.name ?? "", c);
-          const from = this.offsets.get(key) ?? 0;
-          // Only whole lines, unless the pod has finished.
-          const done = phase === "Succeeded" || phase === "Failed";
-          const end = done ? text.length : text.lastIndexOf("\n") + 1;
-          if (end > from) {
-            this.print(prefixLines(text.slice(from, end), this.prefix(p, c)));
-            this.offsets.set(key, end);
-          }
-        } else if (!this.streaming.has(key)) {
-          this.streaming.add(key);
-          this.streams.push(this.stream(p, c));
-        }
+        const last = this.followed.get(key);
+        if (last !== undefined && last >= run) continue;
+        // Each follow holds a connection of the client's pool, which the status polls share.
+        if (this.streams.size >= MAX_LOG_STREAMS) return;
+        this.followed.set(key, run);
+        const s = this.stream(p, c).finally(() => this.streams.delete(s));
+        this.streams.add(s);
       }
     }
   }
 
   private async stream(p: Pod, container: string): Promise<void> {
-    const ns = p.metadata?.namespace ?? "";
-    const name = p.metadata?.name ?? "";
     let buf = "";
     const prefix = this.prefix(p, container);
     try {
       for await (const chunk of this.client.streamText(
-        `/api/v1/namespaces/${encodeURIComponent(ns)}/pods/${encodeURIComponent(name)}/log`,
+        podLogPath(p.metadata?.namespace ?? "", p.metadata?.name ?? ""),
         { container, follow: true },
         this.abort.signal,
       )) {
@@ -302,13 +298,26 @@ class LogFollower {
       }
       if (buf) this.print(prefixLines(buf, prefix));
     } catch (e) {
-      if (!this.abort.signal.aborted) this.print(`${prefix}(logs unavailable: ${firstLine(e)})\n`);
+      // A pod deleted meanwhile (a JobSet restart, a TTL) has no log any more: nothing to say.
+      if (this.abort.signal.aborted || (e instanceof ApiError && e.code === 404)) return;
+      this.print(`${prefix}(logs unavailable: ${firstLine(e)})\n`);
     }
   }
 
-  async stop(): Promise<void> {
+  /** Lets the streams of finished containers end by themselves (up to `graceMs`), then cuts the rest. */
+  async stop(graceMs: number): Promise<void> {
+    if (graceMs > 0 && this.streams.size > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.streams]),
+        new Promise((r) => {
+          timer = setTimeout(r, graceMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
     this.abort.abort();
-    await Promise.allSettled(this.streams);
+    await Promise.allSettled([...this.streams]);
   }
 }
 
@@ -356,10 +365,8 @@ export async function run(argv: string[]): Promise<number> {
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
-    let kubeletDir: string | undefined;
     if (resolved.kubeconfig) {
       conn = await connect(values, { allowHome: false });
-      kubeletDir = conn.local?.kubeletDir;
     } else {
       const { nodeSpecs, startLocalCluster } = await import("./local-cluster.ts");
       let nodes: ReturnType<typeof nodeSpecs>;
@@ -387,7 +394,6 @@ export async function run(argv: string[]): Promise<number> {
       process.stderr.write(`Local cluster ready in ${humanDuration(Date.now() - t0)}.\n`);
       if (interrupted) return 130;
       conn = await connect({ ...values, kubeconfig: ephemeral.kubeconfigPath });
-      kubeletDir = ephemeral.kubeletDir;
     }
     const { client, namespace } = conn;
 
@@ -405,7 +411,7 @@ export async function run(argv: string[]): Promise<number> {
     const screen = tty
       ? ttyScreen(process.stdout, useColor(values["no-color"]), started)
       : plainScreen(process.stdout, started);
-    const logs = values.logs ? new LogFollower(client, kubeletDir, (t) => screen.print(t)) : undefined;
+    const logs = values.logs ? new LogFollower(client, (t) => screen.print(t)) : undefined;
     const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
     const last = new Map<string, Snapshot>();
     const deleted = new Set<string>();
@@ -432,7 +438,7 @@ export async function run(argv: string[]): Promise<number> {
         }
       }
       screen.update(snaps.map(buildView), Date.now());
-      if (logs) await logs.poll(snaps.flatMap((s) => s.pods));
+      logs?.poll(snaps.flatMap((s) => s.pods));
       const allDone = snaps.every(
         (s, i) => finished(s.jobset) !== undefined || deleted.has(created[i]?.metadata?.uid ?? ""),
       );
@@ -450,9 +456,10 @@ export async function run(argv: string[]): Promise<number> {
       });
     }
     if (logs) {
-      // Pick up the last lines written before the pods finished.
-      await logs.poll([...last.values()].flatMap((s) => s.pods)).catch(() => {});
-      await logs.stop();
+      // Containers that ran between two looks are followed too; the streams of finished containers end
+      // by themselves once everything they printed is out.
+      logs.poll([...last.values()].flatMap((s) => s.pods));
+      await logs.stop(interrupted || timedOut ? 0 : 5000);
     }
     screen.end();
 

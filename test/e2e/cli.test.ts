@@ -257,6 +257,13 @@ describe("jobset CLI against a local cluster from `jobset up --detach`", () => {
     const pod = /hello-coordinator-0-0-\w+/.exec(t.stdout)?.[0] ?? "";
     const one = await jobset(["logs", "hello", pod], withKubeconfig());
     assert.equal(one.stdout, "coordinator hello-coordinator-0-0.hello: waiting for 4 workers\ncoordinator: done\n");
+    // The pods/log API, proxied by kube-apiserver to the fake kubelet: --tail and --previous work here too.
+    const tail = await jobset(["logs", "hello", pod, "--tail", "1"], withKubeconfig());
+    assert.equal(tail.stdout, "coordinator: done\n");
+    const prev = await jobset(["logs", "hello", pod, "--previous"], withKubeconfig());
+    assert.equal(prev.code, 0, show(prev));
+    assert.equal(prev.stdout, "");
+    assert.equal(prev.stderr, "no restarted container: no previous logs\n");
   });
 
   test("run failure-policy: a worker fails once, the JobSet restarts and completes", async () => {
