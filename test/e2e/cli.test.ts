@@ -467,6 +467,100 @@ current-context: c
     assertOneLineError(r, /^jobset run: Go is not installed: install Go >= [\d.]+ .*JOBSET_KUBE_BIN_DIR/m);
   });
 
+  test("up in the foreground: ready, then Ctrl-C stops every process it started and removes its data (exit 0)", async () => {
+    const stateDir = join(work, "fg-state");
+    const fgEnv = userEnv(stateDir, join(work, "fg-home"));
+    // Its own process group, like a shell's foreground job: Ctrl-C is SIGINT to the whole group. The
+    // control-plane supervisors run in sessions of their own, so only `jobset up` sees it.
+    const child = spawn(process.execPath, [BIN, "up", "--nodes", "1"], {
+      env: fgEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    const pid = child.pid;
+    assert.ok(pid);
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+      child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
+    let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+    void exited.then((e) => {
+      exit = e;
+    });
+    const started = new Set<number>();
+    const sampler = setInterval(() => collectDescendants(pid, started), 200);
+    try {
+      const kubeconfig = await waitFor(
+        () => {
+          if (exit) throw new Error(`jobset up exited early (${exit.code ?? exit.signal})\n${stderr}`);
+          return /^export KUBECONFIG=(\S+)$/m.exec(stdout)?.[1];
+        },
+        { timeoutMs: 120_000, message: `jobset up to be ready\n${stderr}` },
+      );
+      assert.match(stderr, /Press Ctrl-C to stop it\./);
+      const client = await KubeClient.create({ kubeconfig, userAgent: "jobset-cli-test" });
+      try {
+        const nodes = await client.list<Node>("/api/v1/nodes");
+        assert.deepEqual(
+          nodes.items.map((n) => n.metadata?.name),
+          ["fake-node-0"],
+        );
+      } finally {
+        await client.close();
+      }
+      const state = JSON.parse(readFileSync(join(stateDir, "cluster.json"), "utf8")) as {
+        pid: number;
+        dataDir: string;
+      };
+      assert.equal(state.pid, pid);
+      assert.ok(existsSync(state.dataDir));
+      // The components' pid files (written by their supervisors) name processes of its tree.
+      collectDescendants(pid, started);
+      const components = readdirSync(state.dataDir, { recursive: true, encoding: "utf8" })
+        .filter((f) => f.endsWith(".pid"))
+        .map((f) => Number(readFileSync(join(state.dataDir, f), "utf8").trim()));
+      assert.ok(components.length >= 4, `pid files of etcd, apiserver, controller manager, scheduler: ${components}`);
+      for (const c of components) assert.ok(started.has(c), `component ${c} is in the tree of ${pid}`);
+      const names = [...started].map((p) => {
+        try {
+          return readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0")[0] ?? "";
+        } catch {
+          return "";
+        }
+      });
+      for (const bin of ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler"])
+        assert.ok(
+          names.some((n) => n.endsWith(`/${bin}`)),
+          `${bin} runs under jobset up: ${names.join(" ")}`,
+        );
+
+      process.kill(-pid, "SIGINT");
+      const result = await waitFor(() => exit, { timeoutMs: 20_000, message: `jobset up to exit\n${stderr}` });
+      // A requested stop is a clean exit: up returns 0 after stopping (not 130 as for an interrupted command).
+      assert.deepEqual(result, { code: 0, signal: null }, stderr);
+      assert.match(stderr, /^Stopping the local cluster…$/m);
+      assert.ok(stderr.endsWith("Local cluster stopped.\n"), stderr);
+      assert.doesNotMatch(stderr, /^\s+at /m, `stack trace printed\n${stderr}`);
+      await waitFor(() => [...started].every((p) => !alive(p)), {
+        timeoutMs: 15_000,
+        message: `every process it started to exit: ${[...started].filter(alive).join(" ")}`,
+      });
+      assert.deepEqual(processesUsing(stateDir), []);
+      assert.ok(!existsSync(state.dataDir), "its data dir is removed");
+      assert.ok(!existsSync(join(stateDir, "cluster.json")), "its state file is removed");
+    } finally {
+      clearInterval(sampler);
+      if (!exit) process.kill(-pid, "SIGKILL");
+    }
+  });
+
   test("run with no cluster: an ephemeral local cluster runs hello and is removed afterwards", async () => {
     const started = new Set<number>();
     const r = await jobset(["run", example("hello"), "--logs"], env, 600_000, started);
