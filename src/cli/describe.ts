@@ -1,7 +1,7 @@
 // `jobset describe NAME`: spec summary, status, conditions, child Jobs and recent events of a JobSet.
 import { parseArgs } from "node:util";
-import { clusterHelp, clusterOptions, connect, explain, explainNotFound } from "./cluster.ts";
-import { fetchSnapshot } from "./fetch.ts";
+import { clusterHelp, clusterOptions, connect } from "./cluster.ts";
+import { fetchSnapshotForUser } from "./fetch.ts";
 import { renderDescribe } from "./render.ts";
 import { UsageError } from "./usage.ts";
 
@@ -31,12 +31,7 @@ export async function describe(argv: string[]): Promise<number> {
   try {
     const out: string[] = [];
     for (const name of positionals) {
-      let snap: Awaited<ReturnType<typeof fetchSnapshot>>;
-      try {
-        snap = await fetchSnapshot(client, namespace, name);
-      } catch (e) {
-        throw explainNotFound(explain(e, client.server), `JobSet ${namespace}/${name}`);
-      }
+      const snap = await fetchSnapshotForUser(client, namespace, name);
       if (out.length > 0) out.push("", "");
       out.push(...renderDescribe(snap, Date.now()));
     }

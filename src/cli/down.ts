@@ -3,8 +3,9 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { pidAlive } from "../local/supervise.ts";
 import { CliError } from "./cluster.ts";
-import { pidAlive, readLocalState, stateDir, stateFile } from "./local-state.ts";
+import { readLocalState, stateDir, stateFile } from "./local-state.ts";
 
 const help = `Usage: jobset down [flags]
 

@@ -5,7 +5,7 @@ import { Labels } from "../api/constants.ts";
 import type { Event, Job, Pod } from "../api/k8s.ts";
 import type { JobSet } from "../api/types.ts";
 import type { KubeClient } from "../runtime/client.ts";
-import { jobsetsPath } from "./cluster.ts";
+import { explain, explainNotFound, jobsetsPath } from "./cluster.ts";
 import type { Snapshot } from "./render.ts";
 
 const enc = encodeURIComponent;
@@ -32,6 +32,15 @@ export async function fetchChildren(client: KubeClient, js: JobSet): Promise<Sna
 export async function fetchSnapshot(client: KubeClient, ns: string, name: string): Promise<Snapshot> {
   const js = await client.get<JobSet>(jobsetsPath(ns, name));
   return fetchChildren(client, js);
+}
+
+/** fetchSnapshot for a command: API errors become one line for the user (`JobSet ns/name not found`, …). */
+export async function fetchSnapshotForUser(client: KubeClient, ns: string, name: string): Promise<Snapshot> {
+  try {
+    return await fetchSnapshot(client, ns, name);
+  } catch (e) {
+    throw explainNotFound(explain(e, client.server), `JobSet ${ns}/${name}`);
+  }
 }
 
 /** Containers whose logs `jobset logs` shows for a pod: init containers that ran, then the main ones. */

@@ -5,6 +5,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
+import { pidAlive } from "../local/supervise.ts";
 
 export interface LocalState {
   /** The `jobset up` process: stopping it (SIGTERM) stops everything. */
@@ -27,15 +28,6 @@ export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 export const stateFile = (dir: string = stateDir()): string => join(dir, "cluster.json");
-
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** The running local cluster, or undefined (a state file whose process is gone is stale: removed). */
 export function readLocalState(dir: string = stateDir()): LocalState | undefined {

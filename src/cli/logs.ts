@@ -4,8 +4,8 @@ import { parseArgs } from "node:util";
 import { Labels } from "../api/constants.ts";
 import type { Pod } from "../api/k8s.ts";
 import { ApiError } from "../runtime/client.ts";
-import { CliError, clusterHelp, clusterOptions, connect, explain, explainNotFound } from "./cluster.ts";
-import { containerStarted, fetchSnapshot, logContainers, podLog, prefixLines } from "./fetch.ts";
+import { CliError, clusterHelp, clusterOptions, connect, explain } from "./cluster.ts";
+import { containerStarted, fetchSnapshotForUser, logContainers, podLog, prefixLines } from "./fetch.ts";
 import { UsageError } from "./usage.ts";
 
 const help = `Usage: jobset logs JOBSET [POD] [flags]
@@ -53,12 +53,7 @@ export async function logs(argv: string[]): Promise<number> {
   const [name = "", podName] = positionals;
   const { client, namespace } = await connect(values);
   try {
-    let snap: Awaited<ReturnType<typeof fetchSnapshot>>;
-    try {
-      snap = await fetchSnapshot(client, namespace, name);
-    } catch (e) {
-      throw explainNotFound(explain(e, client.server), `JobSet ${namespace}/${name}`);
-    }
+    const snap = await fetchSnapshotForUser(client, namespace, name);
     const rjobs = (snap.jobset.spec?.replicatedJobs ?? []).map((r) => r.name);
     const rjob = values["replicated-job"];
     if (rjob && !rjobs.includes(rjob))

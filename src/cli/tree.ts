@@ -1,7 +1,7 @@
 // `jobset tree NAME`: the hierarchy JobSet → replicated jobs → Jobs → pods with their phases, once.
 import { parseArgs } from "node:util";
-import { clusterHelp, clusterOptions, connect, explain, explainNotFound } from "./cluster.ts";
-import { fetchSnapshot } from "./fetch.ts";
+import { clusterHelp, clusterOptions, connect } from "./cluster.ts";
+import { fetchSnapshotForUser } from "./fetch.ts";
 import { buildView, colorStyle, plainStyle, renderTree } from "./render.ts";
 import { UsageError } from "./usage.ts";
 
@@ -34,12 +34,7 @@ export async function tree(argv: string[]): Promise<number> {
   const name = positionals[0] ?? "";
   const { client, namespace } = await connect(values);
   try {
-    let snap: Awaited<ReturnType<typeof fetchSnapshot>>;
-    try {
-      snap = await fetchSnapshot(client, namespace, name);
-    } catch (e) {
-      throw explainNotFound(explain(e, client.server), `JobSet ${namespace}/${name}`);
-    }
+    const snap = await fetchSnapshotForUser(client, namespace, name);
     const lines = renderTree(buildView(snap), useColor(values["no-color"]) ? colorStyle : plainStyle);
     process.stdout.write(`${lines.join("\n")}\n`);
     return 0;

@@ -9,8 +9,9 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { GoMissingError } from "../local/binaries.ts";
+import { pidAlive } from "../local/supervise.ts";
 import { CliError, firstLine } from "./cluster.ts";
-import { type LocalState, pidAlive, readLocalState, stateDir, stateFile } from "./local-state.ts";
+import { type LocalState, readLocalState, stateDir, stateFile } from "./local-state.ts";
 import { UsageError } from "./usage.ts";
 
 const help = `Usage: jobset up [flags]
