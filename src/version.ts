@@ -1,6 +1,7 @@
 // The version of this build: `version` from package.json, the source commit stamped by the build
 // (scripts/build.ts writes dist/src/build-info.json from $JOBSET_COMMIT — the Dockerfile's COMMIT build
-// arg — or `git rev-parse HEAD`), "unknown" when nothing was stamped (running from the sources).
+// arg — or `git rev-parse HEAD`); running from a git checkout, the checkout's HEAD (read from .git, no
+// subprocess); else "unknown".
 // Also the user agent of the API client (spec §9.4):
 // `jobset/<version without -suffix> (<GOOS>/<GOARCH>) <7-char commit>`.
 import { readFileSync } from "node:fs";
@@ -31,11 +32,34 @@ function stamped(): Partial<BuildInfo> {
   }
 }
 
+/** The commit of the git checkout these sources run from (HEAD, a branch ref or packed-refs), if any. */
+export function checkoutCommit(gitDir: URL = new URL("../.git/", import.meta.url)): string | undefined {
+  const isHash = (v: string | undefined): v is string => v !== undefined && /^[0-9a-f]{40}$/.test(v);
+  try {
+    const head = readFileSync(new URL("HEAD", gitDir), "utf8").trim();
+    if (isHash(head)) return head;
+    const ref = /^ref: (refs\/\S+)$/.exec(head)?.[1];
+    if (!ref) return undefined;
+    try {
+      const direct = readFileSync(new URL(ref, gitDir), "utf8").trim();
+      if (isHash(direct)) return direct;
+    } catch {
+      // not a loose ref: look in packed-refs
+    }
+    const packed = readFileSync(new URL("packed-refs", gitDir), "utf8");
+    const line = packed.split("\n").find((l) => l.endsWith(` ${ref}`));
+    const hash = line?.split(" ")[0];
+    return isHash(hash) ? hash : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 const s = stamped();
 
 export const buildInfo: Readonly<BuildInfo> = Object.freeze({
   version: pkg.version,
-  commit: s.commit ?? "unknown",
+  commit: s.commit ?? checkoutCommit() ?? "unknown",
   buildDate: s.buildDate ?? "unknown",
 });
 
