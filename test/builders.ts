@@ -279,7 +279,7 @@ export class JobSetBuilder {
   /** One `replicatedJobsStatus` entry; unspecified counters are 0. */
   replicatedJobStatus(s: Partial<ReplicatedJobStatus> & { name: string }): this {
     const status = this.#status();
-    const entry: ReplicatedJobStatus = { ready: 0, succeeded: 0, failed: 0, active: 0, suspended: 0, ...s };
+    const entry = rjobStatus(s.name, s);
     status.replicatedJobsStatus = [...(status.replicatedJobsStatus ?? []).filter((e) => e.name !== s.name), entry];
     return this;
   }
@@ -436,3 +436,14 @@ export function childJob(
   if (!r) throw new Error(`childJob: replicated job ${rjobName} not in JobSet`);
   return new JobBuilder(constructJob(js, r, idx, opts));
 }
+
+/** A replicatedJobsStatus entry: zero counts, overridden by `s`. */
+export const rjobStatus = (name: string, s: Partial<ReplicatedJobStatus> = {}): ReplicatedJobStatus => ({
+  name,
+  ready: 0,
+  succeeded: 0,
+  failed: 0,
+  active: 0,
+  suspended: 0,
+  ...s,
+});

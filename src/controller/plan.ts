@@ -150,7 +150,8 @@ export function jobCreationFailedMessage(failures: readonly { name: string; erro
 
 // ---------------------------------------------------------------------------------------------- plan
 
-function emptyPlan(): Plan {
+/** A plan that does nothing: the start of every plan (and of executor tests). */
+export function emptyPlan(): Plan {
   return {
     deletes: { jobs: [] },
     creates: { pvcs: [], jobs: [] },

@@ -5,17 +5,9 @@ import type { Job } from "../../src/api/k8s.ts";
 import type { DependsOn, JobSet, ReplicatedJobStatus } from "../../src/api/types.ts";
 import { dependenciesReached } from "../../src/controller/depends-on.ts";
 import { plan } from "../../src/controller/plan.ts";
-import { childJob, jobSet, rjob } from "../builders.ts";
+import { childJob, jobSet, rjob, rjobStatus } from "../builders.ts";
 
-const entry = (name: string, s: Partial<ReplicatedJobStatus> = {}): ReplicatedJobStatus => ({
-  name,
-  ready: 0,
-  succeeded: 0,
-  failed: 0,
-  active: 0,
-  suspended: 0,
-  ...s,
-});
+const entry = rjobStatus;
 
 describe("dependenciesReached (§6.6)", () => {
   const dep = (status: DependsOn["status"], name = "a") => rjob("b").dependsOn(name, status).obj();

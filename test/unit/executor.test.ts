@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import type { Job } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import type { JobSetEvent } from "../../src/controller/conditions.ts";
-import type { Plan } from "../../src/controller/plan.ts";
+import { emptyPlan, type Plan } from "../../src/controller/plan.ts";
 import { ApiError } from "../../src/runtime/client.ts";
 import { type ExecutorClient, execute } from "../../src/runtime/executor.ts";
 import { mapSettled, pLimit } from "../../src/runtime/parallel.ts";
@@ -56,17 +56,7 @@ const fail = (code: number, reason: string, message: string) => () => {
   throw new ApiError(code, reason, message);
 };
 
-function emptyPlan(over: Partial<Plan> = {}): Plan {
-  return {
-    deletes: { jobs: [] },
-    creates: { pvcs: [], jobs: [] },
-    updates: { scale: [], jobs: [] },
-    events: [],
-    metrics: { completed: false, failed: false },
-    log: [],
-    ...over,
-  };
-}
+const planWith = (over: Partial<Plan> = {}): Plan => ({ ...emptyPlan(), ...over });
 
 const js = (): JobSet =>
   jobSet("js", "ns").uid("js-uid").replicatedJob(rjob("w").replicas(3)).obj() as JobSet & {
@@ -138,8 +128,8 @@ describe("execute(plan)", () => {
   test("a skipped plan and an empty plan make no requests", async () => {
     const api = new FakeApi();
     const { d } = deps(api);
-    assert.deepEqual(await execute({ ...emptyPlan(), skip: "NotFound" }, undefined, d), { created: [], writes: 0 });
-    const r = await execute(emptyPlan(), js(), d);
+    assert.deepEqual(await execute({ ...planWith(), skip: "NotFound" }, undefined, d), { created: [], writes: 0 });
+    const r = await execute(planWith(), js(), d);
     assert.equal(r.error, undefined);
     assert.equal(api.calls.length, 0);
   });
@@ -149,7 +139,7 @@ describe("execute(plan)", () => {
     const { d, events, metrics } = deps(api);
     const owner = js();
     const job = childJob(owner, "w", 0).obj();
-    const plan = emptyPlan({
+    const plan = planWith({
       deletes: { jobs: [{ name: "old", namespace: "ns", uid: "old-uid" }] },
       creates: {
         service: { apiVersion: "v1", kind: "Service", metadata: { name: "js", namespace: "ns" } },
@@ -202,7 +192,7 @@ describe("execute(plan)", () => {
     const { d, events } = deps(api);
     const many = Array.from({ length: 120 }, (_, i) => ({ name: `j${i}`, namespace: "ns", uid: `u${i}` }));
     let r = await execute(
-      emptyPlan({
+      planWith({
         deletes: {
           jobs: [...many, { name: "gone", namespace: "ns" }, { name: "replaced", namespace: "ns", uid: "x" }],
         },
@@ -215,7 +205,7 @@ describe("execute(plan)", () => {
     assert.equal(api.maxInFlight, 50);
     api.calls = [];
     r = await execute(
-      emptyPlan({
+      planWith({
         deletes: {
           jobs: [
             { name: "bad-1", namespace: "ns" },
@@ -237,7 +227,7 @@ describe("execute(plan)", () => {
   test("a conflict without a UID precondition is an error", async () => {
     const api = new FakeApi().on("DELETE", /.*/, fail(409, "Conflict", "conflict"));
     const { d } = deps(api);
-    const r = await execute(emptyPlan({ deletes: { jobs: [{ name: "a", namespace: "ns" }] } }), js(), d);
+    const r = await execute(planWith({ deletes: { jobs: [{ name: "a", namespace: "ns" }] } }), js(), d);
     assert.equal(r.error?.message, "conflict");
   });
 
@@ -257,7 +247,7 @@ describe("execute(plan)", () => {
         .on("GET", /jobs\/js-w-0$/, () => tc.existing);
       const { d, events } = deps(api);
       const r = await execute(
-        emptyPlan({
+        planWith({
           creates: { pvcs: [], jobs: [{ replicatedJob: "w", jobs: [mine] }] },
           status: {},
           events: [{ type: "Normal", reason: "X", message: "y" }],
@@ -281,7 +271,7 @@ describe("execute(plan)", () => {
     const mine = childJob(owner, "w", 0).obj();
     const api = new FakeApi().on("POST", /jobs$/, fail(409, "AlreadyExists", "exists"));
     const { d } = deps(api);
-    const r = await execute(emptyPlan({ creates: { pvcs: [], jobs: [{ replicatedJob: "w", jobs: [mine] }] } }), owner, {
+    const r = await execute(planWith({ creates: { pvcs: [], jobs: [{ replicatedJob: "w", jobs: [mine] }] } }), owner, {
       ...d,
       cachedJob: () => mine,
     });
@@ -299,7 +289,7 @@ describe("execute(plan)", () => {
     });
     const { d, events } = deps(api);
     const r = await execute(
-      emptyPlan({
+      planWith({
         creates: {
           pvcs: [],
           jobs: [
@@ -322,11 +312,11 @@ describe("execute(plan)", () => {
     const svc = { apiVersion: "v1", kind: "Service", metadata: { name: "js", namespace: "ns" } };
     let api = new FakeApi().on("POST", /services$/, fail(409, "AlreadyExists", "exists"));
     let x = deps(api);
-    let r = await execute(emptyPlan({ creates: { service: svc, pvcs: [], jobs: [] } }), js(), x.d);
+    let r = await execute(planWith({ creates: { service: svc, pvcs: [], jobs: [] } }), js(), x.d);
     assert.equal(r.error, undefined);
     api = new FakeApi().on("POST", /services$/, fail(403, "Forbidden", "services is forbidden"));
     x = deps(api);
-    r = await execute(emptyPlan({ creates: { service: svc, pvcs: [], jobs: [] } }), js(), x.d);
+    r = await execute(planWith({ creates: { service: svc, pvcs: [], jobs: [] } }), js(), x.d);
     assert.equal(r.error?.message, "services is forbidden");
     assert.deepEqual(x.events, [
       { type: "Warning", reason: "HeadlessServiceCreationFailed", message: "services is forbidden" },
@@ -347,7 +337,7 @@ describe("execute(plan)", () => {
     });
     const { d, events } = deps(api);
     const r = await execute(
-      emptyPlan({ creates: { pvcs: [pvc("a"), pvc("b"), pvc("c"), pvc("d")], jobs: [] } }),
+      planWith({ creates: { pvcs: [pvc("a"), pvc("b"), pvc("c"), pvc("d")], jobs: [] } }),
       js(),
       d,
     );
@@ -362,7 +352,7 @@ describe("execute(plan)", () => {
     const api = new FakeApi();
     const { d, events, metrics } = deps(api);
     const r = await execute(
-      emptyPlan({
+      planWith({
         deletes: { jobs: [{ name: "old", namespace: "ns" }] },
         error: "missing label",
         status: {},
@@ -382,7 +372,7 @@ describe("execute(plan)", () => {
     const api = new FakeApi().on("PUT", /status$/, fail(409, "Conflict", "the object has been modified"));
     const { d, events, metrics } = deps(api);
     const r = await execute(
-      emptyPlan({
+      planWith({
         status: {},
         metrics: { completed: false, failed: true },
         events: [{ type: "Warning", reason: "FailedJobs", message: "m" }],
@@ -401,7 +391,7 @@ describe("execute(plan)", () => {
     const api = new FakeApi().on("PUT", /status$/, fail(409, "Conflict", "modified"));
     const { d, events } = deps(api);
     const r = await execute(
-      emptyPlan({
+      planWith({
         deletes: { jobs: [], jobSet: { name: "js", namespace: "ns", uid: "js-uid" } },
         status: {},
         events: [{ type: "Normal", reason: "X", message: "y" }],
@@ -424,7 +414,7 @@ describe("execute(plan)", () => {
     const api = new FakeApi().on("PUT", /status$/, (c) => ({ ...(c.body as Job), metadata: { resourceVersion: "6" } }));
     const { d } = deps(api);
     const r = await execute(
-      emptyPlan({ updates: { scale: [], jobs: [{ kind: "resume", job, clearStartTime: true }] } }),
+      planWith({ updates: { scale: [], jobs: [{ kind: "resume", job, clearStartTime: true }] } }),
       owner,
       d,
     );

@@ -9,18 +9,10 @@ import {
   podsCount,
   replicatedJobsStatusEqual,
 } from "../../src/controller/status.ts";
-import { job, jobSet, rjob } from "../builders.ts";
+import { job, jobSet, rjob, rjobStatus } from "../builders.ts";
 
 const buckets = (b: Partial<ChildJobs>): ChildJobs => ({ active: [], succeeded: [], failed: [], previous: [], ...b });
-const entry = (name: string, s: Partial<ReplicatedJobStatus> = {}): ReplicatedJobStatus => ({
-  name,
-  ready: 0,
-  succeeded: 0,
-  failed: 0,
-  active: 0,
-  suspended: 0,
-  ...s,
-});
+const entry = rjobStatus;
 
 describe("podsCount / jobReady", () => {
   const cases: [string, Job, number, boolean][] = [
