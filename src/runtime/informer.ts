@@ -84,7 +84,10 @@ class Aborted extends Error {
 export class Informer<T extends KubeObject = KubeObject> {
   readonly name: string;
   private readonly o: InformerOptions;
-  private readonly store = new Store<T>();
+  private readonly store = new Store<T>({
+    onIndexError: (index, key, err) =>
+      this.log.error({ index, key, err }, "index function failed: object left out of the index"),
+  });
   private readonly handlers: EventHandler<T>[] = [];
   private readonly clock: Clock;
   private readonly random: () => number;

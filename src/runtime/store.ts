@@ -26,7 +26,11 @@ export interface WatchEventLike<T> {
   object: T;
 }
 
+/** Called when an index function throws: the object is then filed under no value of that index. */
+export type IndexErrorHandler = (index: string, key: string, error: unknown) => void;
+
 export class Store<T extends KubeObject = KubeObject> {
+  private readonly onIndexError: IndexErrorHandler | undefined;
   private readonly items = new Map<string, T>();
   private readonly byNamespace = new Map<string, Set<string>>();
   private readonly indexers = new Map<string, IndexFunc<T>>();
@@ -34,6 +38,10 @@ export class Store<T extends KubeObject = KubeObject> {
   private readonly indices = new Map<string, Map<string, Set<string>>>();
   // index name → key → values it was filed under (to unfile on update/delete)
   private readonly filed = new Map<string, Map<string, string[]>>();
+
+  constructor(o: { onIndexError?: IndexErrorHandler } = {}) {
+    this.onIndexError = o.onIndexError;
+  }
 
   get size(): number {
     return this.items.size;
@@ -56,8 +64,9 @@ export class Store<T extends KubeObject = KubeObject> {
     let values: string[];
     try {
       values = [...new Set(fn(obj))];
-    } catch {
+    } catch (e) {
       values = [];
+      this.onIndexError?.(name, key, e);
     }
     const idx = this.indices.get(name) as Map<string, Set<string>>;
     for (const v of values) {

@@ -13,6 +13,7 @@ import {
 } from "../../src/runtime/client.ts";
 import { FakeClock, flush } from "../../src/runtime/clock.ts";
 import { Informer, type ListWatcher } from "../../src/runtime/informer.ts";
+import { createLogger, type Logger } from "../../src/runtime/logger.ts";
 import { controllerOwnerIndex } from "../../src/runtime/store.ts";
 
 type Item = WatchEvent | { end: true } | { error: unknown };
@@ -119,7 +120,9 @@ class FakeApi implements ListWatcher {
   }
 }
 
-function setup(opts: { resyncPeriodMs?: number; relistPeriodMs?: number; stallTimeoutMs?: number } = {}) {
+function setup(
+  opts: { resyncPeriodMs?: number; relistPeriodMs?: number; stallTimeoutMs?: number; logger?: Logger } = {},
+) {
   const api = new FakeApi();
   const clock = new FakeClock();
   const events: string[] = [];
@@ -132,6 +135,7 @@ function setup(opts: { resyncPeriodMs?: number; relistPeriodMs?: number; stallTi
     relistPeriodMs: opts.relistPeriodMs ?? 0,
     stallTimeoutMs: opts.stallTimeoutMs ?? 3_600_000,
     labelSelector: "app=x",
+    ...(opts.logger ? { logger: opts.logger } : {}),
   });
   informer.addEventHandler({
     onAdd: (o) => events.push(`add ${o.metadata?.name}@${o.metadata?.resourceVersion}`),
@@ -356,6 +360,36 @@ describe("Informer", () => {
     api.put("b");
     await until(() => informer.list().length === 2);
     assert.deepEqual(take(), ["add a@11", "add b@12"]);
+    await informer.stop();
+  });
+
+  test("an index function that throws is logged with the index and the object's key", async () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: "info",
+      destination: { write: (l: string) => lines.push(JSON.parse(l) as Record<string, unknown>) },
+    });
+    const { api, informer } = setup({ logger });
+    informer.addIndex("picky", (o) => {
+      if (o.metadata?.name === "bad") throw new Error("no label");
+      return ["ok"];
+    });
+    informer.start();
+    await informer.waitForSync();
+    await until(() => api.streams.length === 1);
+    api.put("bad");
+    api.put("good");
+    await until(() => informer.list().length === 2);
+    assert.deepEqual(
+      informer.byIndex("picky", "ok").map((o) => o.metadata?.name),
+      ["good"],
+    );
+    const logged = lines.filter((l) => l.msg === "index function failed: object left out of the index");
+    assert.equal(logged.length, 1);
+    assert.equal(logged[0]?.level, "error");
+    assert.equal(logged[0]?.index, "picky");
+    assert.equal(logged[0]?.key, "ns/bad");
+    assert.match(String((logged[0]?.err as { message?: string } | undefined)?.message), /no label/);
     await informer.stop();
   });
 

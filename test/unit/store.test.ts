@@ -140,13 +140,18 @@ describe("Store", () => {
     assert.throws(() => s.addIndex("jobset", () => []), /already exists/);
   });
 
-  test("an index function that throws files the object nowhere", () => {
-    const s = new Store();
-    s.addIndex("bad", () => {
-      throw new Error("x");
+  test("an index function that throws files the object nowhere and is reported", () => {
+    const reported: string[] = [];
+    const s = new Store({ onIndexError: (index, key, e) => reported.push(`${index} ${key} ${(e as Error).message}`) });
+    s.addIndex("bad", (o) => {
+      if (o.metadata?.name === "a") throw new Error("x");
+      return ["v"];
     });
     s.set(obj("ns", "a", "1"));
-    assert.equal(s.size, 1);
+    s.set(obj("ns", "b", "1"));
+    assert.equal(s.size, 2);
+    assert.deepEqual(s.indexKeys("bad", "v"), ["ns/b"]);
+    assert.deepEqual(reported, ["bad ns/a x"]);
   });
 
   test("replace: deletes first, then adds, then updates; indexes follow", () => {
