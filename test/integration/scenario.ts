@@ -87,7 +87,7 @@ import { EventRecorder } from "../../src/runtime/events.ts";
 import { type JobSetController, startJobSetController } from "../../src/runtime/jobset-controller.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
 import { JobSetBuilder } from "../builders.ts";
-import { type TestCluster, testNamespace, useCluster, waitFor } from "../support/cluster.ts";
+import { getIfExists, type TestCluster, testNamespace, useCluster, waitFor } from "../support/cluster.ts";
 
 // ---------------------------------------------------------------------------------------------- paths
 
@@ -212,6 +212,11 @@ export class ScenarioContext {
 
   jobSet(): Promise<JobSet> {
     return this.client.get<JobSet>(this.path);
+  }
+
+  /** The JobSet, or undefined once it is gone (NotFound); other errors are thrown. */
+  jobSetIfExists(): Promise<JobSet | undefined> {
+    return getIfExists<JobSet>(this.client, this.path);
   }
 
   /** Mutates the JobSet's spec/metadata with a full update (conflicts retried). */

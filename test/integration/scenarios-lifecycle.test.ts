@@ -65,7 +65,7 @@ function deletingJobSetScenario(): Scenario {
             js.metadata = { ...js.metadata, finalizers: [] };
           }),
         expect: {
-          check: async (ctx) => ((await ctx.jobSet().catch(() => undefined)) ? "JobSet still there" : undefined),
+          check: async (ctx) => ((await ctx.jobSetIfExists()) ? "JobSet still there" : undefined),
         },
       },
     ],

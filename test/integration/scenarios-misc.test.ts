@@ -13,6 +13,7 @@ import { defaultJobSet } from "../../src/api/defaults.ts";
 import type { Job, PersistentVolumeClaim, Service } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { jobSet, rjob } from "../builders.ts";
+import { getIfExists } from "../support/cluster.ts";
 import { jobSetsPath, jobsWhere, runScenarios, type Scenario, type ScenarioContext } from "./scenario.ts";
 
 const byName = (jobs: Job[], name: string) => jobs.find((j) => j.metadata?.name === name);
@@ -330,7 +331,7 @@ function pvcScenario(): Scenario {
           jobs: jobsWhere((jobs) => jobs.length === 2 && jobs.every((j) => j.spec?.suspend === true)),
           conditions: [{ type: "Suspended", status: "True" }],
           check: async (ctx) => {
-            const get = (n: string) => ctx.client.get<PersistentVolumeClaim>(pvcPath(ctx, n)).catch(() => undefined);
+            const get = (n: string) => getIfExists<PersistentVolumeClaim>(ctx.client, pvcPath(ctx, n));
             const [data, scratch, cache] = await Promise.all([get("data-pv"), get("scratch-pv"), get("cache-pv")]);
             if (!data || !scratch || !cache) return "PVCs missing";
             const owner = JSON.stringify(
@@ -414,7 +415,7 @@ function serviceScenarios(): Scenario[] {
           do: (ctx) => ctx.client.delete(svcPath(ctx, "svc")),
           expect: {
             check: async (ctx) => {
-              const s = await ctx.client.get<Service>(svcPath(ctx, "svc")).catch(() => undefined);
+              const s = await getIfExists<Service>(ctx.client, svcPath(ctx, "svc"));
               return s && s.metadata?.uid !== uid ? undefined : "Service not re-created";
             },
           },

@@ -40,8 +40,7 @@ async function releaseJobSet(ctx: ScenarioContext): Promise<void> {
 }
 
 const gone = {
-  check: async (ctx: ScenarioContext) =>
-    (await ctx.jobSet().catch(() => undefined)) ? "JobSet still exists" : undefined,
+  check: async (ctx: ScenarioContext) => ((await ctx.jobSetIfExists()) ? "JobSet still exists" : undefined),
 };
 
 function ttlScenario(): Scenario {

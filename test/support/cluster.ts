@@ -13,7 +13,7 @@ import { join } from "node:path";
 import type { TestContext } from "node:test";
 import { promisify } from "node:util";
 import { type ControlPlane, type Profile, startControlPlane } from "../../src/local/controlplane.ts";
-import { KubeClient } from "../../src/runtime/client.ts";
+import { isNotFound, KubeClient } from "../../src/runtime/client.ts";
 
 const execFileP = promisify(execFile);
 
@@ -96,6 +96,19 @@ export interface WaitOptions {
   intervalMs?: number;
   /** What was awaited, for the timeout error. */
   message?: string;
+}
+
+/**
+ * GETs `path`: the object, or undefined when the API server answers NotFound. Any other error (403,
+ * 500, a refused connection) is thrown, so that a test never mistakes it for "deleted".
+ */
+export async function getIfExists<T>(client: Pick<KubeClient, "get">, path: string): Promise<T | undefined> {
+  try {
+    return await client.get<T>(path);
+  } catch (e) {
+    if (isNotFound(e)) return undefined;
+    throw e;
+  }
 }
 
 /**
