@@ -1,5 +1,5 @@
 // The controller under benchmark, in its own process so that its CPU time and peak RSS are its own.
-// Runs startJobSetController (as `jobset controller --leader-elect=false --webhooks=false` does, same
+// Runs startControllerManager (as `jobset controller --leader-elect=false --webhooks=false` does, same
 // client defaults: QPS 500, burst 500, one worker) and talks JSON lines on stdio:
 //
 //   stdout  {"type":"ready"}                      caches synced, workers running
@@ -13,7 +13,7 @@ import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
-import { startJobSetController } from "../src/runtime/jobset-controller.ts";
+import { startControllerManager } from "../src/app/controller-manager.ts";
 import { silentLogger } from "../src/runtime/logger.ts";
 
 export interface RunnerReport {
@@ -56,15 +56,19 @@ if (values["cpu-prof"]) {
 }
 
 const MiB = 1024 * 1024;
-const running = await startJobSetController({
-  kubeconfig: values.kubeconfig,
-  qps: Number(values.qps),
-  burst: Number(values.burst),
-  userAgent: "jobset-bench-controller",
-  logger: silentLogger(),
-  workers: Number(values.workers),
-  ...(values["resync-ms"] ? { resyncPeriodMs: Number(values["resync-ms"]) } : {}),
+const running = await startControllerManager({
+  client: {
+    kubeconfig: values.kubeconfig,
+    qps: Number(values.qps),
+    burst: Number(values.burst),
+    userAgent: "jobset-bench-controller",
+  },
+  telemetry: { logger: silentLogger() },
   ...(values.namespace ? { namespace: values.namespace } : {}),
+  jobset: {
+    workers: Number(values.workers),
+    ...(values["resync-ms"] ? { resyncPeriodMs: Number(values["resync-ms"]) } : {}),
+  },
 });
 
 const latency = { requests: 0, seconds: 0, rateLimiterSeconds: 0, maxSeconds: 0 };

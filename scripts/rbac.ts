@@ -64,15 +64,15 @@ export const managerRole: RoleDef = {
       resources: ["jobsets"],
       verbs: ["list", "watch", "delete"],
       usedBy: [
-        "src/runtime/jobset-controller.ts: JobSet informer (list, watch)",
-        "src/runtime/executor.ts: ttlSecondsAfterFinished deletes the JobSet (delete)",
+        "src/controllers/jobset/controller.ts: JobSet informer (list, watch)",
+        "src/controllers/jobset/executor.ts: ttlSecondsAfterFinished deletes the JobSet (delete)",
       ],
     },
     {
       apiGroups: ["jobset.x-k8s.io"],
       resources: ["jobsets/status"],
       verbs: ["update"],
-      usedBy: ["src/runtime/executor.ts: the one status write per reconcile (PUT .../status)"],
+      usedBy: ["src/controllers/jobset/executor.ts: the one status write per reconcile (PUT .../status)"],
     },
     {
       apiGroups: ["jobset.x-k8s.io"],
@@ -89,8 +89,8 @@ export const managerRole: RoleDef = {
       resources: ["jobs"],
       verbs: ["list", "watch", "get", "create", "update", "patch", "delete"],
       usedBy: [
-        "src/runtime/jobset-controller.ts: Job informer (list, watch)",
-        "src/runtime/executor.ts: create child Jobs; GET on AlreadyExists; update (suspend/resume, §6.7); " +
+        "src/controllers/jobset/controller.ts: Job informer (list, watch)",
+        "src/controllers/jobset/executor.ts: create child Jobs; GET on AlreadyExists; update (suspend/resume, §6.7); " +
           "merge patch (elastic scale); delete (restarts, failure/success policies)",
       ],
     },
@@ -98,15 +98,15 @@ export const managerRole: RoleDef = {
       apiGroups: ["batch"],
       resources: ["jobs/status"],
       verbs: ["update"],
-      usedBy: ["src/runtime/executor.ts: resume clears status.startTime first (PUT .../status, §6.7)"],
+      usedBy: ["src/controllers/jobset/executor.ts: resume clears status.startTime first (PUT .../status, §6.7)"],
     },
     {
       apiGroups: [""],
       resources: ["services"],
       verbs: ["list", "watch", "create"],
       usedBy: [
-        "src/runtime/jobset-controller.ts: Service informer (list, watch)",
-        "src/runtime/executor.ts: create the headless Service (create-if-absent; deleted by the garbage collector)",
+        "src/controllers/jobset/controller.ts: Service informer (list, watch)",
+        "src/controllers/jobset/executor.ts: create the headless Service (create-if-absent; deleted by the garbage collector)",
       ],
     },
     {
@@ -114,7 +114,7 @@ export const managerRole: RoleDef = {
       resources: ["persistentvolumeclaims"],
       verbs: ["get", "create"],
       usedBy: [
-        "src/runtime/executor.ts: create volumeClaimPolicies PVCs (AlreadyExists is success)",
+        "src/controllers/jobset/executor.ts: create volumeClaimPolicies PVCs (AlreadyExists is success)",
         "src/cli/controller.ts: getPVC of the JobSet validating webhook (src/webhooks/jobset-webhook.ts) GETs a PVC",
       ],
     },
@@ -125,7 +125,7 @@ export const managerRole: RoleDef = {
       usedBy: [
         "src/cli/controller.ts: one pod informer (label jobset-name) for the pod webhooks, the pod controller " +
           "and in-place restart (list, watch)",
-        "src/webhooks/pod-controller.ts: deletes followers that violate exclusive placement (spec §7.4)",
+        "src/controllers/pod/controller.ts: deletes followers that violate exclusive placement (spec §7.4)",
       ],
     },
     {
@@ -133,7 +133,7 @@ export const managerRole: RoleDef = {
       resources: ["pods/status"],
       verbs: ["update"],
       usedBy: [
-        "src/webhooks/pod-controller.ts: DisruptionTarget condition before deleting a misplaced follower " +
+        "src/controllers/pod/controller.ts: DisruptionTarget condition before deleting a misplaced follower " +
           "(PUT .../status; upstream does not grant it: spec §10.3 #1)",
       ],
     },
@@ -142,7 +142,7 @@ export const managerRole: RoleDef = {
       resources: ["nodes"],
       verbs: ["get"],
       usedBy: [
-        "src/webhooks/pod-controller.ts: nodeGetter GETs the leader's Node — for the pod mutating webhook " +
+        "src/controllers/pod/controller.ts: nodeGetter GETs the leader's Node — for the pod mutating webhook " +
           "(src/webhooks/pod-webhook.ts, follower nodeSelector) and the pod controller (leader topology)",
       ],
     },

@@ -21,20 +21,25 @@ import {
   loadConfiguration,
   parseDuration,
 } from "../api/config.ts";
-import { parseFeatureGates, parseFeatureGatesFlag } from "../api/features.ts";
-import type { Pod } from "../api/k8s.ts";
+import { type FeatureGates, parseFeatureGates, parseFeatureGatesFlag } from "../api/features.ts";
+import {
+  type LeaderElectionSettings,
+  type ManagerSettings,
+  type RunningControllerManager,
+  startControllerManager,
+} from "../app/controller-manager.ts";
+import type { WebhookHosting } from "../app/webhooks.ts";
 import { createCa, issueServingCert } from "../local/pki.ts";
 import { KubeClient } from "../runtime/client.ts";
-import { Informer } from "../runtime/informer.ts";
-import { startJobSetController } from "../runtime/jobset-controller.ts";
 import { createLogger, type LogFormat, type Logger, parseLogLevel } from "../runtime/logger.ts";
 import { kubeMetricsAuthorizer, Metrics } from "../runtime/metrics.ts";
 import { buildInfo, userAgent } from "../version.ts";
-import { CertManager, waitForCertFiles } from "../webhooks/certs.ts";
-import { localWebhookConfigurations } from "../webhooks/configurations.ts";
-import { addPodIndexes } from "../webhooks/pod-controller.ts";
-import { WebhookServer } from "../webhooks/server.ts";
-import { webhookStack } from "../webhooks/setup.ts";
+import {
+  localWebhookConfigurations,
+  WebhookNamespace,
+  WebhookSecretName,
+  WebhookServiceName,
+} from "../webhooks/configurations.ts";
 import { UsageError } from "./usage.ts";
 
 const help = `Usage: jobset controller [flags]
@@ -174,7 +179,7 @@ function inClusterNamespace(): string | undefined {
 
 /** The operator namespace of the webhook certificates (spec §9.7): service-account namespace, else `jobset-system`. */
 function operatorNamespace(): string {
-  return inClusterNamespace() ?? "jobset-system";
+  return inClusterNamespace() ?? WebhookNamespace;
 }
 
 /**
@@ -207,6 +212,125 @@ function loggerFor(flags: Flags): Logger {
   return createLogger({ level, format });
 }
 
+// ---------------------------------------------------------------------------------------------- parts
+
+/** The effective configuration and feature gates; undefined (after logging why) when they are invalid. */
+function loadSettings(flags: Flags, log: Logger): { cfg: DefaultedConfiguration; gates: FeatureGates } | undefined {
+  try {
+    const cfg = effectiveConfiguration(flags);
+    return { cfg, gates: parseFeatureGates(cfg.featureGates) };
+  } catch (e) {
+    if (e instanceof ConfigError || (e as Error).name === "FeatureGateError") {
+      log.error({ err: (e as Error).message }, "unable to load the configuration");
+      return undefined;
+    }
+    throw e;
+  }
+}
+
+/**
+ * Leader election as configured: undefined when disabled; "no-namespace" when enabled but no namespace
+ * is configured and we are not in a cluster (upstream fails there too).
+ */
+function leaderElectionSettings(cfg: DefaultedConfiguration): LeaderElectionSettings | undefined | "no-namespace" {
+  if (!cfg.leaderElection.leaderElect) return undefined;
+  const namespace = cfg.leaderElection.resourceNamespace || inClusterNamespace();
+  if (!namespace) return "no-namespace";
+  return {
+    namespace,
+    name: cfg.leaderElection.resourceName,
+    leaseDurationMs: parseDuration(cfg.leaderElection.leaseDuration),
+    renewDeadlineMs: parseDuration(cfg.leaderElection.renewDeadline),
+    retryPeriodMs: parseDuration(cfg.leaderElection.retryPeriod),
+  };
+}
+
+/**
+ * The /metrics server: HTTPS with Kubernetes authn/authz (upstream), or plain HTTP with
+ * --metrics-secure=false; undefined when disabled. `selfSignedDir` is a directory to remove at exit.
+ */
+async function metricsServerSettings(
+  cfg: DefaultedConfiguration,
+  flags: Flags,
+  client: KubeClient,
+): Promise<{ server: ManagerSettings["metricsServer"]; selfSignedDir?: string }> {
+  if (cfg.metrics.bindAddress === "0") return { server: undefined };
+  const server: NonNullable<ManagerSettings["metricsServer"]> = { bindAddress: cfg.metrics.bindAddress };
+  if (!(bool(flags, "metrics-secure") ?? true)) return { server };
+  const selfSignedDir =
+    !cfg.metrics.certDir && cfg.internalCertManagement.enable ? await selfSignedMetricsCertDir() : undefined;
+  server.certDir = cfg.metrics.certDir || selfSignedDir || DefaultMetricsCertDir;
+  server.authorize = kubeMetricsAuthorizer(client);
+  if (cfg.tls?.minVersion === "VersionTLS13") server.minVersion = "VersionTLS13";
+  return selfSignedDir ? { server, selfSignedDir } : { server };
+}
+
+/** The `--webhook-url` flag, checked: the URL and the host its certificate must name. */
+function webhookUrlFlag(
+  flags: Flags,
+): { url: string; host: { dnsNames: string[] } | { ipAddresses: string[] } } | undefined {
+  const url = str(flags, "webhook-url");
+  if (url === undefined) return undefined;
+  let u: URL;
+  try {
+    u = new URL(url);
+    localWebhookConfigurations(url, ""); // validates: https, no user info, query or fragment
+  } catch (e) {
+    throw new UsageError(`invalid value "${url}" for flag -webhook-url: ${(e as Error).message}`);
+  }
+  const host = u.hostname.replace(/^\[|\]$/g, "");
+  return { url, host: isIP(host) ? { ipAddresses: [host] } : { dnsNames: [host] } };
+}
+
+/** How this process hosts the webhooks (spec §9.6, §9.7): built-in certificate management or a cert dir. */
+function webhookHosting(
+  cfg: DefaultedConfiguration,
+  webhookUrl: ReturnType<typeof webhookUrlFlag>,
+  root: Logger,
+): WebhookHosting {
+  const certDir = cfg.webhook.certDir || DefaultWebhookCertDir;
+  const icm = cfg.internalCertManagement;
+  const certificate: WebhookHosting["certificate"] = icm.enable
+    ? {
+        managed: {
+          namespace: operatorNamespace(),
+          serviceName: icm.webhookServiceName ?? WebhookServiceName,
+          secretName: icm.webhookSecretName ?? WebhookSecretName,
+          certDir,
+          ...webhookUrl?.host,
+          ...(webhookUrl
+            ? { createConfigurations: (bundle: string) => localWebhookConfigurations(webhookUrl.url, bundle) }
+            : {}),
+          logger: root.child({ logger: "cert-rotation" }),
+        },
+      }
+    : { dir: certDir };
+  return {
+    host: cfg.webhook.host,
+    port: cfg.webhook.port,
+    tls: {
+      ...(cfg.tls?.minVersion ? { minVersion: cfg.tls.minVersion } : {}),
+      ...(cfg.tls?.cipherSuites ? { cipherSuites: cfg.tls.cipherSuites } : {}),
+    },
+    certificate,
+    logger: root.child({ logger: "webhooks" }),
+  };
+}
+
+/** Waits for the manager to stop (SIGTERM/SIGINT, or a fatal error): exit code 0 or 1. */
+async function runUntilStopped(running: RunningControllerManager, log: Logger): Promise<number> {
+  const removeSignals = running.manager.handleSignals();
+  try {
+    await running.done;
+    return 0;
+  } catch (e) {
+    log.error({ err: (e as Error).message }, "controller manager stopped with an error");
+    return 1;
+  } finally {
+    removeSignals();
+  }
+}
+
 // ---------------------------------------------------------------------------------------------- command
 
 export async function controller(argv: string[]): Promise<number> {
@@ -218,23 +342,23 @@ export async function controller(argv: string[]): Promise<number> {
   // Named loggers are children of an unnamed root (a child of a named logger repeated the "logger" key).
   const root = loggerFor(flags);
   const log = root.child({ logger: "setup" });
-  let cfg: DefaultedConfiguration;
-  let gates: ReturnType<typeof parseFeatureGates>;
-  try {
-    cfg = effectiveConfiguration(flags);
-    gates = parseFeatureGates(cfg.featureGates);
-  } catch (e) {
-    if (e instanceof ConfigError || (e as Error).name === "FeatureGateError") {
-      log.error({ err: (e as Error).message }, "unable to load the configuration");
-      return 1;
-    }
-    throw e;
-  }
+  const settings = loadSettings(flags, log);
+  if (!settings) return 1;
+  const { cfg, gates } = settings;
+  const webhooksOn = bool(flags, "webhooks") ?? true;
+  const webhookUrl = webhookUrlFlag(flags);
   const ua = userAgent();
   log.info(
     { version: buildInfo.version, commit: buildInfo.commit, userAgent: ua, featureGates: gates },
     "starting jobset controller",
   );
+  const leaderElection = leaderElectionSettings(cfg);
+  if (leaderElection === "no-namespace") {
+    log.error(
+      "unable to find leader election namespace: not running in-cluster, please specify leaderElection.resourceNamespace in the configuration (or --leader-elect=false)",
+    );
+    return 1;
+  }
 
   const kubeconfig = str(flags, "kubeconfig");
   const context = str(flags, "context");
@@ -247,155 +371,36 @@ export async function controller(argv: string[]): Promise<number> {
   });
   const metrics = new Metrics(undefined, { processMetrics: true });
   metrics.instrumentClient(client);
-
-  // leader election namespace: configured, else the pod's namespace (upstream fails out of cluster)
-  let leaderElection: Parameters<typeof startJobSetController>[0]["leaderElection"];
-  if (cfg.leaderElection.leaderElect) {
-    const namespace = cfg.leaderElection.resourceNamespace || inClusterNamespace();
-    if (!namespace) {
-      log.error(
-        "unable to find leader election namespace: not running in-cluster, please specify leaderElection.resourceNamespace in the configuration (or --leader-elect=false)",
-      );
-      await client.close();
-      return 1;
-    }
-    leaderElection = {
-      namespace,
-      name: cfg.leaderElection.resourceName,
-      leaseDurationMs: parseDuration(cfg.leaderElection.leaseDuration),
-      renewDeadlineMs: parseDuration(cfg.leaderElection.renewDeadline),
-      retryPeriodMs: parseDuration(cfg.leaderElection.retryPeriod),
-    };
-  }
-
-  // /metrics: HTTPS with authn/authz (upstream), or plain HTTP with --metrics-secure=false
-  const secure = bool(flags, "metrics-secure") ?? true;
-  let metricsServer: Parameters<typeof startJobSetController>[0]["metricsServer"];
   let selfSignedDir: string | undefined;
-  if (cfg.metrics.bindAddress !== "0") {
-    metricsServer = { bindAddress: cfg.metrics.bindAddress };
-    if (secure) {
-      if (!cfg.metrics.certDir && cfg.internalCertManagement.enable) selfSignedDir = await selfSignedMetricsCertDir();
-      const certDir = cfg.metrics.certDir || selfSignedDir || DefaultMetricsCertDir;
-      metricsServer.certDir = certDir;
-      metricsServer.authorize = kubeMetricsAuthorizer(client);
-      if (cfg.tls?.minVersion === "VersionTLS13") metricsServer.minVersion = "VersionTLS13";
-    }
-  }
-
-  const webhooksOn = bool(flags, "webhooks") ?? true;
-  const webhookUrl = str(flags, "webhook-url");
-  let webhookHost: { dnsNames: string[] } | { ipAddresses: string[] } | undefined;
-  if (webhookUrl !== undefined) {
-    let u: URL;
-    try {
-      u = new URL(webhookUrl);
-      localWebhookConfigurations(webhookUrl, ""); // validates: https, no user info, query or fragment
-    } catch (e) {
-      await client.close();
-      throw new UsageError(`invalid value "${webhookUrl}" for flag -webhook-url: ${(e as Error).message}`);
-    }
-    const host = u.hostname.replace(/^\[|\]$/g, "");
-    webhookHost = isIP(host) ? { ipAddresses: [host] } : { dnsNames: [host] };
-  }
-  const namespace = str(flags, "namespace");
-  // One pod cache (pods of JobSets only) for the pod webhooks, the pod controller and in-place restart.
-  const needPods = webhooksOn || gates.InPlaceRestart;
-  const pods = needPods
-    ? new Informer<Pod>({
-        client,
-        path: namespace ? `/api/v1/namespaces/${namespace}/pods` : "/api/v1/pods",
-        name: "pods",
-        labelSelector: "jobset.sigs.k8s.io/jobset-name",
-        logger: log,
-        metrics: metrics.informerSink("pods"),
-      })
-    : undefined;
-  if (pods && webhooksOn) addPodIndexes(pods);
-
-  let certManager: CertManager | undefined;
-  let webhookServer: WebhookServer | undefined;
-  const running = await startJobSetController({
-    client,
-    gates,
-    metrics,
-    logger: root.child({ logger: "controller" }),
-    workers: num(flags, "workers") ?? 1,
-    ...(namespace ? { namespace } : {}),
-    ...(pods ? { pods } : {}),
-    ...(leaderElection ? { leaderElection } : {}),
-    ...(metricsServer ? { metricsServer } : {}),
-    health: {
-      bindAddress: cfg.health.healthProbeBindAddress,
-      livenessPath: cfg.health.livenessEndpointName || DefaultLivenessEndpoint,
-      readinessPath: cfg.health.readinessEndpointName || DefaultReadinessEndpoint,
-    },
-    configure: (manager) => {
-      if (!webhooksOn || !pods) return;
-      const { handlers, podController } = webhookStack({ client, pods, gates });
-      manager.addRunnable(podController);
-      const certDir = cfg.webhook.certDir || DefaultWebhookCertDir;
-      const server = new WebhookServer({
-        host: cfg.webhook.host,
-        port: cfg.webhook.port,
-        handlers,
-        tls: {
-          ...(cfg.tls?.minVersion ? { minVersion: cfg.tls.minVersion } : {}),
-          ...(cfg.tls?.cipherSuites ? { cipherSuites: cfg.tls.cipherSuites } : {}),
-        },
-        ...(cfg.internalCertManagement.enable ? {} : { certDir }),
-        logger: root.child({ logger: "webhooks" }),
-      });
-      webhookServer = server;
-      if (cfg.internalCertManagement.enable) {
-        certManager = new CertManager({
-          client,
-          namespace: operatorNamespace(),
-          serviceName: cfg.internalCertManagement.webhookServiceName ?? "jobset-webhook-service",
-          secretName: cfg.internalCertManagement.webhookSecretName ?? "jobset-webhook-server-cert",
-          certDir,
-          ...webhookHost,
-          ...(webhookUrl
-            ? { createConfigurations: (bundle: string) => localWebhookConfigurations(webhookUrl, bundle) }
-            : {}),
-          // before the server starts this sets its initial certificate
-          onCertificate: (c) => server.setCertificate(c),
-          logger: root.child({ logger: "cert-rotation" }),
-        });
-        const cm = certManager;
-        manager.addReadyCheck("certs", () => cm.readyCheck());
-      }
-      manager.addReadyCheck("webhook", () => {
-        if (!server.isStarted) throw new Error("webhook server not started");
-      });
-      manager.addRunnable({
-        name: "webhooks",
-        needLeaderElection: false,
-        run: async (signal) => {
-          if (certManager) await certManager.start(signal);
-          else await waitForCertFiles(certDir, signal);
-          if (signal.aborted) return;
-          await server.start();
-          log.info({ port: server.port }, "serving webhooks");
-          await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
-          certManager?.stop();
-          await server.stop();
-        },
-      });
-    },
-  });
-  const removeSignals = running.manager.handleSignals();
-  log.info({ leaderElection: Boolean(leaderElection), webhooks: webhooksOn }, "jobset controller started");
   try {
-    await running.done;
-    return 0;
-  } catch (e) {
-    log.error({ err: (e as Error).message }, "controller manager stopped with an error");
-    return 1;
+    const metricsServer = await metricsServerSettings(cfg, flags, client);
+    selfSignedDir = metricsServer.selfSignedDir;
+    const namespace = str(flags, "namespace");
+    const running = await startControllerManager({
+      client,
+      telemetry: { logger: root.child({ logger: "controller" }), metrics },
+      gates,
+      ...(namespace ? { namespace } : {}),
+      jobset: { workers: num(flags, "workers") ?? 1 },
+      manager: {
+        ...(leaderElection ? { leaderElection } : {}),
+        ...(metricsServer.server ? { metricsServer: metricsServer.server } : {}),
+        health: {
+          bindAddress: cfg.health.healthProbeBindAddress,
+          livenessPath: cfg.health.livenessEndpointName || DefaultLivenessEndpoint,
+          readinessPath: cfg.health.readinessEndpointName || DefaultReadinessEndpoint,
+        },
+      },
+      ...(webhooksOn ? { webhooks: webhookHosting(cfg, webhookUrl, root) } : {}),
+    });
+    const server = running.webhooks?.server;
+    running.webhooks?.serving.then(
+      () => log.info({ port: server?.port }, "serving webhooks"),
+      () => undefined,
+    );
+    log.info({ leaderElection: Boolean(leaderElection), webhooks: webhooksOn }, "jobset controller started");
+    return await runUntilStopped(running, log);
   } finally {
-    removeSignals();
-    certManager?.stop();
-    if (webhookServer?.isStarted) await webhookServer.stop().catch(() => undefined);
     await client.close();
     if (selfSignedDir) await rm(selfSignedDir, { recursive: true, force: true }).catch(() => undefined);
   }

@@ -5,20 +5,14 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Labels } from "../api/constants.ts";
 import { defaultFeatureGates } from "../api/features.ts";
-import type { Pod } from "../api/k8s.ts";
+import { startControllerManager } from "../app/controller-manager.ts";
 import { type ControlPlane, startControlPlane } from "../local/controlplane.ts";
 import { type FakeKubelet, type NodeSpec, startFakeKubelet } from "../local/kubelet.ts";
 import { issueServingCert, loadCa } from "../local/pki.ts";
 import { isAlreadyExists, type KubeClient } from "../runtime/client.ts";
-import { Informer } from "../runtime/informer.ts";
-import { startJobSetController } from "../runtime/jobset-controller.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { localWebhookConfigurations } from "../webhooks/configurations.ts";
-import { addPodIndexes } from "../webhooks/pod-controller.ts";
-import { WebhookServer } from "../webhooks/server.ts";
-import { webhookStack } from "../webhooks/setup.ts";
 
 export interface LocalClusterOptions {
   nodes: NodeSpec[];
@@ -83,46 +77,30 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     };
     const client = await cp.client();
 
-    // The pod cache shared by the pod webhooks and the placement-repair pod controller (as `jobset controller`).
-    const gates = { ...defaultFeatureGates };
+    // The controller manager, as `jobset controller` runs it: the JobSet controller, the webhooks
+    // (serving cert from the control plane's CA) and the placement-repair pod controller.
     const logger = createLogger({ destination: logFile("controller.log"), name: "jobset" });
-    const pods = new Informer<Pod>({
-      client,
-      path: "/api/v1/pods",
-      name: "pods",
-      labelSelector: Labels.JobSetName,
-      logger,
-    });
-    addPodIndexes(pods);
-    const stack = webhookStack({ client, pods, gates });
-
-    // Webhooks: serving cert from the control plane's CA; registered by URL once the caches synced.
     const ca = loadCa(cp.pki.caCert, cp.pki.caKey);
     const serving = issueServingCert(ca, { commonName: "jobset-webhook", ipAddresses: ["127.0.0.1"] });
-    const server = new WebhookServer({
-      host: "127.0.0.1",
-      port: 0,
-      certificate: { cert: serving.certPem, key: serving.keyPem },
-      logger: logger.child({ logger: "webhooks" }),
-      handlers: stack.handlers,
-    });
-    await server.start();
-    stops.push(() => server.stop(1000));
-
-    // The JobSet controller, with the pod controller, in this process.
-    const controller = await startJobSetController({
-      kubeconfig: cp.kubeconfigPath,
-      gates,
-      pods,
-      logger: logger.child({ logger: "controller" }),
-      userAgent: "jobset-controller-local",
-      configure: (manager) => manager.addRunnable(stack.podController),
+    const controller = await startControllerManager({
+      client: { kubeconfig: cp.kubeconfigPath, userAgent: "jobset-controller-local" },
+      telemetry: { logger: logger.child({ logger: "controller" }) },
+      gates: { ...defaultFeatureGates },
+      webhooks: {
+        host: "127.0.0.1",
+        port: 0,
+        certificate: { pem: { cert: serving.certPem, key: serving.keyPem } },
+        logger: logger.child({ logger: "webhooks" }),
+      },
     });
     stops.push(() => controller.stop());
-    const [mutating, validating] = localWebhookConfigurations(server.url, ca.certPem);
+    // Registered by URL once the caches synced and the server listens.
+    const url = await controller.webhooks?.serving;
+    if (url === undefined) throw new Error("the controller manager did not host the webhooks");
+    const [mutating, validating] = localWebhookConfigurations(url, ca.certPem);
     await apply(client, "mutatingwebhookconfigurations", mutating);
     await apply(client, "validatingwebhookconfigurations", validating);
-    o.log(`JobSet controller started; webhooks serving at ${server.url}`);
+    o.log(`JobSet controller started; webhooks serving at ${url}`);
 
     // The fake kubelet and its nodes.
     const kubeletDir = join(cp.dataDir, "kubelet");

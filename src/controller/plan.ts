@@ -1,7 +1,7 @@
 // plan(): one reconcile of a JobSet (spec §5.2) as a pure function from what the controller observes
 // to what it must do. No I/O, no clock (the observation carries `now`), no randomness: the same
 // observation always gives the same Plan, so any reconcile can be repeated (level-triggered). The
-// executor (src/runtime/executor.ts) carries the Plan out; its contract is documented on `Plan`.
+// executor (src/controllers/jobset/executor.ts) carries the Plan out; its contract is documented on `Plan`.
 //
 // Observation — only what an informer cache holds, so the reconciler is restart-safe:
 //   the JobSet (or undefined: NotFound), the Jobs controlled by its UID (§5.1, cache-list order),

@@ -9,7 +9,7 @@ import { LeaderElector, type LeaderElectorOptions } from "./leader-election.ts";
 import { type Logger, reconcileLogger, silentLogger } from "./logger.ts";
 import { type Metrics, type MetricsServerOptions, type RunningServer, startMetricsServer } from "./metrics.ts";
 import { splitKey } from "./store.ts";
-import { type HandlerReturn, type RateLimiter, runWorkers, WorkQueue } from "./workqueue.ts";
+import { type HandlerReturn, type RateLimiter, type ReconcileOutcome, runWorkers, WorkQueue } from "./workqueue.ts";
 
 /** What the manager needs of an informer. */
 export interface ManagedInformer {
@@ -66,6 +66,8 @@ export interface ManagerOptions {
   gracefulShutdownMs?: number;
   /** Give up if informers have not synced by then (default 2 min). */
   cacheSyncTimeoutMs?: number;
+  /** Observes every reconcile of every controller (tests), after the metrics and the error log. */
+  onReconcile?: (controller: string, key: string, outcome: ReconcileOutcome, seconds: number, error?: unknown) => void;
 }
 
 interface ControllerEntry extends Controller {
@@ -196,6 +198,7 @@ export class Manager {
             const { namespace, name } = splitKey(key);
             this.log.error({ controller: c.name, namespace, name, err: error }, "Reconciler error");
           }
+          this.o.onReconcile?.(c.name, key, outcome, seconds, error);
         },
       },
       this.clock,

@@ -1,7 +1,7 @@
 // Prometheus metrics for the process: one prom-client Registry holding controller-runtime's reconcile
-// and work-queue families, client-go's REST-client families, informer telemetry, and JobSet's own
-// `jobset_completed_total` / `jobset_failed_total` {jobset_name, namespace} (spec §9.1). Plus the
-// /metrics HTTP(S) server (TLS ≥ 1.2 when a certificate is given; optional Kubernetes authn/authz).
+// and work-queue families, client-go's REST-client families, informer telemetry and leader election.
+// Controllers register their own families on `registry` (JobSet's: src/controllers/jobset/metrics.ts).
+// Plus the /metrics HTTP(S) server (TLS ≥ 1.2 when a certificate is given; optional Kubernetes authn/authz).
 import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -48,9 +48,6 @@ export class Metrics {
   readonly informerEvents: Counter<"resource" | "type">;
   readonly informerRelists: Counter<"resource" | "reason">;
   readonly informerReconnects: Counter<"resource" | "reason">;
-  // JobSet
-  readonly jobsetCompleted: Counter<"jobset_name" | "namespace">;
-  readonly jobsetFailed: Counter<"jobset_name" | "namespace">;
   // leader election (client-go's leader_election_master_status)
   readonly leaderStatus: Gauge<"name">;
 
@@ -192,18 +189,6 @@ export class Metrics {
       labelNames: ["resource", "reason"],
       registers,
     });
-    this.jobsetCompleted = new Counter({
-      name: "jobset_completed_total",
-      help: "The total number of completed JobSets",
-      labelNames: ["jobset_name", "namespace"],
-      registers,
-    });
-    this.jobsetFailed = new Counter({
-      name: "jobset_failed_total",
-      help: "The total number of failed JobSets",
-      labelNames: ["jobset_name", "namespace"],
-      registers,
-    });
     this.leaderStatus = new Gauge({
       name: "leader_election_master_status",
       help: "Gauge of if the reporting system is master of the relevant lease, 0 indicates backup, 1 indicates master. 'name' is the string used to identify the lease.",
@@ -267,13 +252,6 @@ export class Metrics {
       relist: (reason) => this.informerRelists.inc({ resource, reason }),
       reconnect: (reason) => this.informerReconnects.inc({ resource, reason }),
     };
-  }
-
-  jobsetCompletedInc(name: string, namespace: string): void {
-    this.jobsetCompleted.inc({ jobset_name: name, namespace });
-  }
-  jobsetFailedInc(name: string, namespace: string): void {
-    this.jobsetFailed.inc({ jobset_name: name, namespace });
   }
 
   /** The exposition text (Prometheus text format 0.0.4). */

@@ -23,11 +23,12 @@ import {
   toCABundle,
   ValidatingConfigurationName,
   type WebhookConfiguration,
+  WebhookSecretName,
 } from "./configurations.ts";
 import type { ServingCertificate } from "./server.ts";
 
 export const SecretKeys = { caCert: "ca.crt", caKey: "ca.key", cert: "tls.crt", key: "tls.key" } as const;
-export const DefaultSecretName = "jobset-webhook-server-cert";
+export const DefaultSecretName = WebhookSecretName;
 export const DefaultCAName = "jobset-ca";
 export const CAOrganization = "jobset";
 export const NotReadyMessage = "certificates are not ready";

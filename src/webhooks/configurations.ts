@@ -4,11 +4,16 @@
 // - localWebhookConfigurations(url, caBundle): the same configurations pointing at
 //   `https://127.0.0.1:PORT/<path>` for local mode and tests (the rewrite envtest does);
 // - the paths the admission server serves.
+import { DefaultWebhookSecretName, DefaultWebhookServiceName } from "../api/config.ts";
 import { Labels } from "../api/constants.ts";
 
+// The names of the webhook objects, in one place (the Service and Secret names are also Configuration
+// defaults, `internalCertManagement.webhookServiceName` / `webhookSecretName`, hence defined there).
 export const MutatingConfigurationName = "jobset-mutating-webhook-configuration";
 export const ValidatingConfigurationName = "jobset-validating-webhook-configuration";
-export const WebhookServiceName = "jobset-webhook-service";
+export const WebhookServiceName = DefaultWebhookServiceName;
+export const WebhookSecretName = DefaultWebhookSecretName;
+/** The operator namespace of the kustomize install, and of the certificates out of cluster (spec §9.7). */
 export const WebhookNamespace = "jobset-system";
 export const WebhookServicePort = 443;
 

@@ -1,34 +1,22 @@
-// Wiring shared by every process that hosts the admission webhooks: the four handlers and the
-// placement-repair pod controller, built from one API client and the shared pod cache. The controller
-// command, `jobset up`'s local cluster and the test stacks all use this, so they run the same thing.
+// The admission handlers of a process that hosts the webhooks, built from one API client and the
+// JobSet-pods cache (src/controllers/pods.ts): the JobSet webhooks read PVCs, the pod webhooks read
+// pods (by the `podName` index) and Nodes. The assembly (src/app/) serves them for `jobset controller`,
+// `jobset up` and the test stacks alike.
 import type { FeatureGates } from "../api/features.ts";
-import type { PersistentVolumeClaim } from "../api/k8s.ts";
-import { isNotFound, type KubeClient, resourcePath } from "../runtime/client.ts";
-import type { Runnable } from "../runtime/manager.ts";
+import type { Node, PersistentVolumeClaim } from "../api/k8s.ts";
+import { PodNameIndex } from "../controller/placement.ts";
+import { nodeGetter } from "../controllers/pod/controller.ts";
+import { namespacedIndexValue, type PodCache } from "../controllers/pods.ts";
+import { ApiError, isNotFound, type KubeClient, resourcePath } from "../runtime/client.ts";
 import { webhookHandlers } from "./handlers.ts";
-import {
-  nodeGetter,
-  type PodCache,
-  PodController,
-  type PodControllerOptions,
-  podWebhookLookups,
-} from "./pod-controller.ts";
+import type { PodWebhookLookups } from "./pod-webhook.ts";
 import type { AdmissionHandler } from "./server.ts";
 
-export interface WebhookStackOptions {
+export interface AdmissionHandlersOptions {
   client: KubeClient;
-  /** The pod cache, with `addPodIndexes` applied before its informer started. */
+  /** The JobSet-pods cache (with the placement indexes). */
   pods: PodCache;
   gates: FeatureGates;
-  /** Observes pod-controller reconciles (metrics, tests). */
-  onPodReconcile?: PodControllerOptions["onResult"];
-}
-
-export interface WebhookStack {
-  /** Handlers by path, for the WebhookServer. */
-  handlers: Record<string, AdmissionHandler>;
-  /** The placement-repair pod controller (spec §7.4), as a Manager runnable (leader only). */
-  podController: Runnable;
 }
 
 /** The PVC lookup the JobSet validating webhook needs (spec §3.3 rule 9): undefined when absent. */
@@ -47,29 +35,23 @@ export function pvcGetter(
   };
 }
 
-export function webhookStack(o: WebhookStackOptions): WebhookStack {
-  const getNode = nodeGetter(o.client);
-  const handlers = webhookHandlers({
-    gates: o.gates,
-    getPVC: pvcGetter(o.client),
-    pods: podWebhookLookups(o.pods, getNode),
-  });
-  const podController: Runnable = {
-    name: "pod-controller",
-    run: async (signal) => {
-      const pc = new PodController({
-        pods: o.pods,
-        client: o.client,
-        getNode,
-        ...(o.onPodReconcile ? { onResult: o.onPodReconcile } : {}),
-      });
-      pc.start();
-      await new Promise<void>((resolve) => {
-        if (signal.aborted) resolve();
-        else signal.addEventListener("abort", () => resolve(), { once: true });
-      });
-      await pc.stop();
+/** The pod webhooks' lookups over the pod cache and a Node getter (NotFound → `Node "<name>" not found`). */
+export function podWebhookLookups(cache: PodCache, getNode: (name: string) => Promise<Node | null>): PodWebhookLookups {
+  return {
+    podsByName: (namespace, name) => cache.byIndex(PodNameIndex, namespacedIndexValue(namespace, name)),
+    getNode: async (name) => {
+      const n = await getNode(name);
+      if (!n) throw new ApiError(404, "NotFound", `Node ${JSON.stringify(name)} not found`);
+      return n;
     },
   };
-  return { handlers, podController };
+}
+
+/** The four admission handlers by path, for the WebhookServer. */
+export function admissionHandlers(o: AdmissionHandlersOptions): Record<string, AdmissionHandler> {
+  return webhookHandlers({
+    gates: o.gates,
+    getPVC: pvcGetter(o.client),
+    pods: podWebhookLookups(o.pods, nodeGetter(o.client)),
+  });
 }

@@ -19,10 +19,10 @@ import { Labels } from "../../src/api/constants.ts";
 import { defaultJobSet } from "../../src/api/defaults.ts";
 import type { Service } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
+import { type RunningControllerManager, startControllerManager } from "../../src/app/controller-manager.ts";
 import { type ControlPlane, startControlPlane } from "../../src/local/controlplane.ts";
 import { type FakeKubelet, startFakeKubelet } from "../../src/local/kubelet.ts";
 import { isAlreadyExists, type KubeClient } from "../../src/runtime/client.ts";
-import { startJobSetController } from "../../src/runtime/jobset-controller.ts";
 import { jobSet, rjob } from "../builders.ts";
 import { type TestCluster, testNamespace, useCluster, waitFor } from "../support/cluster.ts";
 import {
@@ -236,7 +236,7 @@ describe("robustness", () => {
     const dir = await mkdtemp(join(tmpdir(), "jobset-proxy-"));
     const proxy = await TcpProxy.start(new URL(cluster.server));
     const kubeconfig = await proxy.kubeconfig(cluster.kubeconfigPath, dir);
-    const running = await startJobSetController({ kubeconfig, namespace: ns });
+    const running = await startControllerManager({ client: { kubeconfig }, namespace: ns });
     t.after(async () => {
       await running.stop();
       await proxy.stop();
@@ -283,7 +283,7 @@ describe("robustness", () => {
   test("kube-apiserver restarts (graceful, then crash) on a private control plane: later JobSets complete", async (t) => {
     let cp: ControlPlane | undefined;
     let k: FakeKubelet | undefined;
-    let running: Awaited<ReturnType<typeof startJobSetController>> | undefined;
+    let running: RunningControllerManager | undefined;
     t.after(async () => {
       await running?.stop();
       await k?.stop();
@@ -295,7 +295,7 @@ describe("robustness", () => {
     mark("control plane up");
     const client = await cp.client();
     k = await startFakeKubelet({ kubeconfigPath: cp.kubeconfigPath, nodes: 2, log: () => {} });
-    running = await startJobSetController({ kubeconfig: cp.kubeconfigPath });
+    running = await startControllerManager({ client: { kubeconfig: cp.kubeconfigPath } });
     const ns = "restarts";
     await client.create("/api/v1/namespaces", { metadata: { name: ns } });
     await client.create(jobSetsPath(ns), quick(ns, "first"));

@@ -8,8 +8,8 @@ import { defaultJobSet } from "../../src/api/defaults.ts";
 import { defaultFeatureGates } from "../../src/api/features.ts";
 import type { Job, Service } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
+import { startControllerManager } from "../../src/app/controller-manager.ts";
 import { KubeClient } from "../../src/runtime/client.ts";
-import { startJobSetController } from "../../src/runtime/jobset-controller.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
 import { Metrics } from "../../src/runtime/metrics.ts";
 import { jobSet, rjob } from "../builders.ts";
@@ -28,7 +28,7 @@ describe("JobSet controller (apiserver profile)", () => {
     const ns = await testNamespace(t, cluster);
     const client = await KubeClient.create({ kubeconfig: cluster.kubeconfigPath, userAgent: "jobset-test-controller" });
     const metrics = new Metrics();
-    const running = await startJobSetController({ client, namespace: ns, logger: logger(), metrics });
+    const running = await startControllerManager({ client, namespace: ns, telemetry: { logger: logger(), metrics } });
     t.after(async () => {
       await running.stop();
       await client.close();
@@ -126,12 +126,12 @@ describe("JobSet controller (apiserver profile)", () => {
   test("a steady JobSet costs zero writes per resync", async (t) => {
     const ns = await testNamespace(t, cluster);
     const client = await KubeClient.create({ kubeconfig: cluster.kubeconfigPath, userAgent: "jobset-test-controller" });
-    const running = await startJobSetController({
+    const running = await startControllerManager({
       client,
       namespace: ns,
-      logger: logger(),
+      telemetry: { logger: logger() },
       gates: defaultFeatureGates,
-      resyncPeriodMs: 300,
+      jobset: { resyncPeriodMs: 300 },
     });
     t.after(async () => {
       await running.stop();

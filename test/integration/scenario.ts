@@ -80,11 +80,12 @@ import type { FeatureName } from "../../src/api/features.ts";
 import { parseFeatureGates } from "../../src/api/features.ts";
 import type { Job } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
+import { startControllerManager } from "../../src/app/controller-manager.ts";
 import { controllerRef } from "../../src/controller/owner.ts";
 import { headlessServiceName } from "../../src/controller/service.ts";
+import type { JobSetController } from "../../src/controllers/jobset/controller.ts";
 import { ApiError, isConflict, isNotFound, KubeClient, type RequestInfo } from "../../src/runtime/client.ts";
 import { EventRecorder } from "../../src/runtime/events.ts";
-import { type JobSetController, startJobSetController } from "../../src/runtime/jobset-controller.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
 import { JobSetBuilder } from "../builders.ts";
 import { getIfExists, type TestCluster, testNamespace, useCluster, waitFor } from "../support/cluster.ts";
@@ -718,17 +719,19 @@ export async function runScenario(
   ctlClient.requestObservers.push((r) => ctx.trace.onRequest(r));
   const recorder = new EventRecorder({ client: ctlClient });
   const level = o.logLevel ?? process.env.JOBSET_TEST_LOG_LEVEL ?? "silent";
-  const running = await startJobSetController({
+  const running = await startControllerManager({
     client: ctlClient,
     namespace,
     gates: parseFeatureGates(sc.gates ?? {}),
-    logger: createLogger({ level, name: `scenario/${sc.name}` }),
-    events: {
-      emit: (regarding, ev) => {
-        ctx.trace.onEvent(ev);
-        recorder.emit(regarding, ev);
+    telemetry: { logger: createLogger({ level, name: `scenario/${sc.name}` }) },
+    jobset: {
+      events: {
+        emit: (regarding, ev) => {
+          ctx.trace.onEvent(ev);
+          recorder.emit(regarding, ev);
+        },
+        flush: () => recorder.flush(),
       },
-      flush: () => recorder.flush(),
     },
   });
   ctx.controller = running.controller;

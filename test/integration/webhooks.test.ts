@@ -18,8 +18,8 @@ import { ApiError, isNotFound } from "../../src/runtime/client.ts";
 import { CertManager } from "../../src/webhooks/certs.ts";
 import { localWebhookConfigurations } from "../../src/webhooks/configurations.ts";
 import { webhookHandlers } from "../../src/webhooks/handlers.ts";
-import { podWebhookLookups } from "../../src/webhooks/pod-controller.ts";
 import { WebhookServer } from "../../src/webhooks/server.ts";
+import { podWebhookLookups } from "../../src/webhooks/setup.ts";
 import { jobSet, rjob } from "../builders.ts";
 import { type TestCluster, useCluster, waitFor } from "../support/cluster.ts";
 

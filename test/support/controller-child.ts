@@ -1,12 +1,12 @@
-// A JobSet controller process for the robustness tests: runs startJobSetController for one namespace
+// A JobSet controller process for the robustness tests: runs startControllerManager for one namespace
 // and, when $KILL_AFTER_WRITES=N (> 0), SIGKILLs itself as soon as the answer to its N-th write
 // (POST/PUT/PATCH/DELETE) arrives — other writes of the same step may still be in flight, or done on
 // the server without the controller knowing. No cleanup runs: no drain, no client close.
 //
 //   KUBECONFIG_PATH=... NAMESPACE=... KILL_AFTER_WRITES=7 node test/support/controller-child.ts
 // Prints "synced" once its caches synced and `write <n> <METHOD> <path> <code>` per write.
+import { startControllerManager } from "../../src/app/controller-manager.ts";
 import { KubeClient } from "../../src/runtime/client.ts";
-import { startJobSetController } from "../../src/runtime/jobset-controller.ts";
 
 const kubeconfig = process.env.KUBECONFIG_PATH;
 const namespace = process.env.NAMESPACE;
@@ -27,6 +27,6 @@ const client = await KubeClient.create({
     if (killAfter > 0 && writes >= killAfter) process.kill(process.pid, "SIGKILL");
   },
 });
-await startJobSetController({ client, namespace });
+await startControllerManager({ client, namespace });
 process.stdout.write("synced\n");
 await new Promise(() => {});

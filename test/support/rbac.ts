@@ -19,24 +19,21 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
+import { DefaultLeaderElectionID } from "../../src/api/config.ts";
 import type { FeatureGates } from "../../src/api/features.ts";
-import type { Pod } from "../../src/api/k8s.ts";
+import { type RunningControllerManager, startControllerManager } from "../../src/app/controller-manager.ts";
 import { freePort } from "../../src/local/controlplane.ts";
 import { createCa, issueServingCert } from "../../src/local/pki.ts";
 import { KubeClient, type RequestInfo } from "../../src/runtime/client.ts";
-import { Informer } from "../../src/runtime/informer.ts";
-import { type RunningJobSetController, startJobSetController } from "../../src/runtime/jobset-controller.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
 import { kubeMetricsAuthorizer, Metrics } from "../../src/runtime/metrics.ts";
-import { CertManager } from "../../src/webhooks/certs.ts";
 import {
   localWebhookConfigurations,
   MutatingConfigurationName,
   ValidatingConfigurationName,
+  WebhookSecretName,
+  WebhookServiceName,
 } from "../../src/webhooks/configurations.ts";
-import { addPodIndexes } from "../../src/webhooks/pod-controller.ts";
-import { WebhookServer } from "../../src/webhooks/server.ts";
-import { webhookStack } from "../../src/webhooks/setup.ts";
 import type { ClusterInfo } from "./cluster.ts";
 
 const execFileP = promisify(execFile);
@@ -46,7 +43,7 @@ const RBAC = "/apis/rbac.authorization.k8s.io/v1";
 const ADMISSION = "/apis/admissionregistration.k8s.io/v1";
 export const InstallNamespace = "jobset-system";
 export const ControllerServiceAccount = "jobset-controller-manager";
-export const WebhookSecret = "jobset-webhook-server-cert";
+export const WebhookSecret = WebhookSecretName;
 
 export interface Manifest {
   apiVersion: string;
@@ -272,7 +269,7 @@ export interface ControllerRun {
   /** Every request of the controller's client answered 403 (method, path). */
   readonly forbidden: RequestInfo[];
   /** Resolves once the JobSet controller's caches have synced (rejects if they never do). */
-  readonly started: Promise<RunningJobSetController>;
+  readonly started: Promise<RunningControllerManager>;
   readonly metricsUrl: string;
   /** A token of a ServiceAccount bound to the install's `jobset-metrics-reader`. */
   readonly readerToken: string;
@@ -357,70 +354,45 @@ export async function startControllerRun(o: RunOptions): Promise<ControllerRun> 
     const logger = createLogger({ level: process.env.JOBSET_TEST_LOG_LEVEL ?? "silent", name: `rbac-${o.suffix}` });
     const metrics = new Metrics();
     metrics.instrumentClient(client);
-    const pods = new Informer<Pod>({
-      client,
-      path: `/api/v1/namespaces/${ns}/pods`,
-      name: "pods",
-      labelSelector: "jobset.sigs.k8s.io/jobset-name",
-      logger,
-    });
-    addPodIndexes(pods);
     const stopCtl = new AbortController();
-    const leaseName = "6d4f6a47.jobset.x-k8s.io";
-    const started = startJobSetController({
+    const leaseName = DefaultLeaderElectionID;
+    // what src/cli/controller.ts runs with --webhooks=true (the default) and built-in certificates
+    const started = startControllerManager({
       client,
+      telemetry: { logger, metrics },
       gates: o.gates,
-      metrics,
-      logger,
       namespace: ns,
-      pods,
       signal: stopCtl.signal,
-      gracefulShutdownMs: 2_000,
-      leaderElection: {
-        namespace: ns,
-        name: leaseName,
-        leaseDurationMs: o.leaseDurationMs ?? 15_000,
-        renewDeadlineMs: o.renewDeadlineMs ?? 10_000,
-        retryPeriodMs: o.retryPeriodMs ?? 500,
-      },
-      metricsServer: {
-        bindAddress: `127.0.0.1:${metricsPort}`,
-        certDir: metricsDir,
-        authorize: kubeMetricsAuthorizer(client),
-      },
-      // what src/cli/controller.ts configures with --webhooks=true (the default)
-      configure: (manager) => {
-        const { handlers, podController } = webhookStack({ client, pods, gates: o.gates });
-        manager.addRunnable(podController);
-        const server = new WebhookServer({ host: "127.0.0.1", port: webhookPort, handlers });
-        const certManager = new CertManager({
-          client,
+      manager: {
+        gracefulShutdownMs: 2_000,
+        leaderElection: {
           namespace: ns,
-          serviceName: "jobset-webhook-service",
-          secretName: WebhookSecret,
-          certDir: join(dir, "webhook-certs"),
-          ipAddresses: ["127.0.0.1"],
-          mutatingConfigurationName: names.mutating,
-          validatingConfigurationName: names.validating,
-          retryIntervalMs: 250,
-          onCertificate: (c) => server.setCertificate(c),
-        });
-        manager.addRunnable({
-          name: "webhooks",
-          needLeaderElection: false,
-          run: async (signal) => {
-            try {
-              await certManager.start(signal);
-            } catch {
-              return; // stopped before the certificates were in place
-            }
-            if (signal.aborted) return;
-            await server.start();
-            await new Promise<void>((r) => signal.addEventListener("abort", () => r(), { once: true }));
-            certManager.stop();
-            await server.stop();
+          name: leaseName,
+          leaseDurationMs: o.leaseDurationMs ?? 15_000,
+          renewDeadlineMs: o.renewDeadlineMs ?? 10_000,
+          retryPeriodMs: o.retryPeriodMs ?? 500,
+        },
+        metricsServer: {
+          bindAddress: `127.0.0.1:${metricsPort}`,
+          certDir: metricsDir,
+          authorize: kubeMetricsAuthorizer(client),
+        },
+      },
+      webhooks: {
+        host: "127.0.0.1",
+        port: webhookPort,
+        certificate: {
+          managed: {
+            namespace: ns,
+            serviceName: WebhookServiceName,
+            secretName: WebhookSecret,
+            certDir: join(dir, "webhook-certs"),
+            ipAddresses: ["127.0.0.1"],
+            mutatingConfigurationName: names.mutating,
+            validatingConfigurationName: names.validating,
+            retryIntervalMs: 250,
           },
-        });
+        },
       },
     });
     started.catch((e: unknown) => {

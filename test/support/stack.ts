@@ -1,8 +1,8 @@
-// The whole JobSet stack in the test process, for e2e tests on the full control plane: the JobSet
-// controller (under its Manager, all namespaces), and optionally the admission webhooks (HTTPS on
-// 127.0.0.1 with a throwaway CA, registered as URL webhook configurations restricted to namespaces
-// labelled `jobset-ts.test/webhooks=<id>`) plus the exclusive-placement pod controller on a shared pod
-// cache — what `jobset controller` runs, minus certificate management (tested in
+// The whole JobSet stack in the test process, for e2e tests on the full control plane: the controller
+// manager of src/app/ (all namespaces) with the JobSet controller, and optionally the admission webhooks
+// (HTTPS on 127.0.0.1 with a throwaway CA, registered as URL webhook configurations restricted to
+// namespaces labelled `jobset-ts.test/webhooks=<id>`) plus the exclusive-placement pod controller on the
+// shared pod cache — what `jobset controller` runs, minus certificate management (tested in
 // test/integration/webhooks.test.ts).
 //
 //   const stack = await startStack(cluster, { webhooks: true });
@@ -12,16 +12,13 @@
 import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import { defaultFeatureGates, type FeatureGates } from "../../src/api/features.ts";
-import type { Pod } from "../../src/api/k8s.ts";
+import { type RunningControllerManager, startControllerManager } from "../../src/app/controller-manager.ts";
+import { PodControllerName } from "../../src/controllers/pod/controller.ts";
 import { createCa, issueServingCert } from "../../src/local/pki.ts";
 import { ApiError, KubeClient } from "../../src/runtime/client.ts";
-import { Informer } from "../../src/runtime/informer.ts";
-import { type RunningJobSetController, startJobSetController } from "../../src/runtime/jobset-controller.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
+import type { ReconcileOutcome } from "../../src/runtime/workqueue.ts";
 import { localWebhookConfigurations } from "../../src/webhooks/configurations.ts";
-import { addPodIndexes } from "../../src/webhooks/pod-controller.ts";
-import { WebhookServer } from "../../src/webhooks/server.ts";
-import { type WebhookStackOptions, webhookStack } from "../../src/webhooks/setup.ts";
 import { type TestCluster, testNamespace, waitFor } from "./cluster.ts";
 
 const ADMISSION = "/apis/admissionregistration.k8s.io/v1";
@@ -34,14 +31,13 @@ export interface StackOptions {
   /** Log level of the controller (default $JOBSET_TEST_LOG_LEVEL or silent). */
   logLevel?: string;
   /** Observes the pod controller's reconciles (with `webhooks`). */
-  onPodReconcile?: WebhookStackOptions["onPodReconcile"];
+  onPodReconcile?: (key: string, outcome: ReconcileOutcome, seconds: number, error?: unknown) => void;
 }
 
 export interface Stack {
   readonly id: string;
   readonly client: KubeClient;
-  readonly controller: RunningJobSetController;
-  readonly webhookServer: WebhookServer | undefined;
+  readonly controller: RunningControllerManager;
   /** A test namespace (deleted when the test ends) that the webhooks apply to. */
   namespace(t: TestContext): Promise<string>;
   stop(): Promise<void>;
@@ -56,9 +52,8 @@ export async function startStack(cluster: TestCluster, o: StackOptions = {}): Pr
     mutating: `jobset-e2e-mutating-${id}`,
     validating: `jobset-e2e-validating-${id}`,
   };
-  let server: WebhookServer | undefined;
-  let pods: Informer<Pod> | undefined;
-  let running: RunningJobSetController | undefined;
+  let webhookUrl: string | undefined;
+  let running: RunningControllerManager | undefined;
 
   const removeConfigurations = async () => {
     await Promise.all([
@@ -67,44 +62,35 @@ export async function startStack(cluster: TestCluster, o: StackOptions = {}): Pr
     ]);
   };
   const stop = async () => {
-    if (server) await removeConfigurations();
+    if (webhookUrl) await removeConfigurations();
     await running?.stop();
-    await server?.stop();
     await client.close();
   };
 
   try {
-    if (o.webhooks) {
-      pods = new Informer<Pod>({
-        client,
-        path: "/api/v1/pods",
-        name: "pods",
-        labelSelector: "jobset.sigs.k8s.io/jobset-name",
-        logger,
-      });
-      addPodIndexes(pods);
-    }
-    const webhooks = pods
-      ? webhookStack({ client, pods, gates, ...(o.onPodReconcile ? { onPodReconcile: o.onPodReconcile } : {}) })
-      : undefined;
-    running = await startJobSetController({
+    const ca = o.webhooks ? createCa(`jobset-e2e-${id}`, 1) : undefined;
+    const cert = ca ? issueServingCert(ca) : undefined;
+    const onPodReconcile = o.onPodReconcile;
+    running = await startControllerManager({
       client,
+      telemetry: { logger },
       gates,
-      logger,
-      ...(pods ? { pods } : {}),
-      ...(webhooks ? { configure: (manager) => manager.addRunnable(webhooks.podController) } : {}),
+      ...(onPodReconcile
+        ? {
+            manager: {
+              onReconcile: (controller, key, outcome, seconds, error) => {
+                if (controller === PodControllerName) onPodReconcile(key, outcome, seconds, error);
+              },
+            },
+          }
+        : {}),
+      ...(cert
+        ? { webhooks: { host: "127.0.0.1", port: 0, certificate: { pem: { cert: cert.certPem, key: cert.keyPem } } } }
+        : {}),
     });
-    if (webhooks) {
-      const ca = createCa(`jobset-e2e-${id}`, 1);
-      const cert = issueServingCert(ca);
-      server = new WebhookServer({
-        host: "127.0.0.1",
-        port: 0,
-        certificate: { cert: cert.certPem, key: cert.keyPem },
-        handlers: webhooks.handlers,
-      });
-      await server.start();
-      const [mutating, validating] = localWebhookConfigurations(server.url, ca.certPem, {
+    webhookUrl = await running.webhooks?.serving;
+    if (webhookUrl && ca) {
+      const [mutating, validating] = localWebhookConfigurations(webhookUrl, ca.certPem, {
         ...names,
         namespaceSelector: { matchLabels: { [WebhookNamespaceLabel]: id } },
       });
@@ -120,10 +106,9 @@ export async function startStack(cluster: TestCluster, o: StackOptions = {}): Pr
     id,
     client,
     controller: running,
-    webhookServer: server,
     async namespace(t) {
       const ns = await testNamespace(t, cluster);
-      if (!server) return ns;
+      if (!webhookUrl) return ns;
       await client.patch(
         `/api/v1/namespaces/${ns}`,
         { metadata: { labels: { [WebhookNamespaceLabel]: id } } },

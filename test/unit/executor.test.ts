@@ -4,8 +4,8 @@ import type { Job } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import type { JobSetEvent } from "../../src/controller/conditions.ts";
 import { emptyPlan, type Plan } from "../../src/controller/plan.ts";
+import { type ExecutorClient, execute } from "../../src/controllers/jobset/executor.ts";
 import { ApiError } from "../../src/runtime/client.ts";
-import { type ExecutorClient, execute } from "../../src/runtime/executor.ts";
 import { mapSettled, pLimit } from "../../src/runtime/parallel.ts";
 import { childJob, jobSet, rjob } from "../builders.ts";
 

@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { Node, Pod } from "../../src/api/k8s.ts";
+import { PodController, setupPodController } from "../../src/controllers/pod/controller.ts";
+import { addPlacementIndexes, type PodCache } from "../../src/controllers/pods.ts";
 import { ApiError } from "../../src/runtime/client.ts";
-import { addPodIndexes, type PodCache, PodController, podWebhookLookups } from "../../src/webhooks/pod-controller.ts";
+import { createLogger } from "../../src/runtime/logger.ts";
+import { Manager } from "../../src/runtime/manager.ts";
+import { Metrics } from "../../src/runtime/metrics.ts";
+import { podWebhookLookups } from "../../src/webhooks/setup.ts";
 import { K, node, pod } from "../support/pods.ts";
 
 /** A pod cache over a list, with the same index semantics as the informer's store. */
@@ -22,8 +27,14 @@ class FakeCache implements PodCache {
     const fn = this.indexes.get(name);
     return fn ? this.pods.filter((p) => fn(p).includes(value)) : [];
   }
-  addEventHandler() {
+  handlers: { onAdd?(p: Pod): void }[] = [];
+  addEventHandler(h: { onAdd?(p: Pod): void }) {
+    this.handlers.push(h);
     return () => {};
+  }
+  /** Delivers an add of `p` to the handlers, as the informer does. */
+  add(p: Pod) {
+    for (const h of this.handlers) h.onAdd?.(p);
   }
 }
 
@@ -48,14 +59,14 @@ const leader = pod("js-rj-0-0-aaaaa", { index: "0", owner: "u1", nodeName: "n1" 
 const nodes: Record<string, Node> = { n1: node("n1", { [K]: "rack-a" }) };
 const getNode = async (n: string) => nodes[n] ?? null;
 
-describe("pod controller runner", () => {
+describe("pod controller", () => {
   test("misplaced followers: status update with DisruptionTarget, then background delete", async () => {
     const cache = new FakeCache([
       leader,
       pod("js-rj-0-1-bbbbb", { index: "1", owner: "u1", nodeSelector: { [K]: "rack-b" } }),
       pod("js-rj-0-2-ccccc", { index: "2", owner: "u1", nodeSelector: { [K]: "rack-a" } }),
     ]);
-    addPodIndexes(cache);
+    addPlacementIndexes(cache);
     const w = writer();
     await new PodController({ pods: cache, client: w, getNode }).reconcile("default/js-rj-0-0-aaaaa");
     assert.deepEqual(w.calls.sort(), [
@@ -73,7 +84,7 @@ describe("pod controller runner", () => {
       pod("js-rj-0-1-b", { index: "1", owner: "u1", nodeSelector: { [K]: "rack-a" } }),
       other,
     ]);
-    addPodIndexes(cache);
+    addPlacementIndexes(cache);
     const w = writer();
     await new PodController({ pods: cache, client: w, getNode }).reconcile("default/js-rj-0-0-aaaaa");
     assert.deepEqual(w.calls, []);
@@ -84,7 +95,7 @@ describe("pod controller runner", () => {
       pod("js-rj-0-1-bbbbb", { index: "1", owner: "u1" }),
       pod("js-rj-0-2-ccccc", { index: "2", owner: "u1" }),
     ]);
-    addPodIndexes(cache);
+    addPlacementIndexes(cache);
     const w = writer({
       "PUT /api/v1/namespaces/default/pods/js-rj-0-1-bbbbb/status": new ApiError(
         403,
@@ -103,17 +114,50 @@ describe("pod controller runner", () => {
       pod("js-rj-0-0-aaaaa", { index: "0", owner: "u1", nodeName: "n2" }),
       pod("js-rj-0-1-b", { index: "1", owner: "u1" }),
     ]);
-    addPodIndexes(cache);
+    addPlacementIndexes(cache);
     const c = new PodController({ pods: cache, client: writer(), getNode });
     await assert.rejects(c.reconcile("default/js-rj-0-0-aaaaa"), /leader topology is unknown \(node not found\)/);
     await c.reconcile("default/nope");
   });
   test("webhook lookups over the cache: per-namespace podName index, Node NotFound text", async () => {
     const cache = new FakeCache([leader]);
-    addPodIndexes(cache);
+    addPlacementIndexes(cache);
     const l = podWebhookLookups(cache, getNode);
     assert.equal((await l.podsByName("default", "js-rj-0-0")).length, 1);
     assert.equal((await l.podsByName("other", "js-rj-0-0")).length, 0);
     await assert.rejects(l.getNode("n9"), /^ApiError: Node "n9" not found$/);
+  });
+
+  test('registered with a Manager: a reconcile error is logged and counted under controller="pod"', async () => {
+    const orphanLeader = pod("js-rj-0-0-aaaaa", { index: "0", owner: "u1", nodeName: "n2" }); // n2: no such Node
+    const cache = new FakeCache([orphanLeader, pod("js-rj-0-1-b", { index: "1", owner: "u1" })]);
+    addPlacementIndexes(cache);
+    const metrics = new Metrics();
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: "info",
+      destination: { write: (l: string) => lines.push(JSON.parse(l) as Record<string, unknown>) },
+    });
+    const manager = new Manager({ metrics, logger, gracefulShutdownMs: 1_000 });
+    const client = {
+      ...writer(),
+      get: async <T>(path: string): Promise<T> => {
+        throw new ApiError(404, "NotFound", `${path} not found`);
+      },
+    };
+    setupPodController(manager, { client }, cache);
+    const done = manager.start();
+    cache.add(orphanLeader);
+    const errors = async () =>
+      Number(/controller_runtime_reconcile_errors_total\{controller="pod"\} (\d+)/.exec(await metrics.text())?.[1]);
+    for (let i = 0; i < 500 && (await errors()) < 1; i++) await new Promise((r) => setTimeout(r, 10));
+    manager.stop();
+    await done;
+    assert.ok((await errors()) >= 1, 'controller_runtime_reconcile_errors_total{controller="pod"} counts the error');
+    const logged = lines.find((l) => l.msg === "Reconciler error");
+    assert.equal(logged?.controller, "pod");
+    assert.equal(logged?.namespace, "default");
+    assert.equal(logged?.name, "js-rj-0-0-aaaaa");
+    assert.match(String((logged?.err as { message?: string } | undefined)?.message), /leader topology is unknown/);
   });
 });

@@ -5,6 +5,7 @@ import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
+import { jobSetMetrics } from "../../src/controllers/jobset/metrics.ts";
 import { createCa, issueServingCert } from "../../src/local/pki.ts";
 import { HealthServer, ping } from "../../src/runtime/health.ts";
 import { Metrics, startMetricsServer } from "../../src/runtime/metrics.ts";
@@ -65,10 +66,12 @@ describe("HealthServer", () => {
 });
 
 describe("metrics server", () => {
-  test("serves /metrics in Prometheus text format, with jobset counters", async (t) => {
+  test("serves /metrics in Prometheus text format, with the JobSet controller's counters", async (t) => {
     const metrics = new Metrics();
-    metrics.jobsetCompletedInc("js-a", "ns1");
-    metrics.jobsetFailedInc("js-b", "ns2");
+    const jobsets = jobSetMetrics(metrics.registry);
+    assert.equal(jobSetMetrics(metrics.registry), jobsets, "registered once per registry");
+    jobsets.jobsetCompletedInc("js-a", "ns1");
+    jobsets.jobsetFailedInc("js-b", "ns2");
     const s = await startMetricsServer({ bindAddress: "127.0.0.1:0", metrics });
     assert.ok(s);
     t.after(() => s.close());

@@ -15,13 +15,20 @@
 //   that name owned by anyone else stays an error, as upstream.
 // - Deletes carry the observed UID as a precondition: a 409 then means "that object is already gone and
 //   another one of the same name replaced it", which counts as success instead of deleting the newcomer.
-import type { Job, PersistentVolumeClaim, Service } from "../api/k8s.ts";
-import type { JobSet } from "../api/types.ts";
-import type { JobSetEvent } from "../controller/conditions.ts";
-import { controllerOf } from "../controller/owner.ts";
-import { jobCreationFailedMessage, type ObjectRef, type Plan } from "../controller/plan.ts";
-import { ApiError, type DeleteOptions, isAlreadyExists, isConflict, isNotFound, type KubeClient } from "./client.ts";
-import { MaxParallelism, mapSettled } from "./parallel.ts";
+import type { Job, PersistentVolumeClaim, Service } from "../../api/k8s.ts";
+import type { JobSet } from "../../api/types.ts";
+import type { JobSetEvent } from "../../controller/conditions.ts";
+import { controllerOf } from "../../controller/owner.ts";
+import { jobCreationFailedMessage, type ObjectRef, type Plan } from "../../controller/plan.ts";
+import {
+  ApiError,
+  type DeleteOptions,
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  type KubeClient,
+} from "../../runtime/client.ts";
+import { MaxParallelism, mapSettled } from "../../runtime/parallel.ts";
 
 /** The part of KubeClient the executor uses (tests pass a fake). */
 export type ExecutorClient = Pick<KubeClient, "get" | "create" | "update" | "patch" | "delete">;
@@ -31,7 +38,7 @@ export interface JobSetEventSink {
   emit(regarding: JobSet, event: JobSetEvent): void;
 }
 
-/** jobset_completed_total / jobset_failed_total (src/runtime/metrics.ts Metrics satisfies this). */
+/** jobset_completed_total / jobset_failed_total (./metrics.ts JobSetMetrics satisfies this). */
 export interface TerminalMetrics {
   jobsetCompletedInc(name: string, namespace: string): void;
   jobsetFailedInc(name: string, namespace: string): void;

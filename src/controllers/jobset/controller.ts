@@ -1,0 +1,326 @@
+// The JobSet controller (controller name `jobset`): its informers feed the work queue the Manager gives
+// it; a worker reconciles one key at a time as
+//   observe (from the caches) → plan (pure, src/controller/plan.ts) → execute (./executor.ts).
+// setupJobSetController is the registration with the Manager (controller-runtime's SetupWithManager).
+//
+// Watches (spec §5.1): JobSets in every namespace (every event, status-only updates included, so the
+// controller's own status write triggers one more — normally empty — pass); Jobs, indexed by the UID of
+// their controller owner when that owner is a jobset.x-k8s.io/v1alpha2 JobSet, enqueue that owner;
+// Services (all, because the headless-Service check is by name whoever owns it) enqueue their JobSet
+// owner; with gate InPlaceRestart, pods labelled `jobset.sigs.k8s.io/jobset-name` (the shared JobSet-pods
+// cache, ../pods.ts) enqueue `<ns>/<label>`.
+//
+// Cache staleness. Reads come from informer caches that lag our own writes by a watch round trip:
+// - Jobs we just created may be missing from the cache on the next pass. The controller remembers the
+//   Jobs each pass created (per JobSet UID) and adds them to the observation until the Job informer has
+//   seen any event for that name (or 60 s passed), so the plan neither re-creates them nor miscounts
+//   them; and the executor treats AlreadyExists of a Job we control as success anyway.
+// - After a successful status write, the cached JobSet is the version we overwrote until the watch
+//   delivers ours. A pass that still sees that superseded resourceVersion would plan from an old status
+//   (and its write would fail with 409): it is skipped, the watch event of our write enqueues the key.
+//   A status write that does conflict (someone else wrote) fails the pass → rate-limited retry, as upstream.
+//
+// Concurrency: `workers` (default 1, as upstream); the queue never hands one key to two workers.
+
+import { ApiVersion, Kind, Labels } from "../../api/constants.ts";
+import { defaultFeatureGates, type FeatureGates } from "../../api/features.ts";
+import type { Job, KubeObject, Pod, Service } from "../../api/k8s.ts";
+import type { JobSet } from "../../api/types.ts";
+import { type Observed, plan } from "../../controller/plan.ts";
+import { headlessServiceName, wantsHeadlessService } from "../../controller/service.ts";
+import { type ResourceRef, resourcePath } from "../../runtime/client.ts";
+import { type Clock, realClock } from "../../runtime/clock.ts";
+import { EventRecorder } from "../../runtime/events.ts";
+import { Informer } from "../../runtime/informer.ts";
+import { type Logger, reconcileLogger, silentLogger } from "../../runtime/logger.ts";
+import type { Manager } from "../../runtime/manager.ts";
+import { controllerOwnerIndex, objectKey, splitKey } from "../../runtime/store.ts";
+import type { ReconcileResult, WorkQueue } from "../../runtime/workqueue.ts";
+import type { ControllerDeps } from "../deps.ts";
+import { jobSetPodsInformer, namespacedIndexValue, PodsByJobSetIndex } from "../pods.ts";
+import { type ExecuteResult, execute, type JobSetEventSink, type TerminalMetrics } from "./executor.ts";
+import { jobSetMetrics } from "./metrics.ts";
+
+export const ControllerName = "jobset";
+/** Index of Jobs (and Services) by the UID of their controlling JobSet (spec §5.1 `.metadata.controller`). */
+export const OwnerIndex = ".metadata.controller";
+
+/** An event sink the controller can flush on shutdown. */
+export type JobSetEvents = JobSetEventSink & { flush?: () => Promise<void> };
+
+/** How the JobSet controller behaves (everything optional). */
+export interface JobSetControllerSettings {
+  gates?: FeatureGates;
+  /** Concurrent reconciles (default 1, upstream's MaxConcurrentReconciles). */
+  workers?: number;
+  /** Watch only this namespace (tests); default: all namespaces. */
+  namespace?: string;
+  /** Informer resync period (default 10 min; 0 disables). */
+  resyncPeriodMs?: number;
+  /** Max requests in flight for creates/deletes of one step (default 50). */
+  parallelism?: number;
+  /** Event sink; default: an events.k8s.io/v1 recorder on the client (reporting controller `jobset`). */
+  events?: JobSetEvents;
+  /**
+   * The JobSet-pods cache (../pods.ts) to share, registered with the manager by its owner. With gate
+   * InPlaceRestart and none given, setupJobSetController makes and registers one.
+   */
+  pods?: Informer<Pod>;
+}
+
+export interface JobSetControllerOptions extends ControllerDeps, JobSetControllerSettings {
+  /** The queue its event handlers feed (the Manager's: see setupJobSetController). */
+  queue: WorkQueue;
+}
+
+interface PendingCreate {
+  job: Job;
+  at: number;
+}
+
+/** How long a created Job is added to observations while the cache has not shown it. */
+const PendingTtlMs = 60_000;
+
+export class JobSetController {
+  readonly queue: WorkQueue;
+  readonly jobSets: Informer<JobSet>;
+  readonly jobs: Informer<Job>;
+  readonly services: Informer<Service>;
+  readonly pods: Informer<Pod> | undefined;
+  readonly gates: FeatureGates;
+  readonly events: JobSetEvents;
+  /** Counters for tests and benchmarks. */
+  readonly stats = { reconciles: 0, errors: 0, writes: 0, skippedStale: 0 };
+  private readonly o: JobSetControllerOptions;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private readonly terminalMetrics: TerminalMetrics | undefined;
+  /** JobSet UID → Job name → the Job as created, until the Job informer shows that name. */
+  private readonly pending = new Map<string, Map<string, PendingCreate>>();
+  /** JobSet key → resourceVersion our last successful status write replaced. */
+  private readonly superseded = new Map<string, string>();
+
+  constructor(o: JobSetControllerOptions) {
+    this.o = o;
+    this.queue = o.queue;
+    this.clock = o.clock ?? realClock;
+    this.gates = o.gates ?? defaultFeatureGates;
+    this.log = (o.logger ?? silentLogger()).child({ controller: ControllerName });
+    this.terminalMetrics = o.metrics ? jobSetMetrics(o.metrics.registry) : undefined;
+    this.events = o.events ?? new EventRecorder({ client: o.client, clock: this.clock, logger: this.log });
+
+    const informer = <T extends KubeObject>(ref: Omit<ResourceRef, "namespace" | "name">, name: string) =>
+      new Informer<T>({
+        client: o.client,
+        path: resourcePath({ ...ref, ...(o.namespace ? { namespace: o.namespace } : {}) }),
+        name,
+        clock: this.clock,
+        logger: this.log,
+        resyncPeriodMs: o.resyncPeriodMs ?? 10 * 60_000,
+        ...(o.metrics ? { metrics: o.metrics.informerSink(name) } : {}),
+      });
+    this.jobSets = informer<JobSet>(
+      { group: "jobset.x-k8s.io", version: "v1alpha2", plural: "jobsets" },
+      "jobsets.jobset.x-k8s.io",
+    );
+    this.jobs = informer<Job>({ group: "batch", version: "v1", plural: "jobs" }, "jobs.batch");
+    this.services = informer<Service>({ version: "v1", plural: "services" }, "services");
+    this.jobs.addIndex(OwnerIndex, controllerOwnerIndex<Job>(ApiVersion, Kind));
+    this.services.addIndex(OwnerIndex, controllerOwnerIndex<Service>(ApiVersion, Kind));
+    this.pods = o.pods;
+    this.wireHandlers();
+  }
+
+  private enqueue(namespace: string | undefined, name: string | undefined): void {
+    if (name) this.queue.add(objectKey({ metadata: { namespace: namespace ?? "", name } }));
+  }
+
+  private enqueueOwner(obj: KubeObject): void {
+    for (const ref of obj.metadata?.ownerReferences ?? []) {
+      if (ref.controller && ref.apiVersion === ApiVersion && ref.kind === Kind) {
+        this.enqueue(obj.metadata?.namespace, ref.name);
+        return;
+      }
+    }
+  }
+
+  private wireHandlers(): void {
+    const key = objectKey;
+    this.jobSets.addEventHandler({
+      onAdd: (js) => this.queue.add(key(js)),
+      onUpdate: (_old, js) => this.queue.add(key(js)),
+      onDelete: (js) => {
+        const uid = js.metadata?.uid;
+        if (uid) this.pending.delete(uid);
+        this.superseded.delete(key(js));
+        this.queue.add(key(js));
+      },
+    });
+    const seen = (job: Job) => {
+      const uid = controllerOwnerIndex<Job>(ApiVersion, Kind)(job)[0];
+      const names = uid === undefined ? undefined : this.pending.get(uid);
+      if (names && uid !== undefined) {
+        names.delete(job.metadata?.name ?? "");
+        if (names.size === 0) this.pending.delete(uid);
+      }
+    };
+    this.jobs.addEventHandler({
+      onAdd: (job) => {
+        seen(job);
+        this.enqueueOwner(job);
+      },
+      onUpdate: (old, job) => {
+        seen(job);
+        this.enqueueOwner(old);
+        this.enqueueOwner(job);
+      },
+      onDelete: (job) => {
+        seen(job);
+        this.enqueueOwner(job);
+      },
+    });
+    this.services.addEventHandler({
+      onAdd: (s) => this.enqueueOwner(s),
+      onUpdate: (old, s) => {
+        this.enqueueOwner(old);
+        this.enqueueOwner(s);
+      },
+      onDelete: (s) => this.enqueueOwner(s),
+    });
+    if (this.pods && this.gates.InPlaceRestart) {
+      const byLabel = (p: Pod) => this.enqueue(p.metadata?.namespace, p.metadata?.labels?.[Labels.JobSetName]);
+      this.pods.addEventHandler({ onAdd: byLabel, onUpdate: (_o, p) => byLabel(p), onDelete: byLabel });
+    }
+  }
+
+  /** The informers this controller reads (a Manager starts and syncs them). */
+  informers(): Informer<KubeObject>[] {
+    const all = [this.jobSets, this.jobs, this.services, this.pods].filter((x) => x !== undefined);
+    return all as unknown as Informer<KubeObject>[];
+  }
+
+  /** What plan() sees for `namespace/name`, from the caches (plus Jobs created but not yet cached). */
+  observe(namespace: string, name: string): Observed {
+    const js = this.jobSets.get(namespace, name);
+    const observed: Observed = { jobSet: js, jobs: [], serviceExists: undefined, now: new Date(this.clock.now()) };
+    if (!js) return observed;
+    const uid = js.metadata?.uid ?? "";
+    const jobs = uid ? this.jobs.byIndex(OwnerIndex, uid).filter((j) => j.metadata?.namespace === namespace) : [];
+    const pending = this.pending.get(uid);
+    if (pending) {
+      const now = this.clock.now();
+      const names = new Set(jobs.map((j) => j.metadata?.name ?? ""));
+      for (const [jobName, p] of pending) {
+        if (names.has(jobName) || now - p.at > PendingTtlMs) pending.delete(jobName);
+        else jobs.push(p.job);
+      }
+      if (pending.size === 0) this.pending.delete(uid);
+    }
+    observed.jobs = jobs;
+    if (wantsHeadlessService(js))
+      observed.serviceExists = this.services.get(namespace, headlessServiceName(js)) !== undefined;
+    if (this.pods && this.gates.InPlaceRestart && js.spec?.failurePolicy?.restartStrategy === "InPlaceRestart") {
+      observed.pods = this.pods.byIndex(PodsByJobSetIndex, namespacedIndexValue(namespace, name));
+    }
+    return observed;
+  }
+
+  /** One reconcile of `namespace/name` (throws to request a rate-limited retry). */
+  async reconcile(key: string, ctx?: { log: Logger }): Promise<ReconcileResult> {
+    const { namespace, name } = splitKey(key);
+    const log = ctx?.log ?? reconcileLogger(this.log, { controller: ControllerName, namespace, name });
+    this.stats.reconciles++;
+    const cached = this.jobSets.get(namespace, name);
+    const rv = cached?.metadata?.resourceVersion;
+    const superseded = this.superseded.get(key);
+    if (superseded !== undefined) {
+      if (rv === superseded) {
+        // The cache still shows the version our last status write replaced: wait for the watch event.
+        this.stats.skippedStale++;
+        log.debug({ resourceVersion: rv }, "cache has not caught up with our status write yet");
+        return { requeueAfterMs: 1000 };
+      }
+      this.superseded.delete(key);
+    }
+    const observed = this.observe(namespace, name);
+    const p = plan(observed, { gates: this.gates });
+    for (const line of p.log) log.debug(line);
+    if (p.skip) {
+      log.debug({ skip: p.skip }, "nothing to reconcile");
+      return {};
+    }
+    const deps: Parameters<typeof execute>[2] = {
+      client: this.o.client,
+      events: this.events,
+      cachedJob: (ns, n) => this.jobs.get(ns, n),
+    };
+    if (this.terminalMetrics) deps.metrics = this.terminalMetrics;
+    if (this.o.parallelism !== undefined) deps.parallelism = this.o.parallelism;
+    const result: ExecuteResult = await execute(p, observed.jobSet, deps);
+    this.stats.writes += result.writes;
+    this.remember(observed.jobSet, result);
+    if (result.error) {
+      this.stats.errors++;
+      log.debug({ err: result.error.message, writes: result.writes }, "reconcile failed, will retry");
+      throw result.error;
+    }
+    if (result.writes > 0) log.debug({ writes: result.writes }, "reconciled");
+    return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
+  }
+
+  private remember(js: JobSet | undefined, result: ExecuteResult): void {
+    const uid = js?.metadata?.uid;
+    if (uid && result.created.length > 0) {
+      let names = this.pending.get(uid);
+      if (!names) {
+        names = new Map();
+        this.pending.set(uid, names);
+      }
+      const at = this.clock.now();
+      for (const job of result.created) {
+        const n = job.metadata?.name;
+        if (n && !this.jobs.get(job.metadata?.namespace ?? "", n)) names.set(n, { job, at });
+      }
+      if (names.size === 0) this.pending.delete(uid);
+    }
+    const oldRv = js?.metadata?.resourceVersion;
+    if (js && result.written && oldRv && result.written.metadata?.resourceVersion !== oldRv) {
+      this.superseded.set(objectKey(js), oldRv);
+    }
+  }
+}
+
+/**
+ * Registers the JobSet controller with `manager` (controller-runtime's SetupWithManager): its informers
+ * (started and synced on every replica) and its reconcile loop (run by the leader, `workers` at a time,
+ * errors logged and counted by the manager).
+ */
+export function setupJobSetController(
+  manager: Manager,
+  deps: ControllerDeps,
+  settings: JobSetControllerSettings = {},
+): JobSetController {
+  const registration = manager.addController({
+    name: ControllerName,
+    concurrency: Math.max(1, settings.workers ?? 1),
+    // late-bound, so that tests may wrap `controller.reconcile`
+    reconcile: (key, ctx) => controller.reconcile(key, ctx),
+  });
+  let pods = settings.pods;
+  if (!pods && (settings.gates ?? defaultFeatureGates).InPlaceRestart) {
+    pods = manager.addInformer(
+      jobSetPodsInformer(deps, {
+        ...(settings.namespace ? { namespace: settings.namespace } : {}),
+        ...(settings.resyncPeriodMs !== undefined ? { resyncPeriodMs: settings.resyncPeriodMs } : {}),
+      }),
+    );
+  }
+  const controller = new JobSetController({
+    ...deps,
+    ...settings,
+    ...(pods ? { pods } : {}),
+    queue: registration.queue,
+  });
+  for (const informer of [controller.jobSets, controller.jobs, controller.services]) manager.addInformer(informer);
+  return controller;
+}
