@@ -324,14 +324,16 @@ export class CertManager {
         cert: unb64(data[SecretKeys.cert]),
         key: unb64(data[SecretKeys.key]),
       };
-      const d = decideCerts(current, {
-        now: this.now,
-        dnsNames: this.dnsNames,
-        ipAddresses: this.o.ipAddresses ?? [],
-        caValidityMs,
-        certValidityMs,
-        rotateAtFraction: fraction,
-      });
+      const decide = (certs: SecretCerts) =>
+        decideCerts(certs, {
+          now: this.now,
+          dnsNames: this.dnsNames,
+          ipAddresses: this.o.ipAddresses ?? [],
+          caValidityMs,
+          certValidityMs,
+          rotateAtFraction: fraction,
+        });
+      const d = decide(current);
       if (d.action === "none" && d.renewAt !== undefined) {
         await this.apply(current as Required<SecretCerts>, undefined);
         return d.renewAt;
@@ -366,15 +368,7 @@ export class CertManager {
       }
       const oldCA = d.action === "issue-all" && current.caCert && parseCA(current) ? current.caCert : undefined;
       await this.apply(next, oldCA);
-      const decided = decideCerts(next, {
-        now: this.now,
-        dnsNames: this.dnsNames,
-        ipAddresses: this.o.ipAddresses ?? [],
-        caValidityMs,
-        certValidityMs,
-        rotateAtFraction: fraction,
-      });
-      return decided.renewAt ?? this.now + (this.o.retryIntervalMs ?? 2_000);
+      return decide(next).renewAt ?? this.now + (this.o.retryIntervalMs ?? 2_000);
     }
   }
 

@@ -181,28 +181,33 @@ class Execution {
     this.jobSetDeleted = true;
   }
 
-  private async createService(svc: Service): Promise<void> {
+  /** Create-if-absent: AlreadyExists is success; another failure emits `failedReason` at once and is thrown. */
+  private async createIfAbsent(
+    path: string,
+    obj: Service | PersistentVolumeClaim,
+    failedReason: string,
+  ): Promise<void> {
     this.result.writes++;
     try {
-      await this.deps.client.create(servicesPath(svc.metadata?.namespace ?? this.namespace), svc);
+      await this.deps.client.create(path, obj);
     } catch (e) {
       if (isAlreadyExists(e)) return;
-      this.immediate("HeadlessServiceCreationFailed", errorText(e));
+      this.immediate(failedReason, errorText(e));
       throw e;
     }
   }
 
+  private async createService(svc: Service): Promise<void> {
+    const path = servicesPath(svc.metadata?.namespace ?? this.namespace);
+    await this.createIfAbsent(path, svc, "HeadlessServiceCreationFailed");
+  }
+
+  /** Every PVC is tried; the failures are joined. */
   private async createPVCs(pvcs: readonly PersistentVolumeClaim[]): Promise<void> {
     const errors: unknown[] = [];
     for (const pvc of pvcs) {
-      this.result.writes++;
-      try {
-        await this.deps.client.create(pvcsPath(pvc.metadata?.namespace ?? this.namespace), pvc);
-      } catch (e) {
-        if (isAlreadyExists(e)) continue;
-        this.immediate("PVCCreationFailed", errorText(e));
-        errors.push(e);
-      }
+      const path = pvcsPath(pvc.metadata?.namespace ?? this.namespace);
+      await this.createIfAbsent(path, pvc, "PVCCreationFailed").catch((e: unknown) => errors.push(e));
     }
     const err = joinErrors(errors);
     if (err) throw err;
