@@ -1,6 +1,6 @@
 // An events.k8s.io/v1 recorder (spec §5.6), after client-go's tools/events broadcaster:
-// - regarding = the object, action `Reconciling`, reportingController `jobset`, reportingInstance
-//   `jobset-<hostname>`, type / reason / note, eventTime a MicroTime (6 fractional digits);
+// - regarding = the object, the controller's action and reportingController, reportingInstance
+//   `<reportingController>-<hostname>`, type / reason / note, eventTime a MicroTime (6 fractional digits);
 // - repeats of the same (regarding, reason, note, type, action) within 6 minutes are aggregated into
 //   the first event's `series` {count, lastObservedTime} with a merge patch (a new event is created if
 //   the old one is gone);
@@ -19,12 +19,12 @@ export type EventClient = Pick<KubeClient, "create" | "patch">;
 
 export interface EventRecorderOptions {
   client: EventClient;
-  /** Default `jobset`. */
-  reportingController?: string;
+  /** The reporting controller (JobSet's: `jobset`). */
+  reportingController: string;
   /** Default `<reportingController>-<hostname>`. */
   reportingInstance?: string;
-  /** Default `Reconciling`. */
-  action?: string;
+  /** The action of `emit` (JobSet's: `Reconciling`). */
+  action: string;
   clock?: Clock;
   logger?: Logger;
   /** Most recent distinct events remembered for aggregation (default 4096). */
@@ -90,16 +90,16 @@ export class EventRecorder {
 
   constructor(o: EventRecorderOptions) {
     this.client = o.client;
-    this.reportingController = o.reportingController ?? "jobset";
+    this.reportingController = o.reportingController;
     this.reportingInstance = o.reportingInstance ?? `${this.reportingController}-${hostname()}`;
-    this.action = o.action ?? "Reconciling";
+    this.action = o.action;
     this.clock = o.clock ?? realClock;
     this.log = (o.logger ?? silentLogger()).child({ component: "events" });
     this.max = o.maxCacheEntries ?? 4096;
     this.windowMs = o.seriesWindowMs ?? 6 * 60_000;
   }
 
-  /** Fire-and-forget form used by the executor (`JobSetEventSink`). */
+  /** Fire-and-forget form (the JobSet executor's `JobSetEventSink`). */
   emit(regarding: KubeObject, ev: { type: EventType; reason: string; message: string }): void {
     void this.record(regarding, ev.type, ev.reason, ev.message);
   }

@@ -21,7 +21,12 @@ describe("event recorder (apiserver)", () => {
       kind: "ConfigMap",
       metadata: { name: "subject" },
     });
-    const r = new EventRecorder({ client: c, reportingInstance: "jobset-test" });
+    const r = new EventRecorder({
+      client: c,
+      reportingController: "jobset",
+      action: "Reconciling",
+      reportingInstance: "jobset-test",
+    });
     await r.record(regarding, "Warning", "FailedJobs", "jobset failed due to one or more job failures (50% done)");
     assert.deepEqual(r.stats, { created: 1, patched: 0, failed: 0 });
     await r.record(regarding, "Warning", "FailedJobs", "jobset failed due to one or more job failures (50% done)");

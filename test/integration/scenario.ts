@@ -83,9 +83,8 @@ import type { JobSet } from "../../src/api/types.ts";
 import { startControllerManager } from "../../src/app/controller-manager.ts";
 import { controllerRef } from "../../src/controller/owner.ts";
 import { headlessServiceName } from "../../src/controller/service.ts";
-import type { JobSetController } from "../../src/controllers/jobset/controller.ts";
+import { type JobSetController, jobSetEventRecorder } from "../../src/controllers/jobset/controller.ts";
 import { ApiError, isConflict, isNotFound, KubeClient, type RequestInfo } from "../../src/runtime/client.ts";
-import { EventRecorder } from "../../src/runtime/events.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
 import { JobSetBuilder } from "../builders.ts";
 import { getIfExists, type TestCluster, testNamespace, useCluster, waitFor } from "../support/cluster.ts";
@@ -717,7 +716,7 @@ export async function runScenario(
   });
   const ctx = new ScenarioContext(client, namespace, js);
   ctlClient.requestObservers.push((r) => ctx.trace.onRequest(r));
-  const recorder = new EventRecorder({ client: ctlClient });
+  const recorder = jobSetEventRecorder({ client: ctlClient });
   const level = o.logLevel ?? process.env.JOBSET_TEST_LOG_LEVEL ?? "silent";
   const running = await startControllerManager({
     client: ctlClient,

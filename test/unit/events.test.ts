@@ -33,7 +33,13 @@ describe("EventRecorder", () => {
   test("creates an events.k8s.io/v1 Event regarding the object", async () => {
     const api = new FakeEvents();
     const clock = new FakeClock(Date.UTC(2026, 1, 3, 4, 5, 6, 789));
-    const r = new EventRecorder({ client: api.client, clock, reportingInstance: "jobset-host" });
+    const r = new EventRecorder({
+      client: api.client,
+      reportingController: "jobset",
+      action: "Reconciling",
+      clock,
+      reportingInstance: "jobset-host",
+    });
     await r.record(jobset, "Normal", "AllJobsCompleted", "jobset completed successfully");
     assert.equal(api.created.length, 1);
     const { path, body } = api.created[0] as { path: string; body: EventV1 };
@@ -63,7 +69,7 @@ describe("EventRecorder", () => {
   test("repeats are aggregated into a series on the first event by a merge patch", async () => {
     const api = new FakeEvents();
     const clock = new FakeClock();
-    const r = new EventRecorder({ client: api.client, clock });
+    const r = new EventRecorder({ client: api.client, reportingController: "jobset", action: "Reconciling", clock });
     r.emit(jobset, { type: "Warning", reason: "FailedJobs", message: "m" });
     r.emit(
       { ...jobset, metadata: { ...jobset.metadata, resourceVersion: "8" } },
@@ -94,7 +100,12 @@ describe("EventRecorder", () => {
 
   test("different reason, note or type make different events", async () => {
     const api = new FakeEvents();
-    const r = new EventRecorder({ client: api.client, clock: new FakeClock() });
+    const r = new EventRecorder({
+      client: api.client,
+      reportingController: "jobset",
+      action: "Reconciling",
+      clock: new FakeClock(),
+    });
     await r.record(jobset, "Normal", "A", "x");
     await r.record(jobset, "Normal", "B", "x");
     await r.record(jobset, "Normal", "A", "y");
@@ -106,7 +117,13 @@ describe("EventRecorder", () => {
   test("a repeat after the series window, or of a deleted event, creates a new event", async () => {
     const api = new FakeEvents();
     const clock = new FakeClock();
-    const r = new EventRecorder({ client: api.client, clock, seriesWindowMs: 60_000 });
+    const r = new EventRecorder({
+      client: api.client,
+      reportingController: "jobset",
+      action: "Reconciling",
+      clock,
+      seriesWindowMs: 60_000,
+    });
     await r.record(jobset, "Normal", "A", "x");
     clock.advance(60_001);
     await r.record(jobset, "Normal", "A", "x");
@@ -120,14 +137,25 @@ describe("EventRecorder", () => {
   test("failures are swallowed (best effort) and counted", async () => {
     const api = new FakeEvents();
     api.failCreate = true;
-    const r = new EventRecorder({ client: api.client, clock: new FakeClock() });
+    const r = new EventRecorder({
+      client: api.client,
+      reportingController: "jobset",
+      action: "Reconciling",
+      clock: new FakeClock(),
+    });
     await r.record(jobset, "Warning", "JobCreationFailed", "x");
     assert.equal(r.stats.failed, 1);
   });
 
   test("the cache is bounded: the least recently used key is forgotten", async () => {
     const api = new FakeEvents();
-    const r = new EventRecorder({ client: api.client, clock: new FakeClock(), maxCacheEntries: 2 });
+    const r = new EventRecorder({
+      client: api.client,
+      reportingController: "jobset",
+      action: "Reconciling",
+      clock: new FakeClock(),
+      maxCacheEntries: 2,
+    });
     await r.record(jobset, "Normal", "A", "x");
     await r.record(jobset, "Normal", "B", "x");
     await r.record(jobset, "Normal", "A", "x"); // A is now the most recent
@@ -143,7 +171,12 @@ describe("EventRecorder", () => {
 
   test("cluster-scoped objects' events go to the default namespace", async () => {
     const api = new FakeEvents();
-    const r = new EventRecorder({ client: api.client, clock: new FakeClock() });
+    const r = new EventRecorder({
+      client: api.client,
+      reportingController: "jobset",
+      action: "Reconciling",
+      clock: new FakeClock(),
+    });
     await r.record({ apiVersion: "v1", kind: "Node", metadata: { name: "n1" } }, "Normal", "A", "x");
     assert.equal(api.created[0]?.path, "/apis/events.k8s.io/v1/namespaces/default/events");
   });

@@ -22,7 +22,7 @@
 //
 // Concurrency: `workers` (default 1, as upstream); the queue never hands one key to two workers.
 
-import { ApiVersion, Kind, Labels } from "../../api/constants.ts";
+import { ApiVersion, EventAction, EventReportingController, Kind, Labels } from "../../api/constants.ts";
 import { defaultFeatureGates, type FeatureGates } from "../../api/features.ts";
 import type { Job, KubeObject, Pod, Service } from "../../api/k8s.ts";
 import type { JobSet } from "../../api/types.ts";
@@ -44,6 +44,17 @@ import { jobSetMetrics } from "./metrics.ts";
 export const ControllerName = "jobset";
 /** Index of Jobs (and Services) by the UID of their controlling JobSet (spec §5.1 `.metadata.controller`). */
 export const OwnerIndex = ".metadata.controller";
+
+/** The events.k8s.io/v1 recorder of the JobSet controller (reporting controller `jobset`, action `Reconciling`). */
+export function jobSetEventRecorder(deps: Omit<ControllerDeps, "metrics">): EventRecorder {
+  return new EventRecorder({
+    client: deps.client,
+    reportingController: EventReportingController,
+    action: EventAction,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
+}
 
 /** An event sink the controller can flush on shutdown. */
 export type JobSetEvents = JobSetEventSink & { flush?: () => Promise<void> };
@@ -107,7 +118,7 @@ export class JobSetController {
     this.gates = o.gates ?? defaultFeatureGates;
     this.log = (o.logger ?? silentLogger()).child({ controller: ControllerName });
     this.terminalMetrics = o.metrics ? jobSetMetrics(o.metrics.registry) : undefined;
-    this.events = o.events ?? new EventRecorder({ client: o.client, clock: this.clock, logger: this.log });
+    this.events = o.events ?? jobSetEventRecorder({ client: o.client, clock: this.clock, logger: this.log });
 
     const informer = <T extends KubeObject>(ref: Omit<ResourceRef, "namespace" | "name">, name: string) =>
       new Informer<T>({
