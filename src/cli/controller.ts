@@ -317,6 +317,21 @@ function webhookHosting(
   };
 }
 
+/** The API client (--kubeconfig, --context, the configured QPS and burst), counted in `metrics`. */
+async function connect(flags: Flags, cfg: DefaultedConfiguration, ua: string, metrics: Metrics): Promise<KubeClient> {
+  const kubeconfig = str(flags, "kubeconfig");
+  const context = str(flags, "context");
+  const client = await KubeClient.create({
+    ...(kubeconfig ? { kubeconfig } : {}),
+    ...(context ? { context } : {}),
+    qps: cfg.clientConnection.qps,
+    burst: cfg.clientConnection.burst,
+    userAgent: ua,
+  });
+  metrics.instrumentClient(client);
+  return client;
+}
+
 /** Waits for the manager to stop (SIGTERM/SIGINT, or a fatal error): exit code 0 or 1. */
 async function runUntilStopped(running: RunningControllerManager, log: Logger): Promise<number> {
   const removeSignals = running.manager.handleSignals();
@@ -360,17 +375,8 @@ export async function controller(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const kubeconfig = str(flags, "kubeconfig");
-  const context = str(flags, "context");
-  const client = await KubeClient.create({
-    ...(kubeconfig ? { kubeconfig } : {}),
-    ...(context ? { context } : {}),
-    qps: cfg.clientConnection.qps,
-    burst: cfg.clientConnection.burst,
-    userAgent: ua,
-  });
   const metrics = new Metrics(undefined, { processMetrics: true });
-  metrics.instrumentClient(client);
+  const client = await connect(flags, cfg, ua, metrics);
   let selfSignedDir: string | undefined;
   try {
     const metricsServer = await metricsServerSettings(cfg, flags, client);
