@@ -23,7 +23,7 @@ import {
 } from "../api/config.ts";
 import { parseFeatureGates, parseFeatureGatesFlag } from "../api/features.ts";
 import type { Pod } from "../api/k8s.ts";
-import { createCa, issueServingCert } from "../local/pki.ts";
+import { createCa, issueServingCert } from "../pki/x509.ts";
 import { KubeClient } from "../runtime/client.ts";
 import { Informer } from "../runtime/informer.ts";
 import { startJobSetController } from "../runtime/jobset-controller.ts";

@@ -10,7 +10,7 @@ import { defaultFeatureGates } from "../api/features.ts";
 import type { Pod } from "../api/k8s.ts";
 import { type ControlPlane, startControlPlane } from "../local/controlplane.ts";
 import { type FakeKubelet, type NodeSpec, startFakeKubelet } from "../local/kubelet.ts";
-import { issueServingCert, loadCa } from "../local/pki.ts";
+import { issueServingCert, loadCa } from "../pki/x509.ts";
 import { isAlreadyExists, type KubeClient } from "../runtime/client.ts";
 import { Informer } from "../runtime/informer.ts";
 import { startJobSetController } from "../runtime/jobset-controller.ts";

@@ -22,7 +22,7 @@ import { parseAllDocuments } from "yaml";
 import type { FeatureGates } from "../../src/api/features.ts";
 import type { Pod } from "../../src/api/k8s.ts";
 import { freePort } from "../../src/local/controlplane.ts";
-import { createCa, issueServingCert } from "../../src/local/pki.ts";
+import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { KubeClient, type RequestInfo } from "../../src/runtime/client.ts";
 import { Informer } from "../../src/runtime/informer.ts";
 import { type RunningJobSetController, startJobSetController } from "../../src/runtime/jobset-controller.ts";

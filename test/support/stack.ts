@@ -13,7 +13,7 @@ import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import { defaultFeatureGates, type FeatureGates } from "../../src/api/features.ts";
 import type { Pod } from "../../src/api/k8s.ts";
-import { createCa, issueServingCert } from "../../src/local/pki.ts";
+import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { ApiError, KubeClient } from "../../src/runtime/client.ts";
 import { Informer } from "../../src/runtime/informer.ts";
 import { type RunningJobSetController, startJobSetController } from "../../src/runtime/jobset-controller.ts";

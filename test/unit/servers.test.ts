@@ -5,7 +5,7 @@ import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { createCa, issueServingCert } from "../../src/local/pki.ts";
+import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { HealthServer, ping } from "../../src/runtime/health.ts";
 import { Metrics, startMetricsServer } from "../../src/runtime/metrics.ts";
 import { parseBindAddress } from "../../src/runtime/net.ts";
