@@ -4,6 +4,7 @@
 import { join } from "node:path";
 import type { Container, Pod } from "../api/k8s.ts";
 import type { KubeClient } from "../runtime/client.ts";
+import { type BackOffPolicy, RestartBackOff } from "./kubelet-backoff.ts";
 import { type KubeletLog, type KubeletStats, nowIso } from "./kubelet-context.ts";
 import type { ContainerProcess } from "./kubelet-exec.ts";
 import { ContainerLog } from "./kubelet-logs.ts";
@@ -30,6 +31,7 @@ export interface PodRunOptions {
   stats: KubeletStats;
   /** True once the kubelet stops: timers no longer fire. */
   stopped: () => boolean;
+  restartBackOff?: BackOffPolicy;
 }
 
 export class PodRun {
@@ -50,6 +52,8 @@ export class PodRun {
   /** Terminal (or being deleted): no more container runs or timers. */
   finished = false;
   readonly status: StatusWriter;
+  /** Crash-loop back-off of the containers' in-place restarts. */
+  readonly backOff: RestartBackOff;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly logs = new Map<string, ContainerLog>();
   private readonly dataDir: string;
@@ -65,6 +69,7 @@ export class PodRun {
     this.adopted = o.adopted;
     this.dataDir = o.dataDir;
     this.stopped = o.stopped;
+    this.backOff = new RestartBackOff(o.restartBackOff);
     this.status = new StatusWriter({
       client: o.client,
       log: o.log,
@@ -153,12 +158,17 @@ export class PodRun {
     const c = this.allContainers().find((x) => x.name === container);
     if (!c) return { status: 404, message: `container "${container}" not found in pod "${this.name}"` };
     const podName = `${this.name}_${this.ns}`;
+    // The run that ended last: the current one's predecessor, or (waiting to restart) the current count.
+    const lastRun = "waiting" in c.state ? c.restartCount : c.restartCount - 1;
     if (previous) {
       if (!c.lastTerminated)
         return { status: 400, message: `previous terminated container "${container}" in pod "${podName}" not found` };
       const log = this.containerLog(c.name);
-      return { log, run: c.restartCount - 1, fallbackTime: Date.parse(c.lastTerminated.startedAt) };
+      return { log, run: lastRun, fallbackTime: Date.parse(c.lastTerminated.startedAt) };
     }
+    // Waiting to restart: the run that just ended, as a kubelet serves it.
+    if ("waiting" in c.state && c.lastTerminated)
+      return { log: this.containerLog(c.name), run: lastRun, fallbackTime: Date.parse(c.lastTerminated.startedAt) };
     if ("waiting" in c.state)
       return {
         status: 400,

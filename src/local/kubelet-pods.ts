@@ -5,6 +5,7 @@
 import { rm } from "node:fs/promises";
 import type { Pod } from "../api/k8s.ts";
 import { isConflict, isNotFound, type KubeClient } from "../runtime/client.ts";
+import { type BackOffPolicy, goDuration } from "./kubelet-backoff.ts";
 import { delay, errMsg, type KubeletLog, type KubeletStats, nowIso, transient } from "./kubelet-context.ts";
 import { IpPool } from "./kubelet-ips.ts";
 import { PodRun, podLogDir } from "./kubelet-pod-run.ts";
@@ -19,10 +20,11 @@ import {
   newPodModel,
   podConditions,
   podStatusPatch,
-  restartInPlace,
   restartsInPlace,
+  runAgain,
   terminalPhase,
   terminate,
+  waitToRestart,
 } from "./kubelet-status.ts";
 
 export interface PodLifecycleOptions {
@@ -39,6 +41,8 @@ export interface PodLifecycleOptions {
   runForever?: boolean;
   /** Cap on terminationGracePeriodSeconds when killing processes. */
   maxGracePeriodMs: number;
+  /** Crash-loop back-off of in-place restarts (default DefaultRestartBackOff). */
+  restartBackOff?: BackOffPolicy;
   stopped: () => boolean;
 }
 
@@ -150,6 +154,7 @@ export class PodLifecycle implements RuntimeHost {
       log: this.log,
       stats: this.o.stats,
       stopped: this.o.stopped,
+      restartBackOff: this.o.restartBackOff,
     });
     this.runs.set(run.uid, run);
     this.byName.set(run.key, run.uid);
@@ -168,17 +173,47 @@ export class PodLifecycle implements RuntimeHost {
     run.simulatedExit(c, exitCode);
     const now = nowIso();
     if (restartsInPlace(c, run.pod.spec?.restartPolicy, exitCode)) {
-      restartInPlace(c, exitCode, now);
-      this.o.stats.containerRestarts++;
-      this.log("debug", "container restarted", { pod: run.key, container: c.name, exitCode });
-      this.runtime.restartContainer(run, c);
-      run.status.publish();
+      this.restartInPlace(run, c, exitCode, () => this.runtime.restartContainer(run, c));
       return;
     }
     terminate(c, exitCode, now, reason, message);
     const phase = terminalPhase(run.model);
     if (phase) this.finish(run, phase);
     run.status.publish();
+  }
+
+  /**
+   * Restarts a container whose run ended, in the same pod: at once the first time, later after the
+   * crash-loop back-off (waiting with reason CrashLoopBackOff meanwhile). `start` is called once the
+   * container is running again (restartCount grown); never when the pod ends first.
+   */
+  restartInPlace(run: PodRun, c: ContainerModel, exitCode: number, start: () => void): void {
+    const exitedAt = Date.now();
+    const rc = c.restartCount;
+    const restart = () => {
+      const at = Date.now();
+      run.backOff.restarted(c.name, exitedAt, at);
+      runAgain(c, new Date(at).toISOString());
+      this.o.stats.containerRestarts++;
+      this.log("debug", "container restarted", { pod: run.key, container: c.name, exitCode });
+      start();
+      run.status.publish();
+    };
+    const wait = run.backOff.delayMs(c.name, exitedAt, exitedAt);
+    if (wait === 0) {
+      waitToRestart(c, exitCode, new Date(exitedAt).toISOString(), "");
+      restart();
+      return;
+    }
+    const message = `back-off ${goDuration(wait)} restarting failed container=${c.name} pod=${run.name}_${run.ns}(${run.uid})`;
+    waitToRestart(c, exitCode, new Date(exitedAt).toISOString(), message);
+    this.log("debug", "container in back-off", { pod: run.key, container: c.name, exitCode, backOffMs: wait });
+    run.status.publish();
+    run.timer(wait, () => {
+      void this.serial(run.uid, () => {
+        if (!run.finished && c.restartCount === rc && "waiting" in c.state) restart();
+      });
+    });
   }
 
   /** Every main container ended: sidecars stop (reported exit 0), the pod becomes terminal. */

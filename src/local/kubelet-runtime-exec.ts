@@ -11,7 +11,7 @@ import { runProbe, spawnContainer } from "./kubelet-exec.ts";
 import type { PodRun } from "./kubelet-pod-run.ts";
 import type { ContainerRuntime, RuntimeHost } from "./kubelet-runtime.ts";
 import type { SimulatedRuntime } from "./kubelet-runtime-sim.ts";
-import { type ContainerModel, terminate } from "./kubelet-status.ts";
+import { type ContainerModel, restartsInPlace, terminate } from "./kubelet-status.ts";
 
 export class ExecRuntime implements ContainerRuntime {
   private readonly host: RuntimeHost;
@@ -93,8 +93,9 @@ export class ExecRuntime implements ContainerRuntime {
 
   /**
    * Runs the init containers in order (sidecars are started and left running), then marks the pod
-   * initialized with its main containers running. False when the pod ended meanwhile or an init
-   * container failed (the pod is then Failed).
+   * initialized with its main containers running. A failed init container is retried unless the pod's
+   * restartPolicy is Never. False when the pod ended meanwhile or an init container failed for good
+   * (the pod is then Failed).
    */
   private async runInitContainers(run: PodRun): Promise<boolean> {
     for (const ic of run.model.init) {
@@ -104,14 +105,19 @@ export class ExecRuntime implements ContainerRuntime {
         this.startProcess(run, ic);
         continue;
       }
-      run.status.publish();
-      const code = await this.runToEnd(run, ic);
-      if (run.finished || code === undefined) return false;
-      if (code !== 0) {
-        terminate(ic, code, nowIso());
-        this.host.finish(run, "Failed");
+      for (;;) {
         run.status.publish();
-        return false;
+        const code = await this.runToEnd(run, ic);
+        if (run.finished || code === undefined) return false;
+        if (code === 0) break;
+        if (!restartsInPlace(ic, run.pod.spec?.restartPolicy, code)) {
+          terminate(ic, code, nowIso());
+          this.host.finish(run, "Failed");
+          run.status.publish();
+          return false;
+        }
+        // Retried in place (restartPolicy OnFailure/Always), after the back-off; the pod stays Pending.
+        await new Promise<void>((resolve) => this.host.restartInPlace(run, ic, code, resolve));
       }
       terminate(ic, 0, nowIso());
     }

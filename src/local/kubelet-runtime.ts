@@ -12,6 +12,11 @@ export interface RuntimeHost {
   serial(uid: string, fn: () => Promise<void> | void): Promise<void>;
   /** A container run ended with `exitCode`: restart in place, or terminate (and maybe finish the pod). */
   containerExited(run: PodRun, c: ContainerModel, exitCode: number, reason?: string, message?: string): void;
+  /**
+   * Restarts a container in the same pod, after the crash-loop back-off; `start` runs once it is
+   * running again (never when the pod ends first).
+   */
+  restartInPlace(run: PodRun, c: ContainerModel, exitCode: number, start: () => void): void;
   /** Every main container ended (or an init container failed): the pod becomes terminal. */
   finish(run: PodRun, phase: "Succeeded" | "Failed"): void;
 }

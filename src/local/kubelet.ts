@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Logger } from "pino";
 import { KubeClient } from "../runtime/client.ts";
+import { type BackOffPolicy, RestartBackOff } from "./kubelet-backoff.ts";
 import { defaultKubeletLog, type KubeletLog, type KubeletStats, newKubeletStats } from "./kubelet-context.ts";
 import { NodeRegistry } from "./kubelet-nodes.ts";
 import { containerLogPath } from "./kubelet-pod-run.ts";
@@ -24,6 +25,7 @@ import { type KubeletServer, startKubeletServer } from "./kubelet-server.ts";
 import type { NodeSpec } from "./kubelet-status.ts";
 import { watchScheduledPods } from "./kubelet-watch.ts";
 
+export { type BackOffPolicy, DefaultRestartBackOff } from "./kubelet-backoff.ts";
 export type { KubeletLog, KubeletLogLevel, KubeletStats } from "./kubelet-context.ts";
 export { SimAnnotations, SimPrefix } from "./kubelet-sim.ts";
 export type { NodeSpec, Taint } from "./kubelet-status.ts";
@@ -50,6 +52,11 @@ export interface FakeKubeletOptions {
   leaseRenewMs?: number;
   /** Cap on terminationGracePeriodSeconds when killing exec processes (default 2000 ms). */
   maxGracePeriodMs?: number;
+  /**
+   * Crash-loop back-off of containers restarted in place: the first restart is immediate, then
+   * initialMs, doubling up to maxMs (default 200 ms and 5 s; a kubelet uses 10 s and 300 s).
+   */
+  restartBackOff?: BackOffPolicy;
   kubeletVersion?: string;
   /** How long start waits for the first pod list (default 60 s). */
   syncTimeoutMs?: number;
@@ -107,6 +114,7 @@ class Kubelet {
   constructor(opts: FakeKubeletOptions) {
     this.opts = opts;
     this.runtime = opts.runtime ?? "simulate";
+    if (opts.restartBackOff) new RestartBackOff(opts.restartBackOff); // validates it (each pod has its own)
     const logger = opts.logger?.child({ component: "fake-kubelet" });
     this.log = logger ? (level, msg, fields) => logger[level](fields ?? {}, msg) : (opts.log ?? defaultKubeletLog);
   }
@@ -140,6 +148,7 @@ class Kubelet {
       defaultDurationMs: this.opts.defaultDurationMs,
       runForever: this.opts.runForever,
       maxGracePeriodMs: this.opts.maxGracePeriodMs ?? 2000,
+      restartBackOff: this.opts.restartBackOff,
       stopped,
     });
     const sim = new SimulatedRuntime(this.pods);
