@@ -29,7 +29,7 @@ import {
   startControllerManager,
 } from "../app/controller-manager.ts";
 import type { WebhookHosting } from "../app/webhooks.ts";
-import { createCa, issueServingCert } from "../local/pki.ts";
+import { createCa, issueServingCert } from "../pki/x509.ts";
 import { KubeClient } from "../runtime/client.ts";
 import { createLogger, type LogFormat, type Logger, parseLogLevel } from "../runtime/logger.ts";
 import { kubeMetricsAuthorizer, Metrics } from "../runtime/metrics.ts";

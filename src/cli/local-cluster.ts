@@ -9,7 +9,7 @@ import { defaultFeatureGates } from "../api/features.ts";
 import { startControllerManager } from "../app/controller-manager.ts";
 import { type ControlPlane, startControlPlane } from "../local/controlplane.ts";
 import { type FakeKubelet, type NodeSpec, startFakeKubelet } from "../local/kubelet.ts";
-import { issueServingCert, loadCa } from "../local/pki.ts";
+import { issueServingCert, loadCa } from "../pki/x509.ts";
 import { isAlreadyExists, type KubeClient } from "../runtime/client.ts";
 import { createLogger } from "../runtime/logger.ts";
 import { localWebhookConfigurations } from "../webhooks/configurations.ts";

@@ -2,20 +2,33 @@
 // "apiserver"), plus kube-controller-manager and kube-scheduler (profile "full"). Flags follow
 // shared/spec/real-control-plane.md §3-§4. Every process runs under a supervisor that dies with us
 // (src/local/supervise.ts), and the temp dir is removed even if we are killed.
-import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
-import { createServer } from "node:net";
+//
+// startControlPlane puts the parts together, one function per component (./components.ts: flags, start,
+// health), the processes as one group (./processes.ts), PKI files (./pki.ts), the admin kubeconfig
+// (./kubeconfig.ts) and CRDs (./crds.ts). Fake nodes come from the fake kubelet (./kubelet.ts).
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseAllDocuments } from "yaml";
-import type { KubeObject } from "../api/k8s.ts";
-import { isAlreadyExists, isNotFound, KubeClient } from "../runtime/client.ts";
+import { KubeClient } from "../runtime/client.ts";
 import { canRunFull, ensureBinaries, type KubeBinaries } from "./binaries.ts";
+import {
+  apiServerUrl,
+  type ComponentFlags,
+  startApiServer,
+  startControllerManager,
+  startEtcd,
+  startScheduler,
+} from "./components.ts";
+import { installCrds } from "./crds.ts";
+import { adminTls, writeAdminKubeconfig } from "./kubeconfig.ts";
 import { type PkiFiles, writeControlPlanePki } from "./pki.ts";
-import { type Janitor, janitor, type Supervised, supervise } from "./supervise.ts";
+import { freePort } from "./ports.ts";
+import { type Component, ProcessGroup, type TlsMaterial } from "./processes.ts";
+import { type Janitor, janitor } from "./supervise.ts";
+
+export { freePort } from "./ports.ts";
 
 export type Profile = "apiserver" | "full";
 
@@ -50,6 +63,12 @@ export interface ControlPlaneOptions {
    * `--enable-admission-plugins=OwnerReferencesPermissionEnforcement` for the RBAC proof.
    */
   apiServerArgs?: string[];
+  /** Extra kube-controller-manager flags (profile "full"), appended after ours. */
+  controllerManagerArgs?: string[];
+  /** Extra kube-scheduler flags (profile "full"), appended after ours. */
+  schedulerArgs?: string[];
+  /** Feature gates for kube-apiserver, kube-controller-manager and kube-scheduler (one `--feature-gates`). */
+  featureGates?: Record<string, boolean>;
 }
 
 export interface ComponentInfo {
@@ -85,124 +104,6 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-/**
- * A free TCP port on 127.0.0.1, chosen below the kernel's ephemeral range: outgoing connections take
- * their local ports from that range, so one could grab a server's port while the server restarts
- * (e.g. `restartApiServer`). Falls back to a kernel-assigned port when no range is known or nothing fits.
- */
-export async function freePort(): Promise<number> {
-  const [ephemeralLow] = ephemeralRange();
-  const low = 10_000;
-  const high = Math.min(ephemeralLow, 65_536) - 1;
-  for (let attempt = 0; high > low && attempt < 50; attempt++) {
-    const port = low + Math.floor(Math.random() * (high - low + 1));
-    if (await canListen(port)) return port;
-  }
-  return listenOnce(0);
-}
-
-function ephemeralRange(): [number, number] {
-  try {
-    const [lo, hi] = readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8").trim().split(/\s+/).map(Number);
-    if (lo && hi) return [lo, hi];
-  } catch {
-    // not Linux: keep the IANA dynamic range
-  }
-  return [49_152, 65_535];
-}
-
-const canListen = (port: number): Promise<boolean> =>
-  listenOnce(port).then(
-    () => true,
-    () => false,
-  );
-
-/** Binds 127.0.0.1:`port` (0: any), then releases it; resolves with the bound port. */
-function listenOnce(port: number): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.unref();
-    s.on("error", rej);
-    s.listen(port, "127.0.0.1", () => {
-      const a = s.address();
-      const bound = typeof a === "object" && a ? a.port : 0;
-      s.close(() => res(bound));
-    });
-  });
-}
-
-interface TlsMaterial {
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
-  insecure?: boolean;
-}
-
-/** GET `url`; resolves with status and body, or rejects on connection errors. 2 s timeout. */
-function get(url: string, tls: TlsMaterial = {}): Promise<{ status: number; body: string }> {
-  return new Promise((res, rej) => {
-    const u = new URL(url);
-    const opts = {
-      method: "GET",
-      timeout: 2000,
-      ...(u.protocol === "https:"
-        ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecure }
-        : {}),
-    };
-    const req = (u.protocol === "https:" ? httpsRequest : httpRequest)(u, opts, (r) => {
-      let body = "";
-      r.on("data", (d) => {
-        body += d;
-      });
-      r.on("end", () => res({ status: r.statusCode ?? 0, body }));
-      r.on("error", rej);
-    });
-    req.on("timeout", () => req.destroy(new Error("timeout")));
-    req.on("error", rej);
-    req.end();
-  });
-}
-
-function tailOf(path: string, lines = 25): string {
-  try {
-    return readFileSync(path, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
-  } catch {
-    return "(no log)";
-  }
-}
-
-/** Polls `url` until it answers 200, the component exits, or the deadline passes. */
-async function waitHealthy(c: Running, url: string, tls: TlsMaterial, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  for (;;) {
-    if (c.sup.done()) {
-      throw new Error(
-        `${c.name} exited (code ${await c.sup.exited}) before ${url} was healthy; last lines of ${c.log}:\n${tailOf(c.log)}`,
-      );
-    }
-    try {
-      const r = await get(url, tls);
-      if (r.status === 200) return;
-      last = `HTTP ${r.status}: ${r.body.slice(0, 300)}`;
-    } catch (e) {
-      last = e instanceof Error ? e.message : String(e);
-    }
-    if (Date.now() > deadline)
-      throw new Error(
-        `${c.name} not healthy at ${url} after ${timeoutMs} ms (${last}); last lines of ${c.log}:\n${tailOf(c.log)}`,
-      );
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-interface Running {
-  name: string;
-  sup: Supervised;
-  port: number;
-  log: string;
-}
-
 async function defaultBaseDir(): Promise<string> {
   try {
     if (existsSync("/dev/shm")) {
@@ -214,275 +115,172 @@ async function defaultBaseDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), "jobset-cp-"));
 }
 
-function kubeconfigYaml(server: string, pki: PkiFiles): string {
-  return `apiVersion: v1
-kind: Config
-clusters:
-- name: local
-  cluster:
-    server: ${server}
-    certificate-authority: ${pki.caCert}
-users:
-- name: admin
-  user:
-    client-certificate: ${pki.adminCert}
-    client-key: ${pki.adminKey}
-contexts:
-- name: local
-  context:
-    cluster: local
-    user: admin
-current-context: local
-`;
-}
-
-interface CrdObject extends KubeObject {
-  spec?: { group?: string; names?: { plural?: string }; versions?: { name: string; served?: boolean }[] };
-  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
-}
-
-/** Starts a control plane; see ControlPlaneOptions. On failure everything started so far is stopped. */
-export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
-  const t0 = Date.now();
-  const log = opts.log ?? (() => {});
-  const timeout = opts.startTimeoutMs ?? 90_000;
-  const graceMs = opts.graceMs ?? 5000;
+/** The binaries, checked against the profile. */
+async function binariesFor(opts: ControlPlaneOptions, log: (line: string) => void): Promise<KubeBinaries> {
   const bins = opts.binaries ?? (await ensureBinaries({ log }));
   if (opts.profile === "full" && !canRunFull(bins)) {
     throw new Error(
       `the "full" profile needs kube-controller-manager and kube-scheduler, which ${bins.dir} (from ${bins.source}) lacks; set JOBSET_KUBE_BIN_DIR to a complete set, or unset KUBEBUILDER_ASSETS to use the built binaries`,
     );
   }
+  return bins;
+}
+
+interface DataDir {
+  path: string;
+  logDir: string;
+  /** Removed at stop (a temp dir we made, not kept). */
+  remove: boolean;
+  keep: boolean;
+  /** Removes the dir if we die without stop(). */
+  janitor: Janitor | undefined;
+}
+
+async function prepareDataDir(opts: ControlPlaneOptions, graceMs: number): Promise<DataDir> {
   const owned = opts.dataDir === undefined;
   const keep = opts.keepDataDir ?? process.env.JOBSET_KEEP_CONTROL_PLANE_DIR === "1";
-  const dataDir = opts.dataDir ?? (await defaultBaseDir());
-  await mkdir(dataDir, { recursive: true });
+  const path = opts.dataDir ?? (await defaultBaseDir());
+  await mkdir(path, { recursive: true });
   // If we die, the supervisors need up to graceMs to end their children; remove the dir after that.
-  const jan: Janitor | undefined = owned && !keep ? janitor(dataDir, graceMs + 2000) : undefined;
+  const jan = owned && !keep ? janitor(path, graceMs + 2000) : undefined;
   if (opts.unref) jan?.unref();
-  const logDir = join(dataDir, "logs");
+  const logDir = join(path, "logs");
   await mkdir(logDir, { recursive: true });
-  const running: Running[] = [];
+  return { path, logDir, remove: owned && !keep, keep, janitor: jan };
+}
+
+/** Clients before the servers they talk to: the controllers, then kube-apiserver, then etcd. */
+const StopStages = [["kube-scheduler", "kube-controller-manager"], ["kube-apiserver"], ["etcd"]];
+
+/** Runs `fn` and records how long it took under `timings[name]`. */
+async function timed<T>(timings: Record<string, number>, name: string, fn: () => Promise<T>): Promise<T> {
+  const t = Date.now();
+  const out = await fn();
+  timings[name] = Date.now() - t;
+  return out;
+}
+
+/** Installs the CRD manifests that exist; warns about the others (they can be installed later). */
+async function installDefaultCrds(
+  opts: ControlPlaneOptions,
+  client: () => Promise<KubeClient>,
+  timeoutMs: number,
+  log: (line: string) => void,
+): Promise<void> {
+  const paths = opts.crdPaths ?? DEFAULT_CRD_PATHS;
+  const present = paths.filter((p) => existsSync(p));
+  for (const p of paths.filter((x) => !present.includes(x)))
+    log(`warning: CRD manifest ${p} does not exist yet; not installed (call installCrds later)`);
+  if (present.length > 0) await installCrds(await client(), present, timeoutMs);
+}
+
+/** Starts kube-controller-manager and kube-scheduler side by side (profile "full"). */
+async function startControllers(
+  group: ProcessGroup,
+  bins: KubeBinaries,
+  o: { dataDir: string; kubeconfigPath: string; flags: ComponentFlags; timeoutMs: number },
+  timings: Record<string, number>,
+): Promise<void> {
+  const [kcmPort, schedPort] = [await freePort(), await freePort()];
+  await Promise.all([
+    timed(timings, "kube-controller-manager", () =>
+      startControllerManager(
+        group,
+        bins.kubeControllerManager ?? "",
+        {
+          kubeconfigPath: o.kubeconfigPath,
+          port: kcmPort,
+          certDir: join(o.dataDir, "kcm"),
+          featureGates: o.flags.featureGates,
+          extraArgs: o.flags.controllerManager,
+        },
+        o.timeoutMs,
+      ),
+    ),
+    timed(timings, "kube-scheduler", () =>
+      startScheduler(
+        group,
+        bins.kubeScheduler ?? "",
+        {
+          kubeconfigPath: o.kubeconfigPath,
+          port: schedPort,
+          certDir: join(o.dataDir, "scheduler"),
+          featureGates: o.flags.featureGates,
+          extraArgs: o.flags.scheduler,
+        },
+        o.timeoutMs,
+      ),
+    ),
+  ]);
+}
+
+/** Starts a control plane; see ControlPlaneOptions. On failure everything started so far is stopped. */
+export async function startControlPlane(opts: ControlPlaneOptions): Promise<ControlPlane> {
+  const t0 = Date.now();
+  const log = opts.log ?? (() => {});
+  const timeoutMs = opts.startTimeoutMs ?? 90_000;
+  const graceMs = opts.graceMs ?? 5000;
+  const flags: ComponentFlags = {
+    featureGates: opts.featureGates,
+    apiServer: opts.apiServerArgs,
+    controllerManager: opts.controllerManagerArgs,
+    scheduler: opts.schedulerArgs,
+  };
+  const bins = await binariesFor(opts, log);
+  const dir = await prepareDataDir(opts, graceMs);
+  const group = new ProcessGroup({ dataDir: dir.path, logDir: dir.logDir, graceMs, unref: opts.unref });
   const timings: Record<string, number> = {};
   let client: KubeClient | undefined;
   let stopped = false;
-
-  const start = (name: string, command: string, args: string[], port: number): Running => {
-    const logPath = join(logDir, `${name}.log`);
-    const fd = openSync(logPath, "a");
-    try {
-      const sup = supervise({ name, command, args, logFd: fd, pidFile: join(dataDir, `${name}.pid`), graceMs });
-      if (opts.unref) sup.unref();
-      const r: Running = { name, sup, port, log: logPath };
-      running.push(r);
-      return r;
-    } finally {
-      closeSync(fd);
-    }
-  };
-  const stopOne = async (r: Running) => {
-    await r.sup.stop();
-    const i = running.indexOf(r);
-    if (i >= 0) running.splice(i, 1);
-  };
 
   const stop = async () => {
     if (stopped) return;
     stopped = true;
     await client?.close().catch(() => {});
-    const order = ["kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"];
-    const byName = (n: string) => running.filter((r) => r.name === n);
-    await Promise.all([...byName(order[0] ?? ""), ...byName(order[1] ?? "")].map(stopOne));
-    for (const n of order.slice(2)) await Promise.all(byName(n).map(stopOne));
-    await Promise.all([...running].map(stopOne));
-    if (owned && !keep) {
-      await rm(dataDir, { recursive: true, force: true });
-      jan?.cancel();
-    } else if (keep) {
-      log(`kept control-plane dir ${dataDir}`);
+    await group.stopAll(StopStages);
+    if (dir.remove) {
+      await rm(dir.path, { recursive: true, force: true });
+      dir.janitor?.cancel();
+    } else if (dir.keep) {
+      log(`kept control-plane dir ${dir.path}`);
     }
   };
 
   try {
-    const pki = await writeControlPlanePki(join(dataDir, "pki"));
-    const tls: TlsMaterial = {
-      ca: readFileSync(pki.caCert),
-      cert: readFileSync(pki.adminCert),
-      key: readFileSync(pki.adminKey),
-    };
-
-    // etcd
-    let t = Date.now();
+    const pki = await writeControlPlanePki(join(dir.path, "pki"));
+    const tls: TlsMaterial = adminTls(pki);
     const [etcdPort, peerPort, apiPort] = [await freePort(), await freePort(), await freePort()];
-    const etcdData = join(dataDir, "etcd");
-    const etcd = start(
-      "etcd",
-      bins.etcd,
-      [
-        "--name=default",
-        `--data-dir=${etcdData}`,
-        `--listen-client-urls=http://127.0.0.1:${etcdPort}`,
-        `--advertise-client-urls=http://127.0.0.1:${etcdPort}`,
-        `--listen-peer-urls=http://127.0.0.1:${peerPort}`,
-        `--initial-advertise-peer-urls=http://127.0.0.1:${peerPort}`,
-        `--initial-cluster=default=http://127.0.0.1:${peerPort}`,
-        "--unsafe-no-fsync=true",
-        "--log-level=warn",
-      ],
-      etcdPort,
+
+    await timed(timings, "etcd", () =>
+      startEtcd(group, bins.etcd, { dataDir: join(dir.path, "etcd"), clientPort: etcdPort, peerPort }, timeoutMs),
     );
-    await waitHealthy(etcd, `http://127.0.0.1:${etcdPort}/health`, {}, timeout);
-    timings.etcd = Date.now() - t;
     log(`etcd ready on 127.0.0.1:${etcdPort} (${timings.etcd} ms)`);
 
-    // kube-apiserver
-    t = Date.now();
-    const server = `https://127.0.0.1:${apiPort}`;
-    const apiArgs = [
-      `--etcd-servers=http://127.0.0.1:${etcdPort}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
-      `--secure-port=${apiPort}`,
-      `--cert-dir=${join(dataDir, "apiserver")}`,
-      `--tls-cert-file=${pki.apiserverCert}`,
-      `--tls-private-key-file=${pki.apiserverKey}`,
-      `--client-ca-file=${pki.caCert}`,
-      "--authorization-mode=RBAC",
-      `--service-account-issuer=${server}`,
-      `--service-account-key-file=${pki.saPub}`,
-      `--service-account-signing-key-file=${pki.saKey}`,
-      "--service-cluster-ip-range=10.0.0.0/24",
-      "--allow-privileged=true",
-      "--disable-admission-plugins=ServiceAccount,TaintNodesByCondition",
-      "--endpoint-reconciler-type=none",
-      // pods/log (and exec/attach) dial the node's InternalIP, which every fake node sets to 127.0.0.1
-      // (the fake kubelet's API, src/local/kubelet-server.ts); never a hostname or another address.
-      "--kubelet-preferred-address-types=InternalIP",
-      "--max-requests-inflight=0",
-      "--max-mutating-requests-inflight=0",
-      "--enable-priority-and-fairness=false",
-      "--profiling=false",
-      "--v=1",
-      ...(opts.apiServerArgs ?? []),
-    ];
-    const startApi = async () => {
-      const api = start("kube-apiserver", bins.kubeApiserver, apiArgs, apiPort);
-      await waitHealthy(api, `${server}/readyz`, tls, timeout);
-      await waitHealthy(api, `${server}/api/v1/namespaces/default`, tls, timeout);
-      return api;
+    const server = apiServerUrl(apiPort);
+    const apiConfig = {
+      etcdPort,
+      port: apiPort,
+      certDir: join(dir.path, "apiserver"),
+      pki,
+      featureGates: flags.featureGates,
+      extraArgs: flags.apiServer,
     };
-    let api = await startApi();
-    timings["kube-apiserver"] = Date.now() - t;
+    const startApi = () => startApiServer(group, bins.kubeApiserver, apiConfig, tls, timeoutMs);
+    let api: Component = await timed(timings, "kube-apiserver", startApi);
     log(`kube-apiserver ready at ${server} (${timings["kube-apiserver"]} ms)`);
 
-    const kubeconfigPath = join(dataDir, "admin.kubeconfig");
-    await writeFile(kubeconfigPath, kubeconfigYaml(server, pki), { mode: 0o600 });
+    const kubeconfigPath = join(dir.path, "admin.kubeconfig");
+    await writeAdminKubeconfig(kubeconfigPath, server, pki);
     const getClient = async () => {
       client ??= await KubeClient.create({ kubeconfig: kubeconfigPath, userAgent: "jobset-ts-controlplane" });
       return client;
     };
 
-    const installCrds = async (paths: string[]) => {
-      const c = await getClient();
-      const crds: CrdObject[] = [];
-      for (const p of paths) {
-        for (const doc of parseAllDocuments(await readFile(p, "utf8"))) {
-          const o = doc.toJS() as CrdObject | null;
-          if (o?.kind === "CustomResourceDefinition") crds.push(o);
-        }
-      }
-      const base = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
-      for (const crd of crds) {
-        const name = crd.metadata?.name ?? "";
-        try {
-          await c.create(base, crd);
-        } catch (e) {
-          if (!isAlreadyExists(e)) throw e;
-          const cur = await c.get<CrdObject>(`${base}/${name}`);
-          await c.update(`${base}/${name}`, {
-            ...crd,
-            metadata: { ...crd.metadata, resourceVersion: cur.metadata?.resourceVersion },
-          });
-        }
-      }
-      const deadline = Date.now() + timeout;
-      for (const crd of crds) {
-        const name = crd.metadata?.name ?? "";
-        const group = crd.spec?.group ?? "";
-        const plural = crd.spec?.names?.plural ?? "";
-        const versions = (crd.spec?.versions ?? []).filter((v) => v.served !== false).map((v) => v.name);
-        for (;;) {
-          const cur = await c.get<CrdObject>(`${base}/${name}`);
-          const est = cur.status?.conditions?.find((x) => x.type === "Established");
-          let served = est?.status === "True";
-          for (const v of versions) {
-            if (!served) break;
-            try {
-              const rl = await c.get<{ resources?: { name: string }[] }>(`/apis/${group}/${v}`);
-              served = (rl.resources ?? []).some((r) => r.name === plural);
-            } catch (e) {
-              if (!isNotFound(e)) throw e;
-              served = false;
-            }
-          }
-          if (served) break;
-          if (Date.now() > deadline) throw new Error(`CRD ${name} not Established and served after ${timeout} ms`);
-          await new Promise((r) => setTimeout(r, 100));
-        }
-      }
-    };
-
-    t = Date.now();
-    const crdPaths = opts.crdPaths ?? DEFAULT_CRD_PATHS;
-    const present = crdPaths.filter((p) => existsSync(p));
-    for (const p of crdPaths.filter((x) => !present.includes(x)))
-      log(`warning: CRD manifest ${p} does not exist yet; not installed (call installCrds later)`);
-    if (present.length > 0) await installCrds(present);
-    timings.crds = Date.now() - t;
+    await timed(timings, "crds", () => installDefaultCrds(opts, getClient, timeoutMs, log));
 
     if (opts.profile === "full") {
       // After the CRDs: the garbage collector re-reads discovery only every 30 s.
-      t = Date.now();
-      const [kcmPort, schedPort] = [await freePort(), await freePort()];
-      const kcm = start(
-        "kube-controller-manager",
-        bins.kubeControllerManager ?? "",
-        [
-          `--kubeconfig=${kubeconfigPath}`,
-          "--leader-elect=false",
-          "--controllers=job-controller,garbage-collector-controller,namespace-controller,pod-garbage-collector-controller,ttl-after-finished-controller",
-          `--secure-port=${kcmPort}`,
-          "--bind-address=127.0.0.1",
-          `--cert-dir=${join(dataDir, "kcm")}`,
-          "--kube-api-qps=200",
-          "--kube-api-burst=400",
-          "--concurrent-job-syncs=5",
-          "--concurrent-gc-syncs=20",
-          "--v=1",
-        ],
-        kcmPort,
-      );
-      const sched = start(
-        "kube-scheduler",
-        bins.kubeScheduler ?? "",
-        [
-          `--kubeconfig=${kubeconfigPath}`,
-          "--leader-elect=false",
-          `--secure-port=${schedPort}`,
-          "--bind-address=127.0.0.1",
-          `--cert-dir=${join(dataDir, "scheduler")}`,
-          "--v=1",
-        ],
-        schedPort,
-      );
-      await Promise.all([
-        waitHealthy(kcm, `https://127.0.0.1:${kcmPort}/healthz`, { insecure: true }, timeout).then(() => {
-          timings["kube-controller-manager"] = Date.now() - t;
-        }),
-        waitHealthy(sched, `https://127.0.0.1:${schedPort}/healthz`, { insecure: true }, timeout).then(() => {
-          timings["kube-scheduler"] = Date.now() - t;
-        }),
-      ]);
+      await startControllers(group, bins, { dataDir: dir.path, kubeconfigPath, flags, timeoutMs }, timings);
       log(
         `kube-controller-manager (${timings["kube-controller-manager"]} ms) and kube-scheduler (${timings["kube-scheduler"]} ms) healthy`,
       );
@@ -492,25 +290,25 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
 
     return {
       profile: opts.profile,
-      dataDir,
+      dataDir: dir.path,
       kubeconfigPath,
       server,
       pki,
       binaries: bins,
       timings,
       components: () =>
-        running.map((r) => ({
-          name: r.name,
-          supervisorPid: r.sup.supervisorPid,
-          pid: r.sup.childPid(),
-          port: r.port,
-          log: r.log,
+        group.list().map((c) => ({
+          name: c.name,
+          supervisorPid: c.sup.supervisorPid,
+          pid: c.sup.childPid(),
+          port: c.port,
+          log: c.log,
         })),
       client: getClient,
-      installCrds,
+      installCrds: async (paths) => installCrds(await getClient(), paths, timeoutMs),
       async restartApiServer(o: { crash?: boolean } = {}) {
         if (o.crash) await api.sup.kill();
-        await stopOne(api);
+        await group.stop(api);
         api = await startApi();
         log("kube-apiserver restarted");
       },

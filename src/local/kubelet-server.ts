@@ -4,8 +4,8 @@
 // neither verifies the kubelet's certificate nor presents a client certificate here.
 import { createServer, type Server } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
+import { createCa, issueServingCert } from "../pki/x509.ts";
 import { type ContainerLog, LogRenderer, parseLogQuery } from "./kubelet-logs.ts";
-import { createCa, issueServingCert } from "./pki.ts";
 
 /** Where a request's log lives: the container's log and which run of it. */
 export interface LogTarget {

@@ -237,7 +237,11 @@ export function adoptPodModel(pod: Pod, ips: { podIP: string; hostIP: string }, 
       c.ready = s.ready ?? false;
       const t = s.state?.terminated;
       if (s.state?.running) c.state = { running: { startedAt: s.state.running.startedAt ?? now } };
-      else if (t)
+      else if (s.state?.waiting?.reason === CrashLoopBackOff) {
+        // It was waiting for a restart: the restart happens now.
+        c.restartCount += 1;
+        c.state = { running: { startedAt: now } };
+      } else if (t)
         c.state = {
           terminated: {
             exitCode: t.exitCode,
@@ -402,10 +406,28 @@ export function terminate(c: ContainerModel, exitCode: number, now: string, reas
   c.ready = false;
 }
 
-/** Restarts a container in place: the run that ended becomes lastState, restartCount goes up. */
+/** Restarts a container in place at once: the run that ended becomes lastState, restartCount goes up. */
 export function restartInPlace(c: ContainerModel, exitCode: number, now: string): void {
+  waitToRestart(c, exitCode, now, "");
+  runAgain(c, now);
+}
+
+/** The reason of a container waiting for its next restart (what `kubectl get pods` shows). */
+export const CrashLoopBackOff = "CrashLoopBackOff";
+
+/**
+ * A container run ended and the container will restart after a back-off: the run becomes lastState,
+ * the container waits with reason CrashLoopBackOff; restartCount grows when it runs again ({@link runAgain}).
+ */
+export function waitToRestart(c: ContainerModel, exitCode: number, now: string, message: string): void {
   const startedAt = "running" in c.state ? c.state.running.startedAt : now;
   c.lastTerminated = { exitCode, reason: exitCode === 0 ? "Completed" : "Error", startedAt, finishedAt: now };
+  c.state = message ? { waiting: { reason: CrashLoopBackOff, message } } : { waiting: { reason: CrashLoopBackOff } };
+  c.ready = false;
+}
+
+/** The container runs again after an in-place restart: restartCount goes up. */
+export function runAgain(c: ContainerModel, now: string): void {
   c.restartCount += 1;
   c.state = { running: { startedAt: now } };
   c.ready = false;
@@ -414,12 +436,14 @@ export function restartInPlace(c: ContainerModel, exitCode: number, now: string)
 /**
  * Whether a container that exited with `exitCode` restarts in place, per the pod's restartPolicy
  * (ValidateContainerStateTransition: with Never nothing leaves terminated; with OnFailure only
- * non-zero exits may) — sidecars always restart.
+ * non-zero exits may) — sidecars always restart; a failed regular init container is retried unless
+ * the policy is Never.
  */
 export function restartsInPlace(c: ContainerModel, restartPolicy: string | undefined, exitCode: number): boolean {
   if (c.kind === "sidecar") return true;
-  if (c.kind === "init") return false;
   const p = restartPolicy ?? "Always";
+  // A regular init container must succeed: it is retried unless the pod never restarts containers.
+  if (c.kind === "init") return p !== "Never" && exitCode !== 0;
   return p === "Always" || (p === "OnFailure" && exitCode !== 0);
 }
 

@@ -9,13 +9,12 @@
 //   then swaps the serving certificate; the old CA leaves the bundle at the next check.
 // Several replicas may run this; the Secret's resourceVersion arbitrates (a conflict means another
 // replica rotated: re-read and use its certificates).
-// X.509 issuing comes from src/local/pki.ts (node:crypto only).
+// X.509 issuing comes from src/pki/x509.ts (node:crypto only).
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Secret } from "../api/k8s.ts";
-import { type CertAuthority, createCa, issueCert, loadCa } from "../local/pki.ts";
+import { type CertAuthority, caFromPem, createCa, issueCert } from "../pki/x509.ts";
 import { isAlreadyExists, isConflict, isNotFound, resourcePath } from "../runtime/client.ts";
 import {
   injectCABundle,
@@ -108,7 +107,7 @@ export interface CertDecision {
 
 /**
  * When a certificate of lifetime notBefore..notAfter is renewed: after `fraction` of its lifetime,
- * the lifetime being capped by the configured validity (pki.ts back-dates notBefore by an hour, which
+ * the lifetime being capped by the configured validity (x509.ts back-dates notBefore by an hour, which
  * must not make a 30-second test certificate "80% used" at birth).
  */
 export function renewalTime(info: CertInfo, configuredValidityMs: number, fraction: number): number {
@@ -186,24 +185,27 @@ export function decideCerts(
 const b64 = (s: string) => Buffer.from(s, "utf8").toString("base64");
 const unb64 = (s: string | undefined) => (s === undefined ? undefined : Buffer.from(s, "base64").toString("utf8"));
 
-/** The CertAuthority of pki.ts from PEM text (pki.ts reads files, so go through a private temp dir). */
-async function caFromPem(certPem: string, keyPem: string): Promise<CertAuthority> {
-  const dir = await mkdtemp(join(tmpdir(), "jobset-ca-"));
+const isMissing = (e: unknown) => (e as NodeJS.ErrnoException | undefined)?.code === "ENOENT";
+
+/**
+ * Reads a certificate file; undefined only when it does not exist. Any other error (permissions, a
+ * directory in its place...) is thrown with the path and what to check, never taken for "absent".
+ */
+export async function readCertFile(path: string): Promise<string | undefined> {
   try {
-    await writeFile(join(dir, "ca.crt"), certPem, { mode: 0o600 });
-    await writeFile(join(dir, "ca.key"), keyPem, { mode: 0o600 });
-    return loadCa(join(dir, "ca.crt"), join(dir, "ca.key"));
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    return await readFile(path, "utf8");
+  } catch (e) {
+    if (isMissing(e)) return undefined;
+    const code = (e as NodeJS.ErrnoException).code ?? "error";
+    throw new Error(
+      `cannot read certificate file ${path} (${code}: ${e instanceof Error ? e.message : String(e)}); check that it is a regular file this process may read, or remove it so it is written anew`,
+      { cause: e },
+    );
   }
 }
 
 async function writeAtomic(path: string, data: string, mode: number): Promise<boolean> {
-  try {
-    if ((await readFile(path, "utf8")) === data) return false;
-  } catch {
-    // absent
-  }
+  if ((await readCertFile(path)) === data) return false;
   const tmp = `${path}.tmp-${process.pid}`;
   await writeFile(tmp, data, { mode });
   await rename(tmp, path);
@@ -383,7 +385,11 @@ export class CertManager {
       ca = createCa(DefaultCAName, caValidityMs / DAY);
       this.issued.ca++;
     } else {
-      ca = await caFromPem(current.caCert, current.caKey);
+      ca = caFromPem(
+        current.caCert,
+        current.caKey,
+        `Secret ${this.o.namespace}/${this.secretName} ${SecretKeys.caCert}`,
+      );
     }
     const leaf = issueCert(ca, {
       commonName: this.dnsNames[0] ?? this.o.serviceName,
@@ -469,15 +475,17 @@ export async function waitForCertFiles(
 ): Promise<ServingCertificate> {
   for (;;) {
     if (signal?.aborted) throw new Error(NotReadyMessage);
-    try {
-      const [cert, key] = await Promise.all([
-        readFile(join(certDir, SecretKeys.cert), "utf8"),
-        readFile(join(certDir, SecretKeys.key), "utf8"),
-      ]);
-      const x = new X509Certificate(cert);
-      if (x.checkPrivateKey(createPrivateKey(key))) return { cert, key };
-    } catch {
-      // not there yet
+    const [cert, key] = await Promise.all([
+      readCertFile(join(certDir, SecretKeys.cert)),
+      readCertFile(join(certDir, SecretKeys.key)),
+    ]);
+    if (cert !== undefined && key !== undefined) {
+      try {
+        const x = new X509Certificate(cert);
+        if (x.checkPrivateKey(createPrivateKey(key))) return { cert, key };
+      } catch {
+        // half-written or mid-rotation (certificate and key of different pairs): look again
+      }
     }
     await sleep(pollMs);
   }

@@ -396,4 +396,129 @@ describe("fake kubelet (full control plane)", () => {
     };
     await waitFor(() => !alive(), { message: "the container's background child to be killed" });
   });
+  /** Every version of the namespace's pods from now on, as the watch delivers them (until `stop`). */
+  async function recordPods(ns: string): Promise<{ seen: Pod[]; stop: () => void }> {
+    const list = await cluster.client.list<Pod>(PODS(ns));
+    const seen: Pod[] = [];
+    const abort = new AbortController();
+    void (async () => {
+      try {
+        for await (const ev of cluster.client.watch<Pod>(
+          PODS(ns),
+          { resourceVersion: list.metadata.resourceVersion },
+          abort.signal,
+        ))
+          if (ev.type !== "BOOKMARK") seen.push(ev.object);
+      } catch (e) {
+        if (!abort.signal.aborted) throw e;
+      }
+    })();
+    return { seen, stop: () => abort.abort() };
+  }
+
+  const onExecNode = {
+    nodeSelector: { "kubernetes.io/hostname": `exec-${suffix}`, [POOL_LABEL]: suffix },
+    tolerations: [{ key: EXEC_TAINT.key, operator: "Exists" as const, effect: "NoSchedule" as const }],
+  };
+  /** A shell script that exits 1 on its first `failures` runs in the pod (counted in the pod's work dir). */
+  const failFirst = (counter: string, failures: number, then: string) =>
+    `n=$(cat ${counter} 2>/dev/null || echo 0); echo $((n+1)) > ${counter}; echo "${counter} run $n"; ` +
+    `[ "$n" -ge ${failures} ] || exit 1; ${then}`;
+
+  test("exec: OnFailure restarts init and main containers in place, with back-off; same pod, UID and node", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    const rec = await recordPods(ns);
+    t.after(() => rec.stop());
+    await cluster.client.create(
+      JOBS(ns),
+      job(
+        "inplace",
+        { backoffLimit: 6 },
+        {
+          ...onExecNode,
+          restartPolicy: "OnFailure",
+          initContainers: [{ name: "setup", image: "x", command: ["/bin/sh", "-c", failFirst("setup", 1, "true")] }],
+          containers: [{ name: "main", image: "x", command: ["/bin/sh", "-c", failFirst("main", 2, "echo done")] }],
+        },
+      ),
+    );
+    const j = await waitCondition(ns, "inplace", "Complete");
+    assert.equal(j.status?.succeeded, 1);
+    assert.equal(j.status?.failed ?? 0, 0, "no pod failed: the containers restarted in place");
+    const pods = await jobPods(ns, "inplace");
+    assert.equal(pods.length, 1, "no replacement pod");
+    const p = pods[0] as Pod;
+    const init = p.status?.initContainerStatuses?.[0];
+    const main = p.status?.containerStatuses?.[0];
+    assert.equal(init?.restartCount, 1);
+    assert.equal(init?.lastState?.terminated?.exitCode, 1);
+    assert.equal(init?.state?.terminated?.exitCode, 0);
+    assert.equal(main?.restartCount, 2);
+    assert.equal(main?.lastState?.terminated?.exitCode, 1);
+    assert.equal(main?.state?.terminated?.exitCode, 0);
+    const name = p.metadata?.name ?? "";
+    assert.equal(await exec.readLogs(ns, name, "main"), "main run 0\nmain run 1\nmain run 2\ndone\n");
+    assert.equal(await exec.readLogs(ns, name, "setup"), "setup run 0\nsetup run 1\n");
+
+    // What the API saw along the way: one pod (UID, node), restart counts that only grow, and the
+    // second main restart waiting in CrashLoopBackOff after the run that exited 1.
+    await waitFor(() => rec.seen.some((x) => x.status?.phase === "Succeeded"), { message: "the watch to catch up" });
+    const versions = rec.seen.filter((x) => x.metadata?.name === name);
+    assert.ok(versions.every((x) => x.metadata?.uid === p.metadata?.uid));
+    assert.ok(versions.every((x) => !x.spec?.nodeName || x.spec.nodeName === `exec-${suffix}`));
+    const counts = versions.map((x) => x.status?.containerStatuses?.[0]?.restartCount ?? 0);
+    assert.deepEqual(
+      counts,
+      [...counts].sort((a, b) => a - b),
+      "restartCount never goes down",
+    );
+    const waiting = versions
+      .map((x) => x.status?.containerStatuses?.[0])
+      .find((c) => c?.state?.waiting?.reason === "CrashLoopBackOff");
+    assert.ok(waiting, "main waited in CrashLoopBackOff before its second restart");
+    assert.equal(waiting.restartCount, 1);
+    assert.equal(waiting.lastState?.terminated?.exitCode, 1);
+    assert.match(
+      waiting.state?.waiting?.message ?? "",
+      new RegExp(`^back-off \\d+ms restarting failed container=main pod=${name}_${ns}\\(`),
+    );
+    assert.ok(
+      versions.every((x) => x.status?.phase !== "Failed"),
+      "the pod never failed",
+    );
+  });
+
+  test("exec: a sidecar restarts in place even when the pod's restartPolicy is Never", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    await cluster.client.create(PODS(ns), {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "with-sidecar" },
+      spec: {
+        nodeName: `exec-${suffix}`,
+        restartPolicy: "Never",
+        initContainers: [
+          {
+            name: "side",
+            image: "x",
+            restartPolicy: "Always",
+            command: ["/bin/sh", "-c", failFirst("side", 1, "touch side-up; sleep 300")],
+          },
+        ],
+        containers: [
+          { name: "main", image: "x", command: ["/bin/sh", "-c", "until [ -f side-up ]; do sleep 0.1; done; echo up"] },
+        ],
+      },
+    });
+    const p = await waitFor(async () => {
+      const pod = await cluster.client.get<Pod>(`${PODS(ns)}/with-sidecar`);
+      return pod.status?.phase === "Succeeded" ? pod : undefined;
+    });
+    const side = p.status?.initContainerStatuses?.[0];
+    assert.equal(side?.restartCount, 1);
+    assert.equal(side?.lastState?.terminated?.exitCode, 1);
+    assert.equal(p.status?.containerStatuses?.[0]?.restartCount, 0);
+    assert.equal(await exec.readLogs(ns, "with-sidecar", "main"), "up\n");
+    assert.equal(await exec.readLogs(ns, "with-sidecar", "side"), "side run 0\nside run 1\n");
+  });
 });

@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { issueClientCert, loadCa } from "../../src/local/pki.ts";
+import { issueClientCert, loadCa } from "../../src/pki/x509.ts";
 import { ApiError, KubeClient } from "../../src/runtime/client.ts";
 import { kubectl, type TestCluster, testNamespace, useCluster, waitFor } from "../support/cluster.ts";
 

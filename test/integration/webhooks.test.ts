@@ -13,7 +13,7 @@ import { toStatus } from "../../src/api/field-errors.ts";
 import type { Pod } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { validateCreate } from "../../src/api/validation.ts";
-import { createCa, issueServingCert } from "../../src/local/pki.ts";
+import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { ApiError, isNotFound } from "../../src/runtime/client.ts";
 import { CertManager } from "../../src/webhooks/certs.ts";
 import { localWebhookConfigurations } from "../../src/webhooks/configurations.ts";

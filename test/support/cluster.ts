@@ -23,7 +23,7 @@ export interface ClusterInfo {
   server: string;
   kubeconfigPath: string;
   dataDir: string;
-  /** CA certificate and key: issue client certs (other users) or serving certs (webhooks) with src/local/pki.ts loadCa. */
+  /** CA certificate and key: issue client certs (other users) or serving certs (webhooks) with src/pki/x509.ts loadCa. */
   caCert: string;
   caKey: string;
   binDir: string;

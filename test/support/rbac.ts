@@ -23,7 +23,7 @@ import { DefaultLeaderElectionID } from "../../src/api/config.ts";
 import type { FeatureGates } from "../../src/api/features.ts";
 import { type RunningControllerManager, startControllerManager } from "../../src/app/controller-manager.ts";
 import { freePort } from "../../src/local/controlplane.ts";
-import { createCa, issueServingCert } from "../../src/local/pki.ts";
+import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { KubeClient, type RequestInfo } from "../../src/runtime/client.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
 import { kubeMetricsAuthorizer, Metrics } from "../../src/runtime/metrics.ts";

@@ -14,7 +14,7 @@ import type { TestContext } from "node:test";
 import { defaultFeatureGates, type FeatureGates } from "../../src/api/features.ts";
 import { type RunningControllerManager, startControllerManager } from "../../src/app/controller-manager.ts";
 import { PodControllerName } from "../../src/controllers/pod/controller.ts";
-import { createCa, issueServingCert } from "../../src/local/pki.ts";
+import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { ApiError, KubeClient } from "../../src/runtime/client.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
 import type { ReconcileOutcome } from "../../src/runtime/workqueue.ts";

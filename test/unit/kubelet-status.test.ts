@@ -10,8 +10,10 @@ import {
   podStatusPatch,
   restartInPlace,
   restartsInPlace,
+  runAgain,
   terminalPhase,
   terminate,
+  waitToRestart,
 } from "../../src/local/kubelet-status.ts";
 
 const T0 = "2026-01-01T00:00:00.000Z";
@@ -211,6 +213,62 @@ describe("pod status", () => {
     assert.equal(s.containerStatuses[0]?.containerID, "fake://uid-1/main/1");
   });
 
+  test("restart after back-off: waiting CrashLoopBackOff with lastState, then running with restartCount up", () => {
+    const p = pod({ restartPolicy: "OnFailure" });
+    const m = newPodModel(p, ips, T0);
+    const c = m.containers[0]!;
+    c.ready = true;
+    waitToRestart(c, 3, T1, "back-off 200ms restarting failed container=main pod=p_ns(uid-1)");
+    let s = status(m, p, T1);
+    assert.equal(s.phase, "Running");
+    assert.equal(s.containerStatuses[0]?.restartCount, 0);
+    assert.equal(s.containerStatuses[0]?.ready, false);
+    assert.equal(s.containerStatuses[0]?.started, false);
+    assert.deepEqual(s.containerStatuses[0]?.state, {
+      waiting: {
+        reason: "CrashLoopBackOff",
+        message: "back-off 200ms restarting failed container=main pod=p_ns(uid-1)",
+      },
+    });
+    assert.deepEqual(s.containerStatuses[0]?.lastState, {
+      terminated: { exitCode: 3, reason: "Error", startedAt: T0, finishedAt: T1 },
+    });
+    assert.equal(cond(s, "Ready")?.status, "False");
+    assert.equal(terminalPhase(m), undefined, "a container waiting to restart keeps the pod running");
+    runAgain(c, T2);
+    s = status(m, p, T2);
+    assert.equal(s.containerStatuses[0]?.restartCount, 1);
+    assert.deepEqual(s.containerStatuses[0]?.state, { running: { startedAt: T2 } });
+    assert.equal(s.containerStatuses[0]?.lastState?.terminated?.finishedAt, T1);
+  });
+
+  test("a restarted kubelet adopts a container waiting in CrashLoopBackOff as restarted now", () => {
+    const p: Pod = {
+      ...pod({ restartPolicy: "OnFailure" }),
+      status: {
+        phase: "Running",
+        startTime: T0,
+        podIP: ips.podIP,
+        hostIP: ips.hostIP,
+        containerStatuses: [
+          {
+            name: "main",
+            image: "busybox",
+            imageID: "",
+            ready: false,
+            restartCount: 2,
+            state: { waiting: { reason: "CrashLoopBackOff" } },
+            lastState: { terminated: { exitCode: 1, startedAt: T0, finishedAt: T1 } },
+          },
+        ],
+      },
+    };
+    const m = adoptPodModel(p, ips, T2);
+    assert.equal(m.containers[0]?.restartCount, 3);
+    assert.deepEqual(m.containers[0]?.state, { running: { startedAt: T2 } });
+    assert.equal(m.containers[0]?.lastTerminated?.exitCode, 1);
+  });
+
   // [container kind, restartPolicy, exit code, restarts in place?] — ValidateContainerStateTransition.
   const restartTable: ["main" | "init" | "sidecar", string | undefined, number, boolean][] = [
     ["main", "Never", 0, false],
@@ -219,7 +277,10 @@ describe("pod status", () => {
     ["main", "OnFailure", 1, true],
     ["main", "Always", 0, true],
     ["main", undefined, 0, true],
-    ["init", "OnFailure", 1, false],
+    ["init", "OnFailure", 1, true],
+    ["init", "OnFailure", 0, false],
+    ["init", "Never", 1, false],
+    ["init", "Always", 1, true],
     ["sidecar", "Never", 0, true],
   ];
   for (const [kind, policy, code, want] of restartTable)

@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
 import { jobSetMetrics } from "../../src/controllers/jobset/metrics.ts";
-import { createCa, issueServingCert } from "../../src/local/pki.ts";
+import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { HealthServer, ping } from "../../src/runtime/health.ts";
 import { Metrics, startMetricsServer } from "../../src/runtime/metrics.ts";
 import { parseBindAddress } from "../../src/runtime/net.ts";

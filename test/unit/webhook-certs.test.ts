@@ -1,12 +1,19 @@
 import assert from "node:assert/strict";
 import { X509Certificate } from "node:crypto";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { createCa, issueCert, issueServingCert } from "../../src/local/pki.ts";
+import { createCa, issueCert, issueServingCert } from "../../src/pki/x509.ts";
 import { ApiError } from "../../src/runtime/client.ts";
-import { CertManager, type CertManagerOptions, decideCerts, renewalTime } from "../../src/webhooks/certs.ts";
+import {
+  CertManager,
+  type CertManagerOptions,
+  decideCerts,
+  readCertFile,
+  renewalTime,
+  waitForCertFiles,
+} from "../../src/webhooks/certs.ts";
 import { localWebhookConfigurations, serviceWebhookConfigurations } from "../../src/webhooks/configurations.ts";
 import { WebhookServer } from "../../src/webhooks/server.ts";
 import { post } from "../support/admission-client.ts";
@@ -218,7 +225,7 @@ describe("certificate manager", () => {
     const firstBundle = firstWrite?.webhooks[0]?.clientConfig.caBundle;
     assert.equal(Buffer.from(firstBundle ?? "", "base64").toString(), newCA + oldCA);
     assert.ok(bundles(api).every((x) => x === Buffer.from(newCA + oldCA).toString("base64")));
-    // The next pass drops the old CA (the clock goes back: pki.ts issues with the real time).
+    // The next pass drops the old CA (the clock goes back: x509.ts issues with the real time).
     advance(-81_000);
     await mgr.ensure();
     assert.equal(mgr.issued.ca, 2);
@@ -265,6 +272,46 @@ describe("certificate manager", () => {
     const created = [...b.api.objects.keys()].filter((k) => k.includes("webhookconfigurations"));
     assert.equal(created.length, 2);
     assert.ok(bundles(b.api).every((x) => x === want));
+  });
+});
+
+describe("certificate files that cannot be read", () => {
+  test("readCertFile: absent is undefined, a directory in its place is an error naming the path", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "certs-read-"));
+    dirs.push(dir);
+    assert.equal(await readCertFile(join(dir, "tls.crt")), undefined);
+    await writeFile(join(dir, "tls.crt"), "pem");
+    assert.equal(await readCertFile(join(dir, "tls.crt")), "pem");
+    await mkdir(join(dir, "tls.key"));
+    await assert.rejects(readCertFile(join(dir, "tls.key")), (e: Error) => {
+      assert.match(e.message, /^cannot read certificate file .*tls\.key \(EISDIR: /);
+      assert.match(e.message, /remove it so it is written anew/);
+      assert.equal((e.cause as NodeJS.ErrnoException).code, "EISDIR");
+      return true;
+    });
+  });
+
+  test("the manager surfaces an unreadable file in the cert dir instead of writing over it", async () => {
+    const s = await setup();
+    await mkdir(join(s.certDir, "tls.key"));
+    await assert.rejects(s.mgr.ensure(), /cannot read certificate file .*tls\.key \(EISDIR/);
+    assert.equal(s.mgr.ready, false);
+    assert.deepEqual(s.served, []);
+  });
+
+  test("waitForCertFiles keeps waiting for absent files but fails on an unreadable one", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "certs-wait-"));
+    dirs.push(dir);
+    const ca = createCa();
+    const leaf = issueServingCert(ca);
+    const waiting = waitForCertFiles(dir, undefined, 10);
+    await writeFile(join(dir, "tls.key"), leaf.keyPem);
+    await writeFile(join(dir, "tls.crt"), leaf.certPem);
+    assert.equal((await waiting).cert, leaf.certPem);
+    const other = await mkdtemp(join(tmpdir(), "certs-wait-"));
+    dirs.push(other);
+    await mkdir(join(other, "tls.crt"));
+    await assert.rejects(waitForCertFiles(other, undefined, 10), /cannot read certificate file .*tls\.crt \(EISDIR/);
   });
 });
 

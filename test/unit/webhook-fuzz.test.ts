@@ -7,7 +7,7 @@ import { after, before, describe, test } from "node:test";
 import jsonpatch from "fast-json-patch";
 import { Labels } from "../../src/api/constants.ts";
 import { defaultFeatureGates } from "../../src/api/features.ts";
-import { createCa, issueServingCert } from "../../src/local/pki.ts";
+import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { type AdmissionReview, checkAdmissionReviewResponse, decodePatch } from "../../src/webhooks/admission.ts";
 import { Paths } from "../../src/webhooks/configurations.ts";
 import { webhookHandlers } from "../../src/webhooks/handlers.ts";

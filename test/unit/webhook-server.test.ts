@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { defaultFeatureGates } from "../../src/api/features.ts";
-import { createCa, issueServingCert } from "../../src/local/pki.ts";
+import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { checkAdmissionReviewResponse, decodePatch } from "../../src/webhooks/admission.ts";
 import { Paths } from "../../src/webhooks/configurations.ts";
 import { webhookHandlers } from "../../src/webhooks/handlers.ts";

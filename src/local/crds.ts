@@ -1,0 +1,70 @@
+// Installs CustomResourceDefinitions from manifests and waits until each is Established and every
+// served version lists the resource in discovery (before that, creates of the kind would 404).
+import { readFile } from "node:fs/promises";
+import { parseAllDocuments } from "yaml";
+import type { KubeObject } from "../api/k8s.ts";
+import { isAlreadyExists, isNotFound, type KubeClient } from "../runtime/client.ts";
+
+interface CrdObject extends KubeObject {
+  spec?: { group?: string; names?: { plural?: string }; versions?: { name: string; served?: boolean }[] };
+  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
+}
+
+const CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+
+async function readCrds(paths: string[]): Promise<CrdObject[]> {
+  const crds: CrdObject[] = [];
+  for (const p of paths) {
+    for (const doc of parseAllDocuments(await readFile(p, "utf8"))) {
+      const o = doc.toJS() as CrdObject | null;
+      if (o?.kind === "CustomResourceDefinition") crds.push(o);
+    }
+  }
+  return crds;
+}
+
+/** Creates the CRD, or replaces the existing one's spec. */
+async function apply(c: KubeClient, crd: CrdObject): Promise<void> {
+  const name = crd.metadata?.name ?? "";
+  try {
+    await c.create(CRDS, crd);
+  } catch (e) {
+    if (!isAlreadyExists(e)) throw e;
+    const cur = await c.get<CrdObject>(`${CRDS}/${name}`);
+    await c.update(`${CRDS}/${name}`, {
+      ...crd,
+      metadata: { ...crd.metadata, resourceVersion: cur.metadata?.resourceVersion },
+    });
+  }
+}
+
+async function isServed(c: KubeClient, crd: CrdObject): Promise<boolean> {
+  const cur = await c.get<CrdObject>(`${CRDS}/${crd.metadata?.name ?? ""}`);
+  if (cur.status?.conditions?.find((x) => x.type === "Established")?.status !== "True") return false;
+  const group = crd.spec?.group ?? "";
+  const plural = crd.spec?.names?.plural ?? "";
+  for (const v of (crd.spec?.versions ?? []).filter((x) => x.served !== false)) {
+    try {
+      const rl = await c.get<{ resources?: { name: string }[] }>(`/apis/${group}/${v.name}`);
+      if (!(rl.resources ?? []).some((r) => r.name === plural)) return false;
+    } catch (e) {
+      if (!isNotFound(e)) throw e;
+      return false;
+    }
+  }
+  return true;
+}
+
+/** Creates or updates the CRDs in these manifests and waits until each is Established and served. */
+export async function installCrds(c: KubeClient, paths: string[], timeoutMs: number): Promise<void> {
+  const crds = await readCrds(paths);
+  for (const crd of crds) await apply(c, crd);
+  const deadline = Date.now() + timeoutMs;
+  for (const crd of crds) {
+    while (!(await isServed(c, crd))) {
+      if (Date.now() > deadline)
+        throw new Error(`CRD ${crd.metadata?.name ?? ""} not Established and served after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

@@ -1,0 +1,29 @@
+// Pod IPs for the fake kubelet: unique addresses from 127.244.0.0/16 (loopback: nothing ever dials out
+// of the machine).
+export class IpPool {
+  private readonly used = new Set<string>();
+  private cursor = Math.floor(Math.random() * 60_000);
+
+  take(): string {
+    for (let n = 0; n < 65_536; n++) {
+      this.cursor = (this.cursor + 1) % 65_536;
+      const hi = this.cursor >> 8;
+      const lo = this.cursor & 255;
+      if (lo === 0 || lo === 255) continue;
+      const ip = `127.244.${hi}.${lo}`;
+      if (!this.used.has(ip)) {
+        this.used.add(ip);
+        return ip;
+      }
+    }
+    throw new Error("fake kubelet: pod IP range 127.244.0.0/16 exhausted");
+  }
+
+  claim(ip: string): void {
+    this.used.add(ip);
+  }
+
+  release(ip: string): void {
+    this.used.delete(ip);
+  }
+}
