@@ -105,6 +105,7 @@ export function indexHtml(csrf: string): string {
 <meta name="color-scheme" content="light dark">
 <meta name="jobset-ui-csrf" content="${csrf}">
 <title>JobSets</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/app/style.css">
 <script type="importmap">${importMapText}</script>
 <script type="module" src="/app/main.ts"></script>

@@ -6,6 +6,8 @@ import type { JobSet } from "../api/types.ts";
 import { age, buildView, finishCondition, type JobSetView, jobSetState } from "../cli/render.ts";
 import { buildTimeline, type Gone, type Timeline } from "./timeline.ts";
 
+const numericOrder = new Intl.Collator("en", { numeric: true });
+
 export interface JobSetRow {
   namespace: string;
   name: string;
@@ -50,7 +52,7 @@ export function jobSetRow(js: JobSet, now: number): JobSetRow {
 export function listRows(items: readonly JobSet[], now: number): JobSetRow[] {
   return items
     .map((js) => jobSetRow(js, now))
-    .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name, "en", { numeric: true }));
+    .sort((a, b) => a.namespace.localeCompare(b.namespace) || numericOrder.compare(a.name, b.name));
 }
 
 export interface PageInput {

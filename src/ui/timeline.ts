@@ -99,7 +99,8 @@ export function eventTime(e: Event): number | undefined {
   );
 }
 
-const numeric = (a: string, b: string) => a.localeCompare(b, "en", { numeric: true });
+const collator = new Intl.Collator("en", { numeric: true });
+const numeric = (a: string, b: string) => collator.compare(a, b);
 
 /** Pushes a span if it has a start; zero-length spans are kept (a state that lasted < 1 s). */
 function push(spans: Span[], state: SpanState, start: number | undefined, end: number, attempt: number, open = false) {

@@ -1,4 +1,5 @@
 /// <reference lib="dom" />
+import { useEffect, useState } from "preact/hooks";
 // The browser's side of the UI API: live streams (server-sent events; the browser reconnects on its own)
 // and the confirmed actions (JSON POST with the page's CSRF token).
 
@@ -39,6 +40,16 @@ export function duration(ms: number): string {
   if (m < 60) return s % 60 ? `${m}m${s % 60}s` : `${m}m`;
   const h = Math.floor(m / 60);
   return m % 60 ? `${h}h${m % 60}m` : `${h}h`;
+}
+
+/** The current time, re-read every `everyMs` (ages tick without a push from the server). */
+export function useNow(everyMs = 5000): number {
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    const id = setInterval(() => setNow(Date.now()), everyMs);
+    return () => clearInterval(id);
+  }, [everyMs]);
+  return now;
 }
 
 export const clock = (t: number): string => new Date(t).toLocaleTimeString([], { hour12: false });

@@ -4,7 +4,7 @@
 import { render } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { JobSetRow, Page } from "../model.ts";
-import { type Action, act, clock, duration, openStream } from "./api.ts";
+import { type Action, act, clock, duration, openStream, useNow } from "./api.ts";
 import { type Html, html } from "./html.ts";
 import { LogView } from "./logs.ts";
 import { TimelineView } from "./timeline.ts";
@@ -49,6 +49,7 @@ function ListPage({ namespace }: { namespace: string }): Html {
   const [rows, setRows] = useState<JobSetRow[] | undefined>(undefined);
   const [live, setLive] = useState(false);
   const [filter, setFilter] = useState("");
+  const now = useNow();
   useEffect(
     () => openStream("/api/jobsets/stream", { list: (d) => setRows((d as { items: JobSetRow[] }).items) }, setLive),
     [],
@@ -89,7 +90,7 @@ function ListPage({ namespace }: { namespace: string }): Html {
                     <td><${Badge} state=${r.state} /></td>
                     <td class="num">${r.restarts}</td><td class="num">${r.jobs}</td><td class="num">${r.ready}</td>
                     <td class="num">${r.succeeded}</td><td class="num">${r.failed}</td>
-                    <td class="num" title=${new Date(r.created).toLocaleString()}>${r.age}</td>
+                    <td class="num" title=${new Date(r.created).toLocaleString()}>${r.created ? duration(now - r.created) : r.age}</td>
                   </tr>`,
                 )}
               </tbody>
@@ -140,6 +141,7 @@ function JobSetPage({ route }: { route: Route }): Html {
   const [live, setLive] = useState(false);
   const [pod, setPod] = useState<string | undefined>(undefined);
   const [action, setAction] = useState<Action | undefined>(undefined);
+  const now = useNow();
   useEffect(() => {
     setPage(undefined);
     setGone(false);
@@ -183,7 +185,7 @@ function JobSetPage({ route }: { route: Route }): Html {
         <div><dt>Restarts</dt><dd data-restarts=${row.restarts}>${row.restarts}</dd></div>
         <div><dt>Jobs</dt><dd>${row.jobs}</dd></div>
         <div><dt>Pods succeeded</dt><dd>${view.progress.succeeded} / ${view.progress.total}</dd></div>
-        <div><dt>Created</dt><dd title=${new Date(row.created).toLocaleString()}>${row.age} ago</dd></div>
+        <div><dt>Created</dt><dd title=${new Date(row.created).toLocaleString()}>${row.created ? duration(now - row.created) : row.age} ago</dd></div>
         ${row.message ? html`<div style="flex-basis:100%"><dt>Result</dt><dd class=${`s-${row.state}`}>${row.message}</dd></div>` : ""}
       </dl>
       <h3 id="tl-h">Timeline</h3>

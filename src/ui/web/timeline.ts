@@ -97,7 +97,11 @@ export function TimelineView({ timeline: tl, onPod }: Props): Html {
     <div class="tl-head" aria-hidden="true">
       <div class="muted" style="padding:4px 8px;font-size:12px">${rows.length} lanes · ${duration(total)}</div>
       <div class="tl-axis">
-        ${ticks(tl.start, tl.end).map((t) => html`<span style=${`left:${x(tl.start + t)}`}>+${duration(t)}</span>`)}
+        ${ticks(tl.start, tl.end).map((t) => {
+          // The first label starts at its tick, one near the right edge ends there: none is clipped.
+          const shift = t === 0 ? "none" : t / total > 0.94 ? "translateX(-100%)" : "translateX(-50%)";
+          return html`<span style=${`left:${x(tl.start + t)};transform:${shift}`}>+${duration(t)}</span>`;
+        })}
       </div>
     </div>
     <div class="tl-head">
