@@ -88,7 +88,7 @@ export async function ui(argv: string[]): Promise<number> {
     throw explain(e, client.server);
   }
   process.stderr.write(
-    `JobSet UI on ${client.server}${values.namespace ? `, namespace ${values.namespace}` : ", all namespaces"}\n`,
+    `JobSet UI of the cluster at ${client.server} (${values.namespace ? `namespace ${values.namespace}` : "all namespaces"})\n`,
   );
   if (!isLoopback(address))
     process.stderr.write(
