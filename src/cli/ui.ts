@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isLoopback } from "../ui/security.ts";
-import { CliError, clusterOptions, connect, explain } from "./cluster.ts";
+import { CliError, clusterOptions, connect, explain, explainNotFound } from "./cluster.ts";
 import { UsageError } from "./usage.ts";
 
 const help = `Usage: jobset ui [flags]
@@ -85,7 +85,7 @@ export async function ui(argv: string[]): Promise<number> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") throw new CliError(`port ${port} is in use: pick another with --port, or 0 for any`);
     if (code === "EADDRNOTAVAIL") throw new CliError(`${address} is not an address of this machine: check --address`);
-    throw explain(e, client.server);
+    throw explainNotFound(explain(e, client.server), "JobSets");
   }
   process.stderr.write(
     `JobSet UI of the cluster at ${client.server} (${values.namespace ? `namespace ${values.namespace}` : "all namespaces"})\n`,

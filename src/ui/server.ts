@@ -60,6 +60,8 @@ export interface UiServerOptions {
   requireToken?: boolean;
   logger?: Logger;
   now?: () => number;
+  /** How long the first LIST of every cache may take (default 60 s). */
+  syncTimeoutMs?: number;
 }
 
 export interface UiServer {
@@ -107,6 +109,10 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
   let tls = o.tls;
   if (!loopback && !tls) tls = await selfSignedCert(host);
   const scheme: "http" | "https" = tls ? "https" : "http";
+
+  // Fail fast with the API server's own answer (no CRD, forbidden, unreachable) instead of retrying forever.
+  const scope = o.namespace ? `/namespaces/${encodeURIComponent(o.namespace)}` : "";
+  await o.client.get(`/apis/${Group}/${Version}${scope}/${Plural}`, { limit: 1 });
 
   const cache = new UiCache({ client: o.client, logger: log, now, ...(o.namespace ? { namespace: o.namespace } : {}) });
   cache.start();
@@ -370,8 +376,15 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
   const port = (server.address() as AddressInfo).port;
   const hostPart = host.includes(":") ? `[${host}]` : host;
   const origin = `${scheme}://${hostPart}:${port}`;
-  const synced = await cache.waitForSync();
-  if (!synced) throw new Error("the UI's watches stopped before they synced");
+  const synced = await cache.waitForSync(AbortSignal.timeout(o.syncTimeoutMs ?? 60_000));
+  if (!synced) {
+    server.close();
+    await cache.stop();
+    throw new Error(
+      "could not list JobSets, Jobs, pods and events in time: check that you may list and watch them " +
+        `(${o.namespace ? `in namespace ${o.namespace}` : "in all namespaces; or pick one with -n"})`,
+    );
+  }
   return {
     url: tokenRequired ? `${origin}/?token=${token}` : `${origin}/`,
     origin,

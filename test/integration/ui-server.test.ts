@@ -3,8 +3,10 @@
 // foreign Origin, no confirmation, a body too large) send nothing. Bound to a non-loopback address it
 // serves HTTPS and answers nothing without its token. The live list follows a new JobSet.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import http from "node:http";
 import https from "node:https";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { JobSet } from "../../src/api/types.ts";
 import { KubeClient, type RequestInfo } from "../../src/runtime/client.ts";
@@ -267,5 +269,36 @@ describe("jobset ui server (apiserver)", () => {
     } finally {
       await remote.close();
     }
+  });
+
+  test("`jobset ui` prints its URL, serves the list, and stops on Ctrl-C", async () => {
+    const bin = join(import.meta.dirname, "../../bin/jobset.js");
+    const child = spawn(process.execPath, [bin, "ui", "--kubeconfig", cluster.kubeconfigPath], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, NO_COLOR: "1" },
+    });
+    let stderr = "";
+    child.stderr.on("data", (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = "";
+        child.stdout.on("data", (c: Buffer) => {
+          out += c.toString();
+          const m = /^(http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(out);
+          if (m?.[1]) resolve(m[1]);
+        });
+        child.on("exit", (code) => reject(new Error(`jobset ui exited ${code}: ${stderr}`)));
+      });
+      const list = await call(`${url}api/jobsets`);
+      assert.equal(list.status, 200);
+      assert.ok(Array.isArray((JSON.parse(list.body) as { items: unknown[] }).items));
+      assert.match(stderr, /JobSet UI of the cluster at https:\/\/127\.0\.0\.1:\d+ \(all namespaces\)/);
+    } finally {
+      child.kill("SIGINT");
+    }
+    assert.equal(await exited, 0, stderr);
   });
 });
