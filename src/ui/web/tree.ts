@@ -70,13 +70,13 @@ export function TreeView({ view, onPod }: { view: JobSetView; onPod: (pod: strin
   const all = useMemo(() => rows(view), [view]);
   const viewport = Math.min(all.length * ROW, 420);
   const win = useWindow(all.length, viewport);
-  return html`<div class="tree panel" style=${`height:${viewport + 2}px`} onScroll=${win.onScroll} role="tree" aria-label="Replicated jobs, Jobs and pods">
+  return html`<div class="tree panel" style=${`height:${viewport + 2}px`} onScroll=${win.onScroll} role="list" tabindex="0" aria-label="Replicated jobs, Jobs and pods">
     <div style=${`height:${win.height}px;position:relative`}>
       ${all.slice(win.first, win.last).map(
         (
           r,
           i,
-        ) => html`<div class="tree-row" role="treeitem" aria-level=${r.kind === "jobset" ? 1 : r.kind === "rjob" ? 2 : r.kind === "job" ? 3 : 4} key=${r.key} data-row=${r.key} style=${`top:${(win.first + i) * ROW}px;height:${ROW}px`}>
+        ) => html`<div class="tree-row" role="listitem" key=${r.key} data-row=${r.key} style=${`top:${(win.first + i) * ROW}px;height:${ROW}px`}>
           <span class="guide" aria-hidden="true">${r.guide}</span>
           ${
             r.kind === "pod"
