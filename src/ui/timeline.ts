@@ -350,10 +350,11 @@ export function buildTimeline(input: TimelineInput): Timeline {
     l.spans.sort((a, b) => a.start - b.start);
     l.markers.sort((a, b) => a.time - b.time);
   }
+  // The JobSet runs from its creation until it finished (its Completed/Failed marker says how).
   jsLane.spans.push({
     start: created,
     end: finishedAt ?? now,
-    state: finishedAt === undefined ? "running" : js.status?.terminalState === "Failed" ? "failed" : "succeeded",
+    state: js.spec?.suspend ? "suspended" : "running",
     attempt: restarts,
     open: finishedAt === undefined,
   });

@@ -78,7 +78,7 @@ describe("jobset ui in a browser (full control plane, fake kubelet)", () => {
   const create = (js: JobSet) =>
     cluster.client.create<JobSet>(jobSetsPath(js.metadata?.namespace ?? ""), pinToNodes(js, POOL, suffix));
 
-  test("the list shows a running JobSet, then updates when it completes", async (t) => {
+  test("list: a running JobSet, then completed", async (t) => {
     const ns = await stack.namespace(t);
     await create(
       jobSet("hello", ns)
@@ -96,7 +96,7 @@ describe("jobset ui in a browser (full control plane, fake kubelet)", () => {
     const row = (state: string) => `tr[data-jobset="${ns}/hello"][data-state="${state}"]`;
     await page.waitForSelector(row("Running"), { timeout: 60_000 });
     await page.waitForSelector(`tr[data-jobset="${ns}/queued"][data-state="Suspended"]`, { timeout: 30_000 });
-    await page.screenshot({ path: join(IMAGES, "ui-list.png") });
+    await page.screenshot({ path: join(IMAGES, "ui-list.png"), clip: { x: 0, y: 0, width: 1280, height: 240 } });
     // No reload: the server pushes the change over the open stream.
     await page.waitForSelector(row("Completed"), { timeout: 90_000 });
     const cells = await page.$$eval(`tr[data-jobset="${ns}/hello"] td`, (tds) =>
@@ -108,7 +108,7 @@ describe("jobset ui in a browser (full control plane, fake kubelet)", () => {
     await page.close();
   });
 
-  test("a JobSet that failed once and restarted: two attempts, the failure at the failed Job, a pod's logs", async (t) => {
+  test("timeline: failed once, restarted; pod logs", async (t) => {
     const ns = await stack.namespace(t);
     const name = "restart";
     const page = await newPage();

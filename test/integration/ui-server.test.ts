@@ -115,7 +115,7 @@ describe("jobset ui server (apiserver)", () => {
     const base = `/apis/jobset.x-k8s.io/v1alpha2/namespaces/${ns}/jobsets`;
     const js = await cluster.client.create<JobSet>(
       base,
-      jobSet("train", ns).replicatedJob(rjob("w").replicas(2)).obj(),
+      jobSet("train", ns).replicatedJob(rjob("w").replicas(2).restartPolicy("Never")).obj(),
     );
     await cluster.client.create(`/apis/batch/v1/namespaces/${ns}/jobs`, childJob(js, "w", 0).obj());
     const origin = ui.origin;

@@ -238,7 +238,10 @@ describe("buildTimeline", () => {
     };
     const tl = buildTimeline({ jobset: js, jobs: [j], pods: [], events: [], now: at(5000) });
     assert.equal(tl.end, at(30));
-    assert.equal(tl.lanes[0]?.spans[0]?.state, "succeeded");
+    assert.deepEqual(
+      tl.lanes[0]?.spans.map((sp) => [sp.state, sp.end, sp.open]),
+      [["running", at(30), false]],
+    );
     assert.ok(tl.lanes[0]?.markers.some((m) => m.kind === "success"));
   });
 

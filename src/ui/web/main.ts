@@ -175,7 +175,7 @@ function JobSetPage({ route }: { route: Route }): Html {
         ${
           row.suspended
             ? html`<button onClick=${() => setAction("resume")} disabled=${gone}>Resume…</button>`
-            : html`<button onClick=${() => setAction("suspend")} disabled=${gone || !!view.terminalState}>Suspend…</button>`
+            : html`<button onClick=${() => setAction("suspend")} disabled=${gone || row.state === "Completed" || row.state === "Failed"}>Suspend…</button>`
         }
         <button class="danger" onClick=${() => setAction("delete")} disabled=${gone}>Delete…</button>
       </div>
