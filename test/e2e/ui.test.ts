@@ -82,11 +82,12 @@ describe("jobset ui in a browser (full control plane, fake kubelet)", () => {
     const ns = await stack.namespace(t);
     await create(
       jobSet("hello", ns)
-        .replicatedJob(rjob("leader").podAnnotations(sim({ duration: "6s" })))
+        // Long enough to be seen running on a loaded machine; the page must then follow it to Completed.
+        .replicatedJob(rjob("leader").podAnnotations(sim({ duration: "20s" })))
         .replicatedJob(
           rjob("workers")
             .replicas(2)
-            .podAnnotations(sim({ duration: "6s" })),
+            .podAnnotations(sim({ duration: "20s" })),
         )
         .obj(),
     );
@@ -94,11 +95,11 @@ describe("jobset ui in a browser (full control plane, fake kubelet)", () => {
     const page = await newPage();
     await page.goto(`${ui.url}#/?namespace=${ns}`);
     const row = (state: string) => `tr[data-jobset="${ns}/hello"][data-state="${state}"]`;
-    await page.waitForSelector(row("Running"), { timeout: 60_000 });
+    await page.waitForSelector(row("Running"), { timeout: 120_000 });
     await page.waitForSelector(`tr[data-jobset="${ns}/queued"][data-state="Suspended"]`, { timeout: 30_000 });
     await page.screenshot({ path: join(IMAGES, "ui-list.png"), clip: { x: 0, y: 0, width: 1280, height: 240 } });
     // No reload: the server pushes the change over the open stream.
-    await page.waitForSelector(row("Completed"), { timeout: 90_000 });
+    await page.waitForSelector(row("Completed"), { timeout: 150_000 });
     const cells = await page.$$eval(`tr[data-jobset="${ns}/hello"] td`, (tds) =>
       tds.map((td) => td.textContent?.trim()),
     );

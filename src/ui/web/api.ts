@@ -52,4 +52,14 @@ export function useNow(everyMs = 5000): number {
   return now;
 }
 
-export const clock = (t: number): string => new Date(t).toLocaleTimeString([], { hour12: false });
+// Shared formatters: toLocale*String builds a new one per call, which shows at hundreds of rows.
+const timeFormat = new Intl.DateTimeFormat(undefined, {
+  hour: "2-digit",
+  minute: "2-digit",
+  second: "2-digit",
+  hour12: false,
+});
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "medium" });
+
+export const clock = (t: number): string => timeFormat.format(t);
+export const dateTime = (t: number): string => dateTimeFormat.format(t);

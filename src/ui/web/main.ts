@@ -4,7 +4,7 @@
 import { render } from "preact";
 import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import type { JobSetRow, Page } from "../model.ts";
-import { type Action, act, clock, duration, openStream, useNow } from "./api.ts";
+import { type Action, act, clock, dateTime, duration, openStream, useNow } from "./api.ts";
 import { type Html, html } from "./html.ts";
 import { LogView } from "./logs.ts";
 import { TimelineView } from "./timeline.ts";
@@ -90,7 +90,7 @@ function ListPage({ namespace }: { namespace: string }): Html {
                     <td><${Badge} state=${r.state} /></td>
                     <td class="num">${r.restarts}</td><td class="num">${r.jobs}</td><td class="num">${r.ready}</td>
                     <td class="num">${r.succeeded}</td><td class="num">${r.failed}</td>
-                    <td class="num" title=${new Date(r.created).toLocaleString()}>${r.created ? duration(now - r.created) : r.age}</td>
+                    <td class="num" title=${dateTime(r.created)}>${r.created ? duration(now - r.created) : r.age}</td>
                   </tr>`,
                 )}
               </tbody>
@@ -185,7 +185,7 @@ function JobSetPage({ route }: { route: Route }): Html {
         <div><dt>Restarts</dt><dd data-restarts=${row.restarts}>${row.restarts}</dd></div>
         <div><dt>Jobs</dt><dd>${row.jobs}</dd></div>
         <div><dt>Pods succeeded</dt><dd>${view.progress.succeeded} / ${view.progress.total}</dd></div>
-        <div><dt>Created</dt><dd title=${new Date(row.created).toLocaleString()}>${row.created ? duration(now - row.created) : row.age} ago</dd></div>
+        <div><dt>Created</dt><dd title=${dateTime(row.created)}>${row.created ? duration(now - row.created) : row.age} ago</dd></div>
         ${row.message ? html`<div style="flex-basis:100%"><dt>Result</dt><dd class=${`s-${row.state}`}>${row.message}</dd></div>` : ""}
       </dl>
       <h3 id="tl-h">Timeline</h3>
@@ -211,7 +211,7 @@ function JobSetPage({ route }: { route: Route }): Html {
           : html`<table class="list events"><thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Reason</th><th scope="col">Message</th></tr></thead>
             <tbody>${view.events.map(
               (e) =>
-                html`<tr><td title=${new Date(e.time).toLocaleString()}>${clock(e.time)} <span class="muted">(+${duration(e.time - timeline.start)})</span></td><td class=${e.type === "Warning" ? "s-Failed" : ""}>${e.type}</td><td>${e.reason}</td><td>${e.note}${e.count > 1 ? ` (×${e.count})` : ""}</td></tr>`,
+                html`<tr><td title=${dateTime(e.time)}>${clock(e.time)} <span class="muted">(+${duration(e.time - timeline.start)})</span></td><td class=${e.type === "Warning" ? "s-Failed" : ""}>${e.type}</td><td>${e.reason}</td><td>${e.note}${e.count > 1 ? ` (×${e.count})` : ""}</td></tr>`,
             )}</tbody></table>`
       }
       ${action ? html`<${ActionDialog} route=${route} action=${action} onDone=${() => setAction(undefined)} />` : ""}
