@@ -27,6 +27,11 @@ export const commands: Command[] = [
   { name: "describe", summary: "Show a JobSet's spec, status, conditions, Jobs and events", run: describe },
   { name: "tree", summary: "Show a JobSet's replicated jobs, Jobs and pods with their phases", run: tree },
   { name: "logs", summary: "Print the logs of a JobSet's pods", run: logs },
+  {
+    name: "ui",
+    summary: "Serve a live web view of JobSets: list, timeline, tree, pod logs",
+    run: async (argv) => (await import("./ui.ts")).ui(argv),
+  },
   { name: "plan", summary: "Show the objects the controller creates for a JobSet on its first reconcile", run: plan },
   {
     name: "controller",
