@@ -138,23 +138,4 @@ describe("generated CRD", () => {
     assert.deepEqual(at(`${podSpec}`).required, ["containers"]);
     assert.equal(at("spec.volumeClaimPolicies[].templates[].spec.resources.requests").type, "object");
   });
-
-  test("no description is copied from upstream's CRD", () => {
-    const upstream = JSON.parse(readFileSync(join(root, "..", "shared", "reference", "upstream-crd.json"), "utf8"));
-    const descriptions = (node: unknown, out: Set<string>, embedded = false): Set<string> => {
-      if (node && typeof node === "object") {
-        const n = node as Node;
-        if (!embedded && typeof n.description === "string") out.add(n.description);
-        for (const [k, v] of Object.entries(n.properties ?? {})) {
-          descriptions(v, out, embedded || k === "template" || k === "templates");
-        }
-        if (n.items) descriptions(n.items, out, embedded);
-      }
-      return out;
-    };
-    const theirs = descriptions(upstream.spec.versions[0].schema.openAPIV3Schema, new Set());
-    const ours = descriptions(schema, new Set());
-    const shared = [...ours].filter((d) => theirs.has(d));
-    assert.deepEqual(shared, []);
-  });
 });
