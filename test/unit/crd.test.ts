@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { CRD_PATH, renderCrdYaml } from "../../scripts/crd-yaml.ts";
+import { CRD_PATH, renderCrdYaml, renderSchemaJson, SCHEMA_JSON_PATH } from "../../scripts/crd-yaml.ts";
 import { buildCrd } from "../../src/api/crd.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -34,6 +34,11 @@ describe("generated CRD", () => {
   test("the committed file is current (run `npm run generate` after changing the API)", () => {
     const committed = readFileSync(join(root, CRD_PATH), "utf8");
     assert.ok(committed === renderCrdYaml(), `${CRD_PATH} is stale: run npm run generate`);
+  });
+
+  test("the schema file the runtime checks read is current (run `npm run generate` after changing the API)", () => {
+    const committed = readFileSync(join(root, SCHEMA_JSON_PATH), "utf8");
+    assert.ok(committed === renderSchemaJson(), `${SCHEMA_JSON_PATH} is stale: run npm run generate`);
   });
 
   test("rendering is deterministic", () => {
