@@ -7,6 +7,7 @@
 // Also home of the pod cache indexes shared with the pod webhooks, and of the webhook lookups built
 // on that cache.
 import type { Node, Pod } from "../api/k8s.ts";
+import { rfc3339 } from "../api/time.ts";
 import {
   ParallelDeletions,
   PodJobKeyIndex,
@@ -130,7 +131,7 @@ export class PodController {
       leader,
       jobPods,
       leaderNode,
-      now: new Date((this.o.clock ?? realClock).now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      now: rfc3339((this.o.clock ?? realClock).now()),
     });
     if (plan.kind === "valid") return;
     if (plan.kind === "error") throw new Error(plan.message);

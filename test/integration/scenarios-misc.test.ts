@@ -11,6 +11,7 @@ import {
 } from "../../src/api/constants.ts";
 import { defaultJobSet } from "../../src/api/defaults.ts";
 import type { Job, PersistentVolumeClaim, Service } from "../../src/api/k8s.ts";
+import { rfc3339 } from "../../src/api/time.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { jobSet, rjob } from "../builders.ts";
 import { jobSetsPath, jobsWhere, runScenarios, type Scenario, type ScenarioContext } from "./scenario.ts";
@@ -68,7 +69,7 @@ function managedByScenario(): Scenario {
                   status: "True",
                   reason: "AllJobsCompleted",
                   message: "jobset completed successfully",
-                  lastTransitionTime: new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, "Z"),
+                  lastTransitionTime: rfc3339(Date.now() - 60_000),
                 },
               ],
             };
