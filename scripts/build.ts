@@ -8,6 +8,7 @@ import { rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { rfc3339 } from "../src/api/time.ts";
 import { BuildInfoFile } from "../src/version.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -27,7 +28,7 @@ export function resolveCommit(env: NodeJS.ProcessEnv = process.env): string {
 export function resolveBuildDate(env: NodeJS.ProcessEnv = process.env): string {
   const epoch = Number(env.SOURCE_DATE_EPOCH);
   const d = env.SOURCE_DATE_EPOCH && Number.isFinite(epoch) ? new Date(epoch * 1000) : new Date();
-  return d.toISOString().replace(/\.\d{3}Z$/, "Z");
+  return rfc3339(d);
 }
 
 export function build(outDir: string = join(root, "dist")): void {

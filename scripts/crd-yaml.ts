@@ -1,6 +1,7 @@
-// Renders the JobSet CRD as YAML; shared by scripts/generate.ts and the staleness test.
+// Renders the JobSet CRD as YAML, and its openAPIV3Schema as the JSON file the runtime schema checks
+// load (src/api/schema.ts: no TypeBox at run time); shared by scripts/generate.ts and the staleness test.
 import { stringify } from "yaml";
-import { buildCrd } from "../src/api/crd.ts";
+import { buildCrd, jobSetOpenApiSchema } from "../src/api/crd.ts";
 
 export const CRD_PATH = "config/crd/bases/jobset.x-k8s.io_jobsets.yaml";
 
@@ -10,4 +11,10 @@ export const CRD_HEADER =
 
 export function renderCrdYaml(): string {
   return `${CRD_HEADER}---\n${stringify(buildCrd(), { lineWidth: 0, aliasDuplicateObjects: false })}`;
+}
+
+export const SCHEMA_JSON_PATH = "src/api/jobset-openapi-schema.generated.json";
+
+export function renderSchemaJson(): string {
+  return `${JSON.stringify(jobSetOpenApiSchema())}\n`;
 }

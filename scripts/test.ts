@@ -1,9 +1,11 @@
-// The whole test suite: lint, type-check, unit tests, then integration tests against one shared
-// control plane (etcd + kube-apiserver) and e2e tests against one shared full control plane (plus
-// controller manager and scheduler). Builds the Kubernetes binaries on first use (with progress).
+// The whole test suite: lint, type-check, unit tests, the upstream compatibility checks (when the
+// upstream reference data is beside the project, see test/compat/reference.ts), then integration tests
+// against one shared control plane (etcd + kube-apiserver) and e2e tests against one shared full control
+// plane (plus controller manager and scheduler). Builds the Kubernetes binaries on first use (with
+// progress).
 //
 //   node scripts/test.ts                         everything
-//   node scripts/test.ts unit integration        only these layers (lint, unit, integration, e2e)
+//   node scripts/test.ts unit integration        only these layers (lint, unit, compat, integration, e2e)
 //   node scripts/test.ts test/e2e/foo.test.ts    only these files (their layers' control planes)
 //
 // Control planes are stopped at the end, on failure and on Ctrl-C; if this process is killed, their
@@ -14,10 +16,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBinaries } from "../src/local/binaries.ts";
 import { type ControlPlane, type Profile, startControlPlane } from "../src/local/controlplane.ts";
+import { notAvailableLine, referenceAvailable } from "../test/compat/reference.ts";
 import { exportCluster } from "../test/support/cluster.ts";
 
-type Layer = "lint" | "unit" | "integration" | "e2e";
-const LAYERS: Layer[] = ["lint", "unit", "integration", "e2e"];
+type Layer = "lint" | "unit" | "compat" | "integration" | "e2e";
+const LAYERS: Layer[] = ["lint", "unit", "compat", "integration", "e2e"];
 const PROFILE: Partial<Record<Layer, Profile>> = { integration: "apiserver", e2e: "full" };
 
 const args = process.argv.slice(2);
@@ -129,6 +132,13 @@ for (const layer of layers) {
   }
   if (layer === "unit") {
     await step("unit", () => nodeTest(targets, 2));
+    continue;
+  }
+  if (layer === "compat") {
+    // Without the upstream reference (a plain clone) this layer is not run, and says so in one line;
+    // that is neither a failure nor a silent skip.
+    if (referenceAvailable()) await step("compat", () => nodeTest(targets, 2));
+    else console.error(notAvailableLine);
     continue;
   }
   const profile = PROFILE[layer] ?? "apiserver";

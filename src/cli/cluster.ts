@@ -9,7 +9,10 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { ApiVersion, Plural } from "../api/constants.ts";
 import { ApiError, KubeClient } from "../runtime/client.ts";
+import { CliError, firstLine } from "./errors.ts";
 import { type LocalState, readLocalState } from "./local-state.ts";
+
+export { CliError, firstLine } from "./errors.ts";
 
 export interface ClusterFlags {
   kubeconfig?: string;
@@ -27,11 +30,6 @@ export const clusterOptions = {
 export const clusterHelp = `      --kubeconfig PATH      kubeconfig file (default: $KUBECONFIG, the running \`jobset up\` cluster, ~/.kube/config)
       --context NAME         kubeconfig context to use
   -n, --namespace NS         namespace (default: the context's namespace, else "default")`;
-
-/** An error the CLI prints as its message alone (one line, no stack). */
-export class CliError extends Error {
-  override name = "CliError";
-}
 
 export const NO_CLUSTER_HINT = "start a local cluster with `jobset up --detach`, or set KUBECONFIG";
 
@@ -85,8 +83,6 @@ export async function connect(flags: ClusterFlags, o: { allowHome?: boolean } = 
   const local = state && state.server === client.server ? state : undefined;
   return { client, namespace: flags.namespace || client.defaultNamespace, local };
 }
-
-export const firstLine = (e: unknown): string => (e instanceof Error ? e.message : String(e)).split("\n")[0] ?? "";
 
 /** Turns the errors a user meets into one line that says what to do; other errors pass through. */
 export function explain(e: unknown, server?: string): Error {

@@ -4,7 +4,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { pidAlive } from "../local/supervise.ts";
-import { CliError } from "./cluster.ts";
+import { CliError } from "./errors.ts";
 import { readLocalState, stateDir, stateFile } from "./local-state.ts";
 
 const help = `Usage: jobset down [flags]

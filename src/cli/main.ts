@@ -1,44 +1,78 @@
-// The `jobset` command: a table of subcommands, each in its own file (src/cli/<name>.ts).
-import { controller } from "./controller.ts";
-import { describe } from "./describe.ts";
-import { down } from "./down.ts";
-import { get } from "./get.ts";
-import { lint } from "./lint.ts";
-import { logs } from "./logs.ts";
-import { run as plan } from "./plan.ts";
-import { run } from "./run.ts";
-import { tree } from "./tree.ts";
-import { up } from "./up.ts";
+// The `jobset` command: a table of subcommands, each in its own file (src/cli/<name>.ts). A subcommand's
+// module is imported only when that subcommand runs, so `jobset version`, `lint` and `plan` never load
+// the API client, the controller or the local cluster (start-up figures: bench/cli.bench.ts).
 import { UsageError } from "./usage.ts";
-import { version } from "./version.ts";
+
+type Run = (argv: string[]) => Promise<number>;
 
 export interface Command {
   name: string;
   summary: string;
-  run(argv: string[]): Promise<number>;
+  /** Imports the subcommand's module and returns its entry point. */
+  load(): Promise<Run>;
 }
 
 export const commands: Command[] = [
-  { name: "lint", summary: "Check JobSet manifests as the API server and the JobSet webhooks would", run: lint },
-  { name: "up", summary: "Start a local Kubernetes with the JobSet controller and webhooks", run: up },
-  { name: "down", summary: "Stop the local cluster started by `jobset up --detach`", run: down },
-  { name: "run", summary: "Create JobSets and follow them live until they finish", run: run },
-  { name: "get", summary: "List JobSets with their status columns", run: get },
-  { name: "describe", summary: "Show a JobSet's spec, status, conditions, Jobs and events", run: describe },
-  { name: "tree", summary: "Show a JobSet's replicated jobs, Jobs and pods with their phases", run: tree },
-  { name: "logs", summary: "Print the logs of a JobSet's pods", run: logs },
+  {
+    name: "lint",
+    summary: "Check JobSet manifests as the API server and the JobSet webhooks would",
+    load: async () => (await import("./lint.ts")).lint,
+  },
+  {
+    name: "up",
+    summary: "Start a local Kubernetes with the JobSet controller and webhooks",
+    load: async () => (await import("./up.ts")).up,
+  },
+  {
+    name: "down",
+    summary: "Stop the local cluster started by `jobset up --detach`",
+    load: async () => (await import("./down.ts")).down,
+  },
+  {
+    name: "run",
+    summary: "Create JobSets and follow them live until they finish",
+    load: async () => (await import("./run.ts")).run,
+  },
+  {
+    name: "get",
+    summary: "List JobSets with their status columns",
+    load: async () => (await import("./get.ts")).get,
+  },
+  {
+    name: "describe",
+    summary: "Show a JobSet's spec, status, conditions, Jobs and events",
+    load: async () => (await import("./describe.ts")).describe,
+  },
+  {
+    name: "tree",
+    summary: "Show a JobSet's replicated jobs, Jobs and pods with their phases",
+    load: async () => (await import("./tree.ts")).tree,
+  },
+  {
+    name: "logs",
+    summary: "Print the logs of a JobSet's pods",
+    load: async () => (await import("./logs.ts")).logs,
+  },
   {
     name: "ui",
     summary: "Serve a live web view of JobSets: list, timeline, tree, pod logs",
-    run: async (argv) => (await import("./ui.ts")).ui(argv),
+    load: async () => (await import("./ui.ts")).ui,
   },
-  { name: "plan", summary: "Show the objects the controller creates for a JobSet on its first reconcile", run: plan },
+  {
+    name: "plan",
+    summary: "Show the objects the controller creates for a JobSet on its first reconcile",
+    load: async () => (await import("./plan.ts")).run,
+  },
   {
     name: "controller",
     summary: "Run the JobSet controller manager (controllers, webhooks, leader election, metrics)",
-    run: controller,
+    load: async () => (await import("./controller.ts")).controller,
   },
-  { name: "version", summary: "Show the version, commit and build date of this build", run: version },
+  {
+    name: "version",
+    summary: "Show the version, commit and build date of this build",
+    load: async () => (await import("./version.ts")).version,
+  },
 ];
 
 export function usage(): string {
@@ -78,7 +112,8 @@ export async function main(argv: string[]): Promise<number> {
 
 async function runCommand(command: Command, argv: string[]): Promise<number> {
   try {
-    return await command.run(argv);
+    const run = await command.load();
+    return await run(argv);
   } catch (err) {
     if (err instanceof UsageError || isParseArgsError(err)) {
       process.stderr.write(`jobset ${command.name}: ${(err as Error).message}\n`);

@@ -577,25 +577,76 @@ export function changeLines(prev: JobSetView | undefined, next: JobSetView, now:
 
 const indent = (n: number) => " ".repeat(n);
 
-/** `jobset describe`: metadata, spec summary, status, conditions, child Jobs and recent events. */
+/** `Key:    value` at a depth, values aligned at column 24 as kubectl describe does. */
+const kv = (k: string, val: string, d = 0) => `${indent(d)}${`${k}:`.padEnd(Math.max(24 - d, k.length + 2))}${val}`;
+
+/** A table under a heading's indentation, or `<none>`. */
+const tableOrNone = (pad: number, header: string[], rows: string[][]): string[] =>
+  rows.length === 0 ? [`${indent(pad)}<none>`] : formatTable(header, rows).map((l) => `${indent(pad)}${l}`);
+
+/** `jobset describe`: metadata, spec summary, status, conditions, child Jobs and events, in kubectl
+ * describe's layout (one function per section below). */
 export function renderDescribe(s: Snapshot, now: number): string[] {
-  const js = s.jobset;
   const v = buildView(s);
-  const spec = js.spec ?? {};
+  return [
+    ...describeMetadata(s.jobset, v, now),
+    ...describeSpec(s.jobset),
+    ...describeStatus(s.jobset, v),
+    "Conditions:",
+    ...tableOrNone(
+      2,
+      ["TYPE", "STATUS", "REASON", "AGE", "MESSAGE"],
+      (s.jobset.status?.conditions ?? []).map((c) => [
+        c.type,
+        c.status,
+        c.reason,
+        age(c.lastTransitionTime, now),
+        c.message,
+      ]),
+    ),
+    "Jobs:",
+    ...tableOrNone(
+      2,
+      ["NAME", "STATUS", "ACTIVE", "SUCCEEDED", "FAILED", "RESTART-ATTEMPT"],
+      v.rjobs
+        .flatMap((r) => r.jobs)
+        .map((j) => [
+          j.name,
+          j.reason ? `${j.phase} (${j.reason})` : j.phase,
+          String(j.active),
+          String(j.succeeded),
+          String(j.failed),
+          j.restartAttempt || "-",
+        ]),
+    ),
+    "Events:",
+    ...describeEvents(s.events, now),
+  ];
+}
+
+/** Name, namespace, labels, annotations (without kubectl's last-applied), UID, creation, state. */
+function describeMetadata(js: JobSet, v: JobSetView, now: number): string[] {
   const m = js.metadata ?? {};
-  const kv = (k: string, val: string, d = 0) => `${indent(d)}${`${k}:`.padEnd(Math.max(24 - d, k.length + 2))}${val}`;
   const map = (o: Record<string, string> | undefined) => Object.entries(o ?? {}).map(([k, val]) => `${k}=${val}`);
-  const lines: string[] = [];
-  lines.push(kv("Name", m.name ?? ""), kv("Namespace", m.namespace ?? ""));
   const labels = map(m.labels);
-  lines.push(kv("Labels", labels[0] ?? "<none>"), ...labels.slice(1).map((l) => `${indent(24)}${l}`));
   const ann = map(m.annotations).filter((a) => !a.startsWith("kubectl.kubernetes.io/last-applied-configuration"));
-  lines.push(kv("Annotations", ann[0] ?? "<none>"), ...ann.slice(1).map((l) => `${indent(24)}${l}`));
-  lines.push(kv("UID", m.uid ?? ""));
-  lines.push(kv("Created", `${m.creationTimestamp ?? "<unknown>"} (${age(m.creationTimestamp, now)} ago)`));
-  lines.push(kv("State", v.state));
-  lines.push("Spec:");
-  lines.push(kv("Suspend", String(spec.suspend ?? false), 2));
+  return [
+    kv("Name", m.name ?? ""),
+    kv("Namespace", m.namespace ?? ""),
+    kv("Labels", labels[0] ?? "<none>"),
+    ...labels.slice(1).map((l) => `${indent(24)}${l}`),
+    kv("Annotations", ann[0] ?? "<none>"),
+    ...ann.slice(1).map((l) => `${indent(24)}${l}`),
+    kv("UID", m.uid ?? ""),
+    kv("Created", `${m.creationTimestamp ?? "<unknown>"} (${age(m.creationTimestamp, now)} ago)`),
+    kv("State", v.state),
+  ];
+}
+
+/** The policies that are set, one line each (failure rules below their policy), then the replicated jobs. */
+function describeSpec(js: JobSet): string[] {
+  const spec = js.spec ?? {};
+  const lines = ["Spec:", kv("Suspend", String(spec.suspend ?? false), 2)];
   if (spec.startupPolicy) lines.push(kv("Startup Policy", spec.startupPolicy.startupPolicyOrder ?? "AnyOrder", 2));
   const sp = spec.successPolicy;
   if (sp) {
@@ -616,103 +667,77 @@ export function renderDescribe(s: Snapshot, now: number): string[] {
         `${indent(26)}${r.name}: ${r.action}${r.onJobFailureReasons?.length ? ` on ${r.onJobFailureReasons.join(",")}` : ""}${r.targetReplicatedJobs?.length ? ` for ${r.targetReplicatedJobs.join(",")}` : ""}`,
       );
   }
-  if (spec.network) {
-    const n = spec.network;
+  const n = spec.network;
+  if (n)
     lines.push(
       kv(
         "Network",
-        `enableDNSHostnames ${n.enableDNSHostnames ?? true}, subdomain ${n.subdomain || m.name || ""}, publishNotReadyAddresses ${n.publishNotReadyAddresses ?? true}`,
+        `enableDNSHostnames ${n.enableDNSHostnames ?? true}, subdomain ${n.subdomain || js.metadata?.name || ""}, publishNotReadyAddresses ${n.publishNotReadyAddresses ?? true}`,
         2,
       ),
     );
-  }
-  if (spec.coordinator)
-    lines.push(
-      kv(
-        "Coordinator",
-        `${spec.coordinator.replicatedJob} job ${spec.coordinator.jobIndex ?? 0} pod ${spec.coordinator.podIndex ?? 0}`,
-        2,
-      ),
-    );
+  const c = spec.coordinator;
+  if (c) lines.push(kv("Coordinator", `${c.replicatedJob} job ${c.jobIndex ?? 0} pod ${c.podIndex ?? 0}`, 2));
   if (spec.ttlSecondsAfterFinished !== undefined)
     lines.push(kv("TTL After Finished", `${spec.ttlSecondsAfterFinished}s`, 2));
   if (spec.managedBy) lines.push(kv("Managed By", spec.managedBy, 2));
-  lines.push("  Replicated Jobs:");
   const rows = (spec.replicatedJobs ?? []).map((r) => {
-    const js2 = r.template?.spec;
+    const job = r.template?.spec;
     const deps = (r.dependsOn ?? []).map((d) => `${d.name}=${d.status}`).join(",");
     return [
       r.name,
       String(r.replicas ?? 1),
-      String(js2?.parallelism ?? 1),
-      String(js2?.completions ?? js2?.parallelism ?? 1),
-      js2?.completionMode ?? "NonIndexed",
+      String(job?.parallelism ?? 1),
+      String(job?.completions ?? job?.parallelism ?? 1),
+      job?.completionMode ?? "NonIndexed",
       deps || "-",
     ];
   });
+  lines.push("  Replicated Jobs:");
   for (const l of formatTable(["NAME", "REPLICAS", "PARALLELISM", "COMPLETIONS", "MODE", "DEPENDSON"], rows))
     lines.push(`    ${l}`);
-  lines.push("Status:");
-  lines.push(kv("Terminal State", v.terminalState || "<none>", 2));
-  lines.push(kv("Restarts", String(v.restarts), 2));
-  lines.push(kv("Restarts Toward Max", String(v.restartsCountTowardsMax), 2));
-  lines.push("  Replicated Jobs Status:");
-  const st = (js.status?.replicatedJobsStatus ?? []).map((r) => [
-    r.name,
-    String(r.ready),
-    String(r.active),
-    String(r.succeeded),
-    String(r.failed),
-    String(r.suspended),
-  ]);
-  if (st.length === 0) lines.push("    <none>");
-  else
-    for (const l of formatTable(["NAME", "READY", "ACTIVE", "SUCCEEDED", "FAILED", "SUSPENDED"], st))
-      lines.push(`    ${l}`);
-  lines.push("Conditions:");
-  const conds = (js.status?.conditions ?? []).map((c) => [
-    c.type,
-    c.status,
-    c.reason,
-    age(c.lastTransitionTime, now),
-    c.message,
-  ]);
-  if (conds.length === 0) lines.push("  <none>");
-  else for (const l of formatTable(["TYPE", "STATUS", "REASON", "AGE", "MESSAGE"], conds)) lines.push(`  ${l}`);
-  lines.push("Jobs:");
-  const jobs = v.rjobs.flatMap((r) => r.jobs);
-  if (jobs.length === 0) lines.push("  <none>");
-  else
-    for (const l of formatTable(
-      ["NAME", "STATUS", "ACTIVE", "SUCCEEDED", "FAILED", "RESTART-ATTEMPT"],
-      jobs.map((j) => [
-        j.name,
-        j.reason ? `${j.phase} (${j.reason})` : j.phase,
-        String(j.active),
-        String(j.succeeded),
-        String(j.failed),
-        j.restartAttempt || "-",
-      ]),
-    ))
-      lines.push(`  ${l}`);
-  lines.push("Events:");
-  if (v.events.length === 0) lines.push("  <none>");
-  else
-    for (const l of formatTable(
-      ["TYPE", "REASON", "AGE", "FROM", "MESSAGE"],
-      [...s.events]
-        .sort((a, b) => eventTime(a) - eventTime(b))
-        .map((e) => {
-          const ev = eventView(e);
-          return [
-            ev.type,
-            ev.reason,
-            ev.count > 1 ? `${humanDuration(now - ev.time)} (x${ev.count})` : humanDuration(now - ev.time),
-            e.reportingController ?? e.deprecatedSource?.component ?? "",
-            ev.note,
-          ];
-        }),
-    ))
-      lines.push(`  ${l}`);
   return lines;
+}
+
+/** Terminal state, restarts, and the replicated jobs' counts from status. */
+function describeStatus(js: JobSet, v: JobSetView): string[] {
+  return [
+    "Status:",
+    kv("Terminal State", v.terminalState || "<none>", 2),
+    kv("Restarts", String(v.restarts), 2),
+    kv("Restarts Toward Max", String(v.restartsCountTowardsMax), 2),
+    "  Replicated Jobs Status:",
+    ...tableOrNone(
+      4,
+      ["NAME", "READY", "ACTIVE", "SUCCEEDED", "FAILED", "SUSPENDED"],
+      (js.status?.replicatedJobsStatus ?? []).map((r) => [
+        r.name,
+        String(r.ready),
+        String(r.active),
+        String(r.succeeded),
+        String(r.failed),
+        String(r.suspended),
+      ]),
+    ),
+  ];
+}
+
+/** Events, oldest first, with their age (and count when repeated). */
+function describeEvents(events: readonly Event[], now: number): string[] {
+  return tableOrNone(
+    2,
+    ["TYPE", "REASON", "AGE", "FROM", "MESSAGE"],
+    [...events]
+      .sort((a, b) => eventTime(a) - eventTime(b))
+      .map((e) => {
+        const ev = eventView(e);
+        return [
+          ev.type,
+          ev.reason,
+          ev.count > 1 ? `${humanDuration(now - ev.time)} (x${ev.count})` : humanDuration(now - ev.time),
+          e.reportingController ?? e.deprecatedSource?.component ?? "",
+          ev.note,
+        ];
+      }),
+  );
 }

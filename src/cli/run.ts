@@ -8,10 +8,10 @@ import { parseArgs } from "node:util";
 import { ApiVersion, Group, Kind } from "../api/constants.ts";
 import type { Pod } from "../api/k8s.ts";
 import type { JobSet } from "../api/types.ts";
-import { GoMissingError } from "../local/binaries.ts";
 import { ApiError, isAlreadyExists, isNotFound, type KubeClient } from "../runtime/client.ts";
 import {
   CliError,
+  type ClusterFlags,
   type Connected,
   clusterHelp,
   clusterOptions,
@@ -323,7 +323,23 @@ class LogFollower {
 
 // ---------------------------------------------------------------------------------------------- the command
 
-export async function run(argv: string[]): Promise<number> {
+interface RunOptions {
+  files: string[];
+  cluster: ClusterFlags;
+  logs: boolean;
+  timeoutMs: number | undefined;
+  /** The --timeout text, for the message when it passes. */
+  timeout: string | undefined;
+  replace: boolean;
+  noColor: boolean | undefined;
+  /** The ephemeral local cluster's nodes and runtime. */
+  nodes: number;
+  nodeLabels: string[];
+  runtime: "exec" | "simulate";
+}
+
+/** The flags of `jobset run`, checked; undefined after printing --help. */
+function parseRunFlags(argv: string[]): RunOptions | undefined {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -341,154 +357,206 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (values.help) {
     process.stdout.write(help);
-    return 0;
+    return undefined;
   }
   if (positionals.length === 0) throw new UsageError("a FILE with JobSets is required (- for stdin)");
   const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
   const runtime = values.runtime ?? "exec";
   if (runtime !== "exec" && runtime !== "simulate") throw new UsageError(`--runtime ${runtime}: want exec or simulate`);
-  const nodeCount = values.nodes === undefined ? 4 : Number(values.nodes);
-  if (!Number.isInteger(nodeCount) || nodeCount < 1) throw new UsageError("--nodes wants a whole number ≥ 1");
-  const targets = await readJobSets(positionals);
+  const nodes = values.nodes === undefined ? 4 : Number(values.nodes);
+  if (!Number.isInteger(nodes) || nodes < 1) throw new UsageError("--nodes wants a whole number ≥ 1");
+  const cluster: ClusterFlags = {};
+  if (values.kubeconfig !== undefined) cluster.kubeconfig = values.kubeconfig;
+  if (values.context !== undefined) cluster.context = values.context;
+  if (values.namespace !== undefined) cluster.namespace = values.namespace;
+  return {
+    files: positionals,
+    cluster,
+    logs: values.logs === true,
+    timeoutMs,
+    timeout: values.timeout,
+    replace: values.replace === true,
+    noColor: values["no-color"],
+    nodes,
+    nodeLabels: values["node-labels"] ?? [],
+    runtime,
+  };
+}
 
-  const started = Date.now();
-  const resolved = resolveKubeconfig(values, { allowHome: false });
+/** Starts the ephemeral local cluster of a run with no cluster configured (building it the first time). */
+async function startEphemeral(o: RunOptions): Promise<LocalCluster> {
+  const { nodeSpecs, startLocalCluster } = await import("./local-cluster.ts");
+  const { GoMissingError } = await import("../local/binaries.ts");
+  let nodes: ReturnType<typeof nodeSpecs>;
+  try {
+    nodes = nodeSpecs(o.nodes, o.nodeLabels);
+  } catch (e) {
+    throw new UsageError(firstLine(e));
+  }
+  process.stderr.write(
+    `No cluster configured (--kubeconfig, KUBECONFIG or \`jobset up\`): starting an ephemeral local cluster (${o.nodes} nodes, ${o.runtime} runtime)…\n`,
+  );
+  const t0 = Date.now();
+  let cluster: LocalCluster;
+  try {
+    cluster = await startLocalCluster({
+      nodes,
+      runtime: o.runtime,
+      log: (l) => {
+        if (BUILD_LINE.test(l)) process.stderr.write(`${l}\n`);
+      },
+    });
+  } catch (e) {
+    if (e instanceof GoMissingError) throw new CliError(e.message);
+    throw new CliError(`cannot start the local cluster: ${firstLine(e)}`);
+  }
+  process.stderr.write(`Local cluster ready in ${humanDuration(Date.now() - t0)}.\n`);
+  return cluster;
+}
+
+/** How the followed JobSets ended up. */
+interface Outcome {
+  /** The last snapshot of each JobSet, by UID. */
+  last: Map<string, Snapshot>;
+  /** UIDs of JobSets deleted while followed (e.g. by their TTL). */
+  deleted: Set<string>;
+  timedOut: boolean;
+}
+
+/** The current snapshot of a created JobSet; its last one (or a bare one) once it is gone. */
+async function look(client: KubeClient, js: JobSet, o: Outcome): Promise<Snapshot> {
+  const key = js.metadata?.uid ?? "";
+  const prev = o.last.get(key);
+  if (o.deleted.has(key) && prev) return prev;
+  try {
+    const cur = await client.get<JobSet>(jobsetsPath(js.metadata?.namespace, js.metadata?.name));
+    if (cur.metadata?.uid !== key) throw new ApiError(404, "NotFound", "replaced");
+    const snap = await fetchChildren(client, cur);
+    o.last.set(key, snap);
+    return snap;
+  } catch (e) {
+    if (!isNotFound(e)) throw explain(e, client.server);
+    o.deleted.add(key); // deleted (e.g. its TTL after finishing): keep the last view
+    return prev ?? { jobset: js, jobs: [], pods: [], events: [] };
+  }
+}
+
+/** Polls the created JobSets every 500 ms, showing each change, until all finished, the deadline, or abort. */
+async function follow(
+  client: KubeClient,
+  created: JobSet[],
+  screen: Screen,
+  logs: LogFollower | undefined,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<Outcome> {
+  const o: Outcome = { last: new Map(), deleted: new Set(), timedOut: false };
+  for (;;) {
+    const snaps: Snapshot[] = [];
+    for (const js of created) snaps.push(await look(client, js, o));
+    screen.update(snaps.map(buildView), Date.now());
+    logs?.poll(snaps.flatMap((s) => s.pods));
+    const allDone = snaps.every(
+      (s, i) => finished(s.jobset) !== undefined || o.deleted.has(created[i]?.metadata?.uid ?? ""),
+    );
+    if (allDone || signal.aborted) return o;
+    if (Date.now() > deadline) {
+      o.timedOut = true;
+      return o;
+    }
+    await new Promise<void>((r) => {
+      const t = setTimeout(r, 500);
+      signal.addEventListener("abort", () => {
+        clearTimeout(t);
+        r();
+      });
+    });
+  }
+}
+
+/** Prints one line per JobSet saying how it ended; returns the exit code. */
+function report(
+  created: JobSet[],
+  o: Outcome,
+  run: { timeout?: string; interrupted: boolean; ephemeral: boolean },
+): number {
+  let code = 0;
+  for (const js of created) {
+    const key = js.metadata?.uid ?? "";
+    const snap = o.last.get(key);
+    const name = `${js.metadata?.namespace}/${js.metadata?.name}`;
+    const state = snap ? finished(snap.jobset) : undefined;
+    if (state === "Completed") {
+      process.stdout.write(
+        `JobSet ${name} completed${o.deleted.has(key) ? " (then deleted: ttlSecondsAfterFinished)" : ""}\n`,
+      );
+    } else if (state === "Failed") {
+      const c = snap ? finishCondition(snap.jobset) : undefined;
+      process.stdout.write(`JobSet ${name} failed: ${c ? `${c.reason}: ${c.message}` : "(no condition)"}\n`);
+      code = 1;
+    } else if (o.deleted.has(key)) {
+      process.stdout.write(`JobSet ${name} was deleted before it finished\n`);
+      code = 1;
+    } else if (o.timedOut) {
+      process.stdout.write(`JobSet ${name} did not finish within ${run.timeout}\n`);
+      code = 1;
+    } else if (run.interrupted) {
+      process.stdout.write(`Interrupted: JobSet ${name} is still running${run.ephemeral ? "" : " on the cluster"}\n`);
+      code = 130;
+    }
+  }
+  return code;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const o = parseRunFlags(argv);
+  if (!o) return 0;
+  const targets = await readJobSets(o.files);
+  const resolved = resolveKubeconfig(o.cluster, { allowHome: false });
   let ephemeral: LocalCluster | undefined;
   let conn: Connected | undefined;
-  let interrupted = false;
   const abort = new AbortController();
-  const onSignal = () => {
-    if (interrupted) return;
-    interrupted = true;
-    abort.abort();
-  };
+  const onSignal = () => abort.abort();
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
   try {
     if (resolved.kubeconfig) {
-      conn = await connect(values, { allowHome: false });
+      conn = await connect(o.cluster, { allowHome: false });
     } else {
-      const { nodeSpecs, startLocalCluster } = await import("./local-cluster.ts");
-      let nodes: ReturnType<typeof nodeSpecs>;
-      try {
-        nodes = nodeSpecs(nodeCount, values["node-labels"] ?? []);
-      } catch (e) {
-        throw new UsageError(firstLine(e));
-      }
-      process.stderr.write(
-        `No cluster configured (--kubeconfig, KUBECONFIG or \`jobset up\`): starting an ephemeral local cluster (${nodeCount} nodes, ${runtime} runtime)…\n`,
-      );
-      const t0 = Date.now();
-      try {
-        ephemeral = await startLocalCluster({
-          nodes,
-          runtime,
-          log: (l) => {
-            if (BUILD_LINE.test(l)) process.stderr.write(`${l}\n`);
-          },
-        });
-      } catch (e) {
-        if (e instanceof GoMissingError) throw new CliError(e.message);
-        throw new CliError(`cannot start the local cluster: ${firstLine(e)}`);
-      }
-      process.stderr.write(`Local cluster ready in ${humanDuration(Date.now() - t0)}.\n`);
-      if (interrupted) return 130;
-      conn = await connect({ ...values, kubeconfig: ephemeral.kubeconfigPath });
+      ephemeral = await startEphemeral(o);
+      if (abort.signal.aborted) return 130;
+      conn = await connect({ ...o.cluster, kubeconfig: ephemeral.kubeconfigPath });
     }
     const { client, namespace } = conn;
 
-    // Create every JobSet first: a refused one stops the run before anything is followed.
+    // The clock of the progress lines starts when the JobSets are applied (not counting a cluster start
+    // or a first-time build). Every JobSet is created first: a refused one stops the run before any is followed.
+    const started = Date.now();
     const created: JobSet[] = [];
     for (const t of targets) {
-      const js = await create(client, t, namespace, values.replace === true);
+      const js = await create(client, t, namespace, o.replace);
       created.push(js);
       process.stderr.write(
         `jobset.jobset.x-k8s.io/${js.metadata?.name} created in namespace ${js.metadata?.namespace}\n`,
       );
     }
 
-    const tty = process.stdout.isTTY === true;
-    const screen = tty
-      ? ttyScreen(process.stdout, useColor(values["no-color"]), started)
+    const screen = process.stdout.isTTY
+      ? ttyScreen(process.stdout, useColor(o.noColor), started)
       : plainScreen(process.stdout, started);
-    const logs = values.logs ? new LogFollower(client, (t) => screen.print(t)) : undefined;
-    const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
-    const last = new Map<string, Snapshot>();
-    const deleted = new Set<string>();
-    let timedOut = false;
-    for (;;) {
-      const snaps: Snapshot[] = [];
-      for (const js of created) {
-        const key = js.metadata?.uid ?? "";
-        const prev = last.get(key);
-        if (deleted.has(key) && prev) {
-          snaps.push(prev);
-          continue;
-        }
-        try {
-          const cur = await client.get<JobSet>(jobsetsPath(js.metadata?.namespace, js.metadata?.name));
-          if (cur.metadata?.uid !== key) throw new ApiError(404, "NotFound", "replaced");
-          const snap = await fetchChildren(client, cur);
-          last.set(key, snap);
-          snaps.push(snap);
-        } catch (e) {
-          if (!isNotFound(e)) throw explain(e, client.server);
-          deleted.add(key); // deleted (e.g. its TTL after finishing): keep the last view
-          snaps.push(prev ?? { jobset: js, jobs: [], pods: [], events: [] });
-        }
-      }
-      screen.update(snaps.map(buildView), Date.now());
-      logs?.poll(snaps.flatMap((s) => s.pods));
-      const allDone = snaps.every(
-        (s, i) => finished(s.jobset) !== undefined || deleted.has(created[i]?.metadata?.uid ?? ""),
-      );
-      if (allDone || interrupted) break;
-      if (Date.now() > deadline) {
-        timedOut = true;
-        break;
-      }
-      await new Promise<void>((r) => {
-        const t = setTimeout(r, 500);
-        abort.signal.addEventListener("abort", () => {
-          clearTimeout(t);
-          r();
-        });
-      });
-    }
+    const logs = o.logs ? new LogFollower(client, (t) => screen.print(t)) : undefined;
+    const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + o.timeoutMs;
+    const outcome = await follow(client, created, screen, logs, deadline, abort.signal);
+    const interrupted = abort.signal.aborted;
     if (logs) {
       // Containers that ran between two looks are followed too; the streams of finished containers end
       // by themselves once everything they printed is out.
-      logs.poll([...last.values()].flatMap((s) => s.pods));
-      await logs.stop(interrupted || timedOut ? 0 : 5000);
+      logs.poll([...outcome.last.values()].flatMap((s) => s.pods));
+      await logs.stop(interrupted || outcome.timedOut ? 0 : 5000);
     }
     screen.end();
-
-    let code = 0;
-    for (const js of created) {
-      const key = js.metadata?.uid ?? "";
-      const snap = last.get(key);
-      const name = `${js.metadata?.namespace}/${js.metadata?.name}`;
-      const state = snap ? finished(snap.jobset) : undefined;
-      if (state === "Completed") {
-        process.stdout.write(
-          `JobSet ${name} completed${deleted.has(key) ? " (then deleted: ttlSecondsAfterFinished)" : ""}\n`,
-        );
-      } else if (state === "Failed") {
-        const c = snap ? finishCondition(snap.jobset) : undefined;
-        process.stdout.write(`JobSet ${name} failed: ${c ? `${c.reason}: ${c.message}` : "(no condition)"}\n`);
-        code = 1;
-      } else if (deleted.has(key)) {
-        process.stdout.write(`JobSet ${name} was deleted before it finished\n`);
-        code = 1;
-      } else if (timedOut) {
-        process.stdout.write(`JobSet ${name} did not finish within ${values.timeout}\n`);
-        code = 1;
-      } else if (interrupted) {
-        process.stdout.write(`Interrupted: JobSet ${name} is still running${ephemeral ? "" : " on the cluster"}\n`);
-        code = 130;
-      }
-    }
-    return code;
+    const runInfo = { interrupted, ephemeral: ephemeral !== undefined };
+    return report(created, outcome, o.timeout === undefined ? runInfo : { ...runInfo, timeout: o.timeout });
   } catch (e) {
     throw explain(e, conn?.client.server);
   } finally {

@@ -11,6 +11,7 @@ import {
   Reasons,
   TerminalStates,
 } from "../api/constants.ts";
+import { rfc3339 } from "../api/time.ts";
 import type { JobSetCondition, JobSetStatus } from "../api/types.ts";
 
 /** An event about the JobSet, as the executor records it (regarding = the JobSet, action `Reconciling`). */
@@ -32,11 +33,6 @@ export interface StatusUpdate {
   metrics: { completed: boolean; failed: boolean };
   /** `lastTransitionTime` for conditions changed in this reconcile (RFC 3339, seconds, UTC). */
   now: string;
-}
-
-/** RFC 3339 with second resolution in UTC, as `metav1.Time` serializes. */
-export function rfc3339(date: Date): string {
-  return date.toISOString().replace(/\.\d+Z$/, "Z");
 }
 
 /** A fresh record over a deep copy of `status` (the observed object is never mutated). */

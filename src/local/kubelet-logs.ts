@@ -4,6 +4,7 @@
 // tailLines, limitBytes, timestamps, previous, sinceSeconds/sinceTime). docs/fake-kubelet.md.
 import { closeSync, type FSWatcher, fstatSync, mkdirSync, openSync, readSync, watch, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { rfc3339Nano } from "../api/time.ts";
 
 // ---------------------------------------------------------------------------------------------- query
 
@@ -83,14 +84,8 @@ export function parseLogQuery(q: URLSearchParams, nowMs: number): LogQueryResult
 
 // ---------------------------------------------------------------------------------------------- rendering
 
-/** Go's time.RFC3339Nano of an epoch-ms time: trailing zeros of the fraction dropped. */
-export function rfc3339Nano(ms: number): string {
-  const iso = new Date(ms).toISOString();
-  return iso.replace(/\.(\d{3})Z$/, (_, f: string) => {
-    const t = f.replace(/0+$/, "");
-    return t ? `.${t}Z` : "Z";
-  });
-}
+/** Go's time.RFC3339Nano of an epoch-ms time: trailing zeros of the fraction dropped (api/time.ts). */
+export { rfc3339Nano };
 
 export interface LogLine {
   /** The line's bytes, with its "\n" (the last line of a finished run may lack it). */

@@ -127,10 +127,8 @@ export function nodeBody(
   return body;
 }
 
-/** Lease renewTime is a MicroTime: exactly 6 fractional digits. */
-export function microTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, ".$1000Z");
-}
+/** Lease renewTime is a MicroTime: exactly 6 fractional digits (api/time.ts). */
+export { microTime } from "../api/time.ts";
 
 // ---------------------------------------------------------------------------------------------- pods
 

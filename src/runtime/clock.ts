@@ -137,16 +137,8 @@ export class Backoff {
   }
 }
 
-/**
- * Formats epoch milliseconds as a Kubernetes MicroTime: RFC 3339 in UTC with exactly six fractional
- * digits (`2026-01-02T03:04:05.123456Z`).
- */
-export function microTime(ms: number): string {
-  const whole = Math.floor(ms);
-  const micros = Math.min(999, Math.max(0, Math.floor((ms - whole) * 1000)));
-  const iso = new Date(whole).toISOString(); // 2026-01-02T03:04:05.123Z
-  return `${iso.slice(0, 23)}${String(micros).padStart(3, "0")}Z`;
-}
+/** Kubernetes MicroTime formatting lives with the other time formats (api/time.ts). */
+export { microTime } from "../api/time.ts";
 
 /** Parses an RFC 3339 time (any number of fractional digits) into epoch milliseconds; NaN if invalid. */
 export function parseTime(s: string | undefined): number {

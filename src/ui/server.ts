@@ -441,7 +441,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 /** A throwaway self-signed certificate for the bound address (a non-loopback server without --tls-*). */
 async function selfSignedCert(host: string): Promise<{ cert: string; key: string }> {
-  const { createCa, issueServingCert } = await import("../local/pki.ts");
+  const { createCa, issueServingCert } = await import("../pki/x509.ts");
   const { isIP } = await import("node:net");
   const ca = createCa("jobset ui (self-signed)", 30);
   const ips = isIP(host) && host !== "0.0.0.0" && host !== "::" ? [host, "127.0.0.1"] : ["127.0.0.1"];

@@ -178,7 +178,10 @@ describe("jobset CLI against a local cluster from `jobset up --detach`", () => {
     const r = await jobset(["run", example("hello"), "--logs"], env);
     assert.equal(r.code, 0, show(r));
     assert.match(r.stdout, /^JobSet default\/hello completed$/m);
-    assert.match(r.stdout, /^\+ *[\d.]+s pod hello-workers-0-0-\w+: Running \(on fake-node-\d\)$/m);
+    // A pod's node is shown with the first phase seen for it (Pending or Running, depending on when the
+    // poll caught it); it is seen Running before it Succeeded.
+    assert.match(r.stdout, /^\+ *[\d.]+s pod hello-workers-0-0-\w+: (Pending|Running) \(on fake-node-\d\)$/m);
+    assert.match(r.stdout, /^\+ *[\d.]+s pod hello-workers-0-0-\w+: Running( \(on fake-node-\d\))?$/m);
     assert.match(
       r.stdout,
       /^\+ *[\d.]+s condition Completed=True {2}AllJobsCompleted: jobset completed successfully$/m,
@@ -569,6 +572,13 @@ current-context: c
     assert.match(r.stdout, /^JobSet default\/hello completed$/m);
     assert.match(r.stdout, /worker 1\/1 reporting to hello-coordinator-0-0\.hello$/m);
     assert.match(r.stderr, /Stopping the ephemeral local cluster/);
+    // The progress clock starts when the JobSet is applied: the first line's time does not include the
+    // cluster's start (nor a first-time build).
+    const ready = /^Local cluster ready in (?:(\d+)m)?(?:(\d+)s)?\.$/m.exec(r.stderr);
+    assert.ok(ready, show(r));
+    const readySeconds = Number(ready[1] ?? 0) * 60 + Number(ready[2] ?? 0);
+    const firstStamp = Number(/^\+ *([\d.]+)s /m.exec(r.stdout)?.[1]);
+    assert.ok(firstStamp < readySeconds, `first progress line at +${firstStamp}s, cluster start ${readySeconds}s`);
     // It started the control plane (supervisors + binaries) and exec containers; all are gone.
     assert.ok(started.size >= 8, `saw the processes it started: ${[...started].join(" ")}`);
     await waitFor(() => [...started].every((p) => !alive(p)), {

@@ -79,6 +79,7 @@ import { defaultJobSet } from "../../src/api/defaults.ts";
 import type { FeatureName } from "../../src/api/features.ts";
 import { parseFeatureGates } from "../../src/api/features.ts";
 import type { Job } from "../../src/api/k8s.ts";
+import { rfc3339 } from "../../src/api/time.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { startControllerManager } from "../../src/app/controller-manager.ts";
 import { controllerRef } from "../../src/controller/owner.ts";
@@ -93,8 +94,6 @@ import { getIfExists, type TestCluster, testNamespace, useCluster, waitFor } fro
 
 export const jobSetsPath = (ns: string) => `/apis/jobset.x-k8s.io/v1alpha2/namespaces/${ns}/jobsets`;
 export const jobsPath = (ns: string) => `/apis/batch/v1/namespaces/${ns}/jobs`;
-
-const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d+Z$/, "Z");
 
 // ---------------------------------------------------------------------------------------------- Job status
 

@@ -5,6 +5,7 @@
 // Job creation (§5.8) and terminal state (§5.10).
 import { Labels } from "../../src/api/constants.ts";
 import type { Job } from "../../src/api/k8s.ts";
+import { rfc3339 } from "../../src/api/time.ts";
 import { controllerRef } from "../../src/controller/owner.ts";
 import { job, jobSet, rjob } from "../builders.ts";
 import {
@@ -232,7 +233,7 @@ const classificationScenarios: Scenario[] = [
       {
         do: (ctx) =>
           updateJobStatus(ctx, "ft-w-0", (j) => {
-            const t = new Date().toISOString().replace(/\.\d+Z$/, "Z");
+            const t = rfc3339(Date.now());
             j.status = {
               ...j.status,
               startTime: t,

@@ -11,6 +11,7 @@ import {
 } from "../../src/api/constants.ts";
 import { defaultJobSet } from "../../src/api/defaults.ts";
 import type { Job, PersistentVolumeClaim, Service } from "../../src/api/k8s.ts";
+import { rfc3339 } from "../../src/api/time.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { jobSet, rjob } from "../builders.ts";
 import { getIfExists } from "../support/cluster.ts";
@@ -69,7 +70,7 @@ function managedByScenario(): Scenario {
                   status: "True",
                   reason: "AllJobsCompleted",
                   message: "jobset completed successfully",
-                  lastTransitionTime: new Date(Date.now() - 60_000).toISOString().replace(/\.\d+Z$/, "Z"),
+                  lastTransitionTime: rfc3339(Date.now() - 60_000),
                 },
               ],
             };

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
@@ -9,8 +10,11 @@ import { PlaceholderUID, planObjects } from "../../src/cli/plan.ts";
 import { jobSet, rjob } from "../builders.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
-// upstream example, from the shared references beside the project (../shared)
-const example = fileURLToPath(new URL("../../../shared/reference/examples/simple/paralleljobs.yaml", import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../fixtures/jobsets/${name}`, import.meta.url));
+const example = fixture("two-replicated-jobs.yaml");
+const gatedExample = fixture("restart-job-action.yaml");
+/** The job-key label (spec §4.1): SHA-1 of `<namespace>/<job name>`, in lowercase hex. */
+const jobKey = (namespace: string, job: string) => createHash("sha1").update(`${namespace}/${job}`).digest("hex");
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, ["bin/jobset.js", "plan", ...args], { cwd: root, encoding: "utf8" });
@@ -22,7 +26,7 @@ function docs(yaml: string): KubeObject[] {
 }
 
 const managed = (over: Record<string, string>) => ({
-  "jobset.sigs.k8s.io/jobset-name": "paralleljobs",
+  "jobset.sigs.k8s.io/jobset-name": "pipeline",
   "jobset.sigs.k8s.io/jobset-uid": PlaceholderUID,
   "jobset.sigs.k8s.io/restart-attempt": "0",
   "jobset.sigs.k8s.io/replicatedjob-replicas": "1",
@@ -34,24 +38,24 @@ const managed = (over: Record<string, string>) => ({
 });
 
 describe("jobset plan (CLI)", () => {
-  test("paralleljobs.yaml: JobSet, Service, then the Jobs with the managed keys of §4.1", () => {
+  test("two-replicated-jobs.yaml: JobSet, Service, then the Jobs with the managed keys of §4.1", () => {
     const r = cli(example);
     assert.equal(r.code, 0, r.stderr);
     const out = docs(r.stdout);
     assert.deepEqual(
       out.map((o) => `${o.kind}/${o.metadata?.name}`),
-      ["JobSet/paralleljobs", "Service/paralleljobs", "Job/paralleljobs-workers-0", "Job/paralleljobs-driver-0"],
+      ["JobSet/pipeline", "Service/pipeline", "Job/pipeline-loaders-0", "Job/pipeline-trainer-0"],
     );
     const expected: Record<string, Record<string, string>> = {
-      "paralleljobs-workers-0": managed({
-        "jobset.sigs.k8s.io/replicatedjob-name": "workers",
-        "jobset.sigs.k8s.io/job-key": "32d672edc82776df1fbf3120a8fc54a9192afa69",
+      "pipeline-loaders-0": managed({
+        "jobset.sigs.k8s.io/replicatedjob-name": "loaders",
+        "jobset.sigs.k8s.io/job-key": jobKey("default", "pipeline-loaders-0"),
         "jobset.sigs.k8s.io/job-global-index": "0",
         "jobset.sigs.k8s.io/job-group-index": "0",
       }),
-      "paralleljobs-driver-0": managed({
-        "jobset.sigs.k8s.io/replicatedjob-name": "driver",
-        "jobset.sigs.k8s.io/job-key": "23fe3a038fecdfc71532aaef1d942c435e6293b7",
+      "pipeline-trainer-0": managed({
+        "jobset.sigs.k8s.io/replicatedjob-name": "trainer",
+        "jobset.sigs.k8s.io/job-key": jobKey("default", "pipeline-trainer-0"),
         "jobset.sigs.k8s.io/job-global-index": "1",
         "jobset.sigs.k8s.io/job-group-index": "1",
       }),
@@ -67,13 +71,13 @@ describe("jobset plan (CLI)", () => {
       }
       assert.equal(job.spec?.suspend, false);
       assert.equal(job.spec?.completionMode, "Indexed");
-      assert.equal(job.spec?.template.spec?.subdomain, "paralleljobs");
+      assert.equal(job.spec?.template.spec?.subdomain, "pipeline");
       assert.equal(job.spec?.template.spec?.restartPolicy, "OnFailure");
       assert.deepEqual(job.metadata?.ownerReferences, [
         {
           apiVersion: "jobset.x-k8s.io/v1alpha2",
           kind: "JobSet",
-          name: "paralleljobs",
+          name: "pipeline",
           uid: PlaceholderUID,
           controller: true,
           blockOwnerDeletion: true,
@@ -92,7 +96,7 @@ describe("jobset plan (CLI)", () => {
     const job = docs(r.stdout)[2] as Job;
     assert.equal(job.metadata?.namespace, "team");
     assert.equal(job.metadata?.labels?.["jobset.sigs.k8s.io/jobset-uid"], "u-9");
-    assert.equal(job.metadata?.labels?.["jobset.sigs.k8s.io/job-key"], "f79cbe66c23350a1cb70a11ed8c40fec198b1ec2");
+    assert.equal(job.metadata?.labels?.["jobset.sigs.k8s.io/job-key"], jobKey("team", "pipeline-loaders-0"));
   });
   test("usage and read errors exit 2", () => {
     assert.equal(cli().code, 2);
@@ -104,18 +108,14 @@ describe("jobset plan (CLI)", () => {
     assert.match(missing.stderr, /^\/nonexistent\/file.yaml: /);
   });
   test("a rejected JobSet exits 1 with the webhook's message", () => {
-    const r = cli("/work/shared/reference/examples/failure-policy/restartjob-action.yaml");
+    const r = cli(gatedExample);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, "");
-    assert.match(r.stderr, /JobSet.jobset.x-k8s.io "js" is invalid: .*RestartJob feature gate is disabled/);
-    const ok = cli(
-      "--feature-gates",
-      "RestartJob=true",
-      "/work/shared/reference/examples/failure-policy/restartjob-action.yaml",
-    );
+    assert.match(r.stderr, /JobSet.jobset.x-k8s.io "shards" is invalid: .*RestartJob feature gate is disabled/);
+    const ok = cli("--feature-gates", "RestartJob=true", gatedExample);
     assert.equal(ok.code, 0, ok.stderr);
     const jobs = docs(ok.stdout).filter((o) => o.kind === "Job");
-    assert.ok(jobs.length > 0);
+    assert.equal(jobs.length, 4);
     for (const j of jobs) assert.equal(j.metadata?.labels?.["jobset.sigs.k8s.io/job-restart-attempt"], "0");
   });
 });

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import { rfc3339 } from "../../src/api/time.ts";
 import type { JobSetCondition, JobSetStatus } from "../../src/api/types.ts";
 import {
   type ConditionSpec,
@@ -13,7 +14,6 @@ import {
   markStartupInProgress,
   markSuspended,
   newStatusUpdate,
-  rfc3339,
   setCondition,
 } from "../../src/controller/conditions.ts";
 

@@ -1,5 +1,6 @@
-// Runs the real `jobset lint` command (bin/jobset.js under the pinned node) on the upstream example
-// JobSets and on broken JobSets written to a temporary directory.
+// Runs the real `jobset lint` command (bin/jobset.js under the pinned node) on the project's own
+// JobSets (examples/ and test/fixtures/jobsets/) and on broken JobSets written to a temporary directory.
+// Upstream's examples are linted by the compatibility suite (test/compat/).
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -10,8 +11,7 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const bin = join(root, "bin/jobset.js");
-// upstream examples, from the shared references beside the project (../shared)
-const examples = fileURLToPath(new URL("../../../shared/reference/examples", import.meta.url));
+const fixtures = join(root, "test/fixtures/jobsets");
 
 function jobset(args: string[], input?: string) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: "utf8", input, timeout: 60_000 });
@@ -64,24 +64,24 @@ function jobSetYaml(name: string, rjobs: RjobYaml[], spec = "", meta = `  name: 
   return `apiVersion: jobset.x-k8s.io/v1alpha2\nkind: JobSet\nmetadata:\n${meta}spec:\n${spec}  replicatedJobs:\n${rj}`;
 }
 
-describe("jobset lint: upstream examples", () => {
-  const files = findYaml(examples);
+describe("jobset lint: the project's examples and test JobSets", () => {
+  const files = [...findYaml(join(root, "examples")), ...findYaml(fixtures)];
 
-  test("there are examples to check", () => assert.ok(files.length >= 20, `found ${files.length}`));
+  test("there are JobSets to check", () => assert.ok(files.length >= 15, `found ${files.length}`));
 
-  test("every example JobSet passes (alpha gates on)", () => {
+  test("every JobSet passes (alpha gates on)", () => {
     const r = jobset(["lint", "--feature-gates", "InPlaceRestart=true,RestartJob=true", ...files]);
     assert.equal(r.stdout, "");
     assert.equal(r.code, 0, r.stderr);
-    // Non-JobSet documents (e.g. scheduling.k8s.io objects) are skipped with a note, never judged.
-    for (const line of r.stderr.split("\n").filter(Boolean)) assert.match(line, /: skipped: .* is not a JobSet$/);
+    // Non-JobSet documents (here a PriorityClass) are skipped with a note, never judged.
+    assert.equal(
+      r.stderr,
+      `${join(fixtures, "with-priority-class.yaml")}:1: skipped: PriorityClass scheduling.k8s.io/v1 is not a JobSet\n`,
+    );
   });
 
-  test("gated examples are rejected with the gates off", () => {
-    const gated = [
-      join(examples, "failure-policy/restartjob-action.yaml"),
-      join(examples, "in-place-restart/jobset-main-container-mode.yaml"),
-    ];
+  test("gated JobSets are rejected with the gates off", () => {
+    const gated = [join(fixtures, "restart-job-action.yaml"), join(fixtures, "in-place-restart.yaml")];
     const r = jobset(["lint", ...gated]);
     assert.equal(r.code, 1);
     assert.equal(

@@ -432,19 +432,21 @@ describe("applySchemaDefaults", () => {
   });
 });
 
-describe("upstream examples", () => {
-  const dir = fileURLToPath(new URL("../../../shared/reference/examples", import.meta.url));
+describe("the project's examples and test JobSets", () => {
+  // Upstream's examples are checked the same way by the compatibility suite (test/compat/).
+  const dirs = ["../../examples", "../fixtures/jobsets"].map((d) => fileURLToPath(new URL(d, import.meta.url)));
   const files = (d: string): string[] =>
     readdirSync(d).flatMap((f) => {
       const p = join(d, f);
       return statSync(p).isDirectory() ? files(p) : p.endsWith(".yaml") ? [p] : [];
     });
-  const all = files(dir).sort();
-  test("there are examples to check", () => {
-    assert.ok(all.length >= 20, `found ${all.length} files`);
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  const all = dirs.flatMap((d) => files(d).sort());
+  test("there are JobSets to check", () => {
+    assert.ok(all.length >= 15, `found ${all.length} files`);
   });
   for (const file of all) {
-    test(file.slice(dir.length + 1), () => {
+    test(file.slice(root.length), () => {
       const docs = parseAllDocuments(readFileSync(file, "utf8")).map((d) => d.toJS() as Obj);
       const jobsets = docs.filter((d) => d?.kind === "JobSet");
       // Files with only other kinds (e.g. a PriorityClass) are skipped; every file here has a JobSet.

@@ -9,6 +9,7 @@
 // controller-runtime metrics under controller="pod".
 import { Labels } from "../../api/constants.ts";
 import type { Node, Pod } from "../../api/k8s.ts";
+import { rfc3339 } from "../../api/time.ts";
 import { ParallelDeletions, PodJobKeyIndex, planPlacement, shouldReconcileLeader } from "../../controller/placement.ts";
 import { isNotFound, resourcePath } from "../../runtime/client.ts";
 import { type Clock, realClock } from "../../runtime/clock.ts";
@@ -75,7 +76,7 @@ export class PodController {
       leader,
       jobPods,
       leaderNode,
-      now: new Date(this.clock.now()).toISOString().replace(/\.\d{3}Z$/, "Z"),
+      now: rfc3339(this.clock.now()),
     });
     if (plan.kind === "valid") return;
     if (plan.kind === "error") throw new Error(plan.message);
