@@ -26,6 +26,7 @@ button {
   background: var(--panel); border: 1px solid var(--line); border-radius: 6px; padding: 3px 10px; cursor: pointer;
 }
 button:hover { border-color: var(--muted); }
+button:disabled { opacity: .45; cursor: default; }
 button.danger { color: var(--failed); }
 button.link { border: none; background: none; color: var(--accent); padding: 0 4px; }
 select, input[type=text] { background: var(--bg); border: 1px solid var(--line); border-radius: 6px; padding: 3px 8px; }
