@@ -5,6 +5,7 @@ import { defaultJobSet } from "../api/defaults.ts";
 import type { FeatureGates } from "../api/features.ts";
 import { toStatus } from "../api/field-errors.ts";
 import type { PersistentVolumeClaim } from "../api/k8s.ts";
+import { goRoundTrip, keepSchemeRemovals, RoundTripError } from "../api/roundtrip.ts";
 import type { JobSet } from "../api/types.ts";
 import { validateCreateWithLookup, validateUpdate } from "../api/validation.ts";
 import { type AdmissionRequest, allowed, deniedWithStatus, errored, type Outcome, patchResponse } from "./admission.ts";
@@ -37,12 +38,20 @@ export function mutateJobSet(req: AdmissionRequest): Outcome {
   if (req.object === undefined) return errored(400, "there is no content to decode");
   const d = decode(req, req.object);
   if ("outcome" in d) return d.outcome;
-  const defaulted = defaultJobSet(d.js);
+  // Upstream defaults its decoded Go object and encodes it again: the patch carries that round trip.
+  let typed: JobSet;
+  try {
+    typed = goRoundTrip(d.js);
+  } catch (e) {
+    if (e instanceof RoundTripError) return errored(400, e.message);
+    throw e;
+  }
+  const defaulted = defaultJobSet(typed);
   if (req.namespace && !(req.object as { metadata?: { namespace?: string } }).metadata?.namespace) {
     // The namespace was only filled in for validation; do not patch it.
     if (defaulted.metadata) delete defaulted.metadata.namespace;
   }
-  return patchResponse(req.object, defaulted);
+  return patchResponse(req.object, keepSchemeRemovals(req.object, defaulted));
 }
 
 /** `/validate-jobset-x-k8s-io-v1alpha2-jobset`: CREATE and UPDATE rules; DELETE is allowed. */
