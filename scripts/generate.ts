@@ -1,9 +1,11 @@
-// `npm run generate`: writes the generated artifacts (today: the JobSet CRD).
+// `npm run generate`: writes the generated artifacts (the JobSet CRD, the webhook manifests, the Go type
+// table of the round trip and its fixtures).
 import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CRD_PATH, renderCrdYaml } from "./crd-yaml.ts";
 import { renderWebhookManifests, WebhookManifestPath } from "./generate-webhooks.ts";
+import { GoArtifacts, renderGoArtifact } from "./gotypes.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 writeFileSync(join(root, CRD_PATH), renderCrdYaml());
@@ -12,3 +14,9 @@ console.log(`wrote ${CRD_PATH}`);
 // ---- webhook configurations (src/webhooks/configurations.ts → config/webhook/manifests.yaml)
 writeFileSync(WebhookManifestPath, renderWebhookManifests());
 console.log("wrote config/webhook/manifests.yaml");
+
+// ---- Go round-trip table and fixtures (scripts/gotypes, needs Go)
+for (const a of GoArtifacts) {
+  writeFileSync(join(root, a.path), renderGoArtifact(a));
+  console.log(`wrote ${a.path}`);
+}

@@ -1,6 +1,9 @@
 // Command gotypes prints what Go's encoding/json sees of the JobSet type tree, as the compact JSON
-// table that src/api/roundtrip.ts walks (`go run . types`), and the canonical form apimachinery gives
-// to a list of quantity strings (`go run . quantities`), the fixture of the quantity port's tests.
+// table that src/api/roundtrip.ts walks (`go run . types`); and the fixtures of the port's tests: the
+// canonical form apimachinery gives to a list of quantities (`go run . quantities`) and whole JobSets
+// decoded and encoded again (`go run . roundtrip < testdata/roundtrip-inputs.json`). `npm run generate`
+// runs all three (scripts/gotypes.ts). A module of its own: the kube/ module's file hash keys the
+// cached Kubernetes build.
 package main
 
 import (
@@ -16,6 +19,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/intstr"
+	kjson "sigs.k8s.io/json"
 )
 
 // Types with their own JSON encoding, by the kind name the table uses.
@@ -170,9 +174,37 @@ func quantities() any {
 	return results
 }
 
+// roundTrips decodes each JobSet of a JSON array (stdin) into the Go types as the API machinery does
+// (case-sensitive, unknown fields dropped) and encodes it again with encoding/json.
+func roundTrips() any {
+	var inputs []json.RawMessage
+	if err := json.NewDecoder(os.Stdin).Decode(&inputs); err != nil {
+		panic(err)
+	}
+	type result struct {
+		In    json.RawMessage `json:"in"`
+		Out   json.RawMessage `json:"out,omitempty"`
+		Error string          `json:"error,omitempty"`
+	}
+	results := []result{}
+	for _, in := range inputs {
+		var js JobSet
+		if err := kjson.UnmarshalCaseSensitivePreserveInts(in, &js); err != nil {
+			results = append(results, result{In: in, Error: err.Error()})
+			continue
+		}
+		out, err := json.Marshal(&js)
+		if err != nil {
+			panic(err)
+		}
+		results = append(results, result{In: in, Out: out})
+	}
+	return results
+}
+
 func main() {
 	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: gotypes types|quantities")
+		fmt.Fprintln(os.Stderr, "usage: gotypes types|quantities|roundtrip")
 		os.Exit(2)
 	}
 	var v any
@@ -181,8 +213,10 @@ func main() {
 		v = typesTable()
 	case "quantities":
 		v = quantities()
+	case "roundtrip":
+		v = roundTrips()
 	default:
-		fmt.Fprintln(os.Stderr, "usage: gotypes types|quantities")
+		fmt.Fprintln(os.Stderr, "usage: gotypes types|quantities|roundtrip")
 		os.Exit(2)
 	}
 	var buf bytes.Buffer
