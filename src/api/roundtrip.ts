@@ -39,68 +39,128 @@ function roundTripTime(v: unknown, path: string): string | null {
   return out === ZERO_TIME ? null : out;
 }
 
+// ---------------------------------------------------------------------------------------------- compiled table
+
+/** A type expression of the table, parsed once. */
+type GoType =
+  | { k: "ptr" | "slice" | "map"; elem: GoType; name: string }
+  | { k: "struct"; name: string; fields: CompiledField[] }
+  | {
+      k: "string" | "bytes" | "int" | "float" | "bool" | "Quantity" | "Time" | "IntOrString" | "RawJSON";
+      name: string;
+    };
+
+interface CompiledField {
+  name: string;
+  type: GoType;
+  omitempty: boolean;
+  omitzero: boolean;
+}
+
+const compiled = new Map<string, GoType>();
+
+function goType(expr: string): GoType {
+  const known = compiled.get(expr);
+  if (known) return known;
+  let t: GoType;
+  if (expr.startsWith("*")) t = { k: "ptr", elem: goType(expr.slice(1)), name: expr };
+  else if (expr.startsWith("[]")) t = { k: "slice", elem: goType(expr.slice(2)), name: expr };
+  else if (expr.startsWith("map")) t = { k: "map", elem: goType(expr.slice(3)), name: expr };
+  else if (Object.hasOwn(structs, expr)) {
+    const st: GoType = { k: "struct", name: expr, fields: [] };
+    compiled.set(expr, st); // before the fields: types can be recursive
+    for (const [name, type, flags] of structs[expr] ?? []) {
+      st.fields.push({ name, type: goType(type), omitempty: flags.includes("o"), omitzero: flags.includes("z") });
+    }
+    return st;
+  } else if (["string", "bytes", "int", "float", "bool", "Quantity", "Time", "IntOrString", "RawJSON"].includes(expr)) {
+    t = { k: expr as "string", name: expr };
+  } else throw new Error(`go-types.generated.json: unknown type ${expr}: regenerate it (npm run generate)`);
+  compiled.set(expr, t);
+  return t;
+}
+
 /** The Go value of a field is "empty" for omitempty: false, 0, "", nil pointer, empty slice or map. */
-function isEmpty(type: string, goValue: unknown): boolean {
-  if (type.startsWith("*")) return goValue === null;
-  if (type.startsWith("[]") || type.startsWith("map") || type === "bytes") {
-    if (goValue === null) return true;
-    return Array.isArray(goValue) ? goValue.length === 0 : isRecord(goValue) && Object.keys(goValue).length === 0;
+function isEmpty(t: GoType, goValue: unknown): boolean {
+  switch (t.k) {
+    case "ptr":
+      return goValue === null;
+    case "slice":
+    case "map":
+    case "bytes":
+      if (goValue === null || goValue === "") return true;
+      return Array.isArray(goValue) ? goValue.length === 0 : isRecord(goValue) && Object.keys(goValue).length === 0;
+    case "string":
+      return goValue === "";
+    case "int":
+    case "float":
+      return goValue === 0;
+    case "bool":
+      return goValue === false;
+    default:
+      return false; // structs (including Quantity, Time, IntOrString) are never empty
   }
-  if (type === "string") return goValue === "";
-  if (type === "int" || type === "float") return goValue === 0;
-  if (type === "bool") return goValue === false;
-  return false; // structs (including Quantity, Time, IntOrString) are never empty
 }
 
 /** The zero value for omitzero (Time uses its IsZero method: encoded as null). */
-function isZero(type: string, goValue: unknown): boolean {
-  if (type === "Time") return goValue === null;
-  if (type === "Quantity") return goValue === "0";
-  if (type === "IntOrString") return goValue === 0;
-  const fields = structs[type];
-  if (fields) return isRecord(goValue) && fields.every(([n, t]) => !(n in goValue) || isZero(t, goValue[n]));
-  if (type.startsWith("*") || type.startsWith("[]") || type.startsWith("map") || type === "bytes")
-    return goValue === null;
-  return isEmpty(type, goValue);
+function isZero(t: GoType, goValue: unknown): boolean {
+  switch (t.k) {
+    case "Time":
+    case "RawJSON":
+    case "ptr":
+    case "slice":
+    case "map":
+      return goValue === null;
+    case "Quantity":
+      return goValue === "0";
+    case "IntOrString":
+      return goValue === 0;
+    case "struct":
+      return isRecord(goValue) && t.fields.every((f) => !(f.name in goValue) || isZero(f.type, goValue[f.name]));
+    default:
+      return isEmpty(t, goValue);
+  }
 }
 
 /**
- * The JSON that encoding/json writes for a Go value of `type` decoded from `v` (undefined: the field
- * was absent, i.e. Go's zero value).
+ * The JSON that encoding/json writes for a Go value of type `t` decoded from `v` (undefined: the field
+ * was absent, i.e. Go's zero value). `path` names the value in errors only.
  */
-function encode(type: string, v: unknown, path: string): unknown {
-  if (type.startsWith("*")) return v === undefined || v === null ? null : encode(type.slice(1), v, path);
-  if (type.startsWith("[]")) {
-    if (v === undefined || v === null) return null;
-    if (!Array.isArray(v)) return mismatch(path, v, type);
-    const item = type.slice(2);
-    return v.map((x, i) => encode(item, x === null ? undefined : x, `${path}[${i}]`));
-  }
-  if (type.startsWith("map")) {
-    if (v === undefined || v === null) return null;
-    if (!isRecord(v)) return mismatch(path, v, type);
-    const item = type.slice(3);
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) out[k] = encode(item, x === null ? undefined : x, `${path}.${k}`);
-    return out;
-  }
-  switch (type) {
+function encode(t: GoType, v: unknown, path: () => string): unknown {
+  switch (t.k) {
+    case "ptr":
+      return v === undefined || v === null ? null : encode(t.elem, v, path);
+    case "slice": {
+      if (v === undefined || v === null) return null;
+      if (!Array.isArray(v)) return mismatch(path(), v, t.name);
+      const elem = t.elem;
+      return v.map((x, i) => encode(elem, x === null ? undefined : x, () => `${path()}[${i}]`));
+    }
+    case "map": {
+      if (v === undefined || v === null) return null;
+      if (!isRecord(v)) return mismatch(path(), v, t.name);
+      const out: Record<string, unknown> = {};
+      for (const k in v) out[k] = encode(t.elem, v[k] === null ? undefined : v[k], () => `${path()}.${k}`);
+      return out;
+    }
+    case "struct":
+      return encodeStruct(t, v, path);
     case "string":
     case "bytes":
-      if (v === undefined) return type === "bytes" ? null : "";
-      return typeof v === "string" ? v : mismatch(path, v, type);
+      if (v === undefined) return t.k === "bytes" ? null : "";
+      return typeof v === "string" ? v : mismatch(path(), v, t.k);
     case "int":
       if (v === undefined) return 0;
-      return typeof v === "number" && Number.isInteger(v) ? v : mismatch(path, v, "int");
+      return typeof v === "number" && Number.isInteger(v) ? v : mismatch(path(), v, "int");
     case "float":
       if (v === undefined) return 0;
-      return typeof v === "number" ? v : mismatch(path, v, "float64");
+      return typeof v === "number" ? v : mismatch(path(), v, "float64");
     case "bool":
       if (v === undefined) return false;
-      return typeof v === "boolean" ? v : mismatch(path, v, "bool");
+      return typeof v === "boolean" ? v : mismatch(path(), v, "bool");
     case "Quantity":
       if (v === undefined) return "0";
-      if (typeof v !== "string" && typeof v !== "number") return mismatch(path, v, "resource.Quantity");
+      if (typeof v !== "string" && typeof v !== "number") return mismatch(path(), v, "resource.Quantity");
       try {
         return roundTripQuantity(v);
       } catch (e) {
@@ -108,56 +168,41 @@ function encode(type: string, v: unknown, path: string): unknown {
         throw e;
       }
     case "Time":
-      return v === undefined ? null : roundTripTime(v, path);
+      return v === undefined ? null : roundTripTime(v, path());
     case "IntOrString":
       if (v === undefined) return 0;
       if (typeof v === "string") return v;
-      return typeof v === "number" && Number.isInteger(v) ? v : mismatch(path, v, "intstr.IntOrString");
+      return typeof v === "number" && Number.isInteger(v) ? v : mismatch(path(), v, "intstr.IntOrString");
     case "RawJSON":
       return v === undefined ? null : v;
-    default:
-      return encodeStruct(type, v, path);
   }
 }
 
-function encodeStruct(type: string, v: unknown, path: string): Record<string, unknown> {
-  const fields = structs[type];
-  if (!fields) throw new Error(`go-types.generated.json has no struct ${type}: regenerate it (npm run generate)`);
-  if (v !== undefined && !isRecord(v)) return mismatch(path, v, type);
+function encodeStruct(t: GoType & { k: "struct" }, v: unknown, path: () => string): Record<string, unknown> {
+  if (v !== undefined && !isRecord(v)) return mismatch(path(), v, t.name);
   const out: Record<string, unknown> = {};
-  for (const [name, t, flags] of fields) {
-    const raw = v?.[name];
-    const goValue = encode(t, raw === null ? undefined : raw, path ? `${path}.${name}` : name);
-    if (flags.includes("o") && isEmpty(t, goValue)) continue;
-    if (flags.includes("z") && isZero(t, goValue)) continue;
-    out[name] = goValue;
+  for (const f of t.fields) {
+    let raw = v?.[f.name];
+    if (raw === null) raw = undefined;
+    // An absent pointer, slice, map or scalar with omitempty is not written: skip the work.
+    if (raw === undefined && f.omitempty && f.type.k !== "struct" && !(f.type.k in specialStructs)) continue;
+    const goValue = encode(f.type, raw, () => (path() ? `${path()}.${f.name}` : f.name));
+    if (f.omitempty && isEmpty(f.type, goValue)) continue;
+    if (f.omitzero && isZero(f.type, goValue)) continue;
+    out[f.name] = goValue;
   }
   return out;
 }
+
+/** Struct types with their own encoding: omitempty never omits them. */
+const specialStructs = { Quantity: 1, Time: 1, IntOrString: 1, RawJSON: 1 } as const;
 
 /**
  * The object upstream's webhook would encode after decoding `obj` into its Go JobSet type (before
  * defaulting). `obj` is a JobSet as JSON; throws RoundTripError where Go's decoder would fail.
  */
 export function goRoundTrip<T>(obj: T): T {
-  return encodeStruct(goTypes.root, obj, "") as T;
-}
-
-/**
- * The object a patch leads to when it is computed as upstream's controller-runtime does: the diff from
- * the request's raw object to `encoded`, with the removals the scheme's round trip alone causes dropped
- * (fields unknown to the Go types, omitempty zero values and nulls stay as the request had them).
- * Defaulting never removes anything, so every key of `raw` that `encoded` lacks is kept.
- */
-export function keepSchemeRemovals(raw: unknown, encoded: unknown): unknown {
-  if (isRecord(raw) && isRecord(encoded)) {
-    const out: Record<string, unknown> = { ...raw };
-    for (const [k, v] of Object.entries(encoded)) out[k] = k in raw ? keepSchemeRemovals(raw[k], v) : v;
-    return out;
-  }
-  if (Array.isArray(raw) && Array.isArray(encoded)) {
-    const n = Math.min(raw.length, encoded.length);
-    return [...encoded.slice(0, n).map((v, i) => keepSchemeRemovals(raw[i], v)), ...encoded.slice(n)];
-  }
-  return encoded;
+  const root = goType(goTypes.root);
+  if (root.k !== "struct") throw new Error(`go-types.generated.json: the root ${goTypes.root} is not a struct`);
+  return encodeStruct(root, obj, () => "") as T;
 }

@@ -5,7 +5,7 @@ import { defaultJobSet } from "../api/defaults.ts";
 import type { FeatureGates } from "../api/features.ts";
 import { toStatus } from "../api/field-errors.ts";
 import type { PersistentVolumeClaim } from "../api/k8s.ts";
-import { goRoundTrip, keepSchemeRemovals, RoundTripError } from "../api/roundtrip.ts";
+import { goRoundTrip, RoundTripError } from "../api/roundtrip.ts";
 import type { JobSet } from "../api/types.ts";
 import { validateCreateWithLookup, validateUpdate } from "../api/validation.ts";
 import { type AdmissionRequest, allowed, deniedWithStatus, errored, type Outcome, patchResponse } from "./admission.ts";
@@ -51,7 +51,9 @@ export function mutateJobSet(req: AdmissionRequest): Outcome {
     // The namespace was only filled in for validation; do not patch it.
     if (defaulted.metadata) delete defaulted.metadata.namespace;
   }
-  return patchResponse(req.object, keepSchemeRemovals(req.object, defaulted));
+  // patchResponse drops removals, as controller-runtime drops those the scheme's round trip causes
+  // (defaulting never removes): unknown fields, nulls and omitted zero values stay as sent.
+  return patchResponse(req.object, defaulted);
 }
 
 /** `/validate-jobset-x-k8s-io-v1alpha2-jobset`: CREATE and UPDATE rules; DELETE is allowed. */
