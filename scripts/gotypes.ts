@@ -18,6 +18,16 @@ export const GoArtifacts: { path: string; args: string[]; stdin?: string }[] = [
   },
 ];
 
+/** Whether a `go` command is on the PATH. */
+export function goAvailable(): boolean {
+  try {
+    execFileSync("go", ["version"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Runs the Go program for one artifact (needs Go; the module cache may download k8s.io/api once). */
 export function renderGoArtifact(a: (typeof GoArtifacts)[number]): string {
   return execFileSync("go", ["run", ".", ...a.args], {
