@@ -3,8 +3,8 @@
 // admission (the JobSet defaulting webhook), structural defaults again on the patched object, OpenAPI
 // schema validation (+ object metadata), then validating admission (the JobSet validating webhook).
 import { parseArgs } from "node:util";
+import jsonpatch from "fast-json-patch";
 import { ApiVersion, Group, Kind } from "../api/constants.ts";
-import { defaultJobSet } from "../api/defaults.ts";
 import type { FeatureGates } from "../api/features.ts";
 import {
   errorBody,
@@ -18,6 +18,8 @@ import {
 import { applySchemaDefaults, checkSchema } from "../api/schema.ts";
 import type { JobSet } from "../api/types.ts";
 import { validateCreate } from "../api/validation.ts";
+import { decodePatch } from "../webhooks/admission.ts";
+import { mutateJobSet } from "../webhooks/jobset-webhook.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
 import { featureGatesFlag, UsageError } from "./usage.ts";
 
@@ -70,10 +72,18 @@ export function lintJobSet(
   random: () => number = seededRandom(),
 ): { errors: FieldError[]; warnings: string[] } {
   let obj = applySchemaDefaults(structuredClone(value)) as JobSet;
-  try {
-    obj = defaultJobSet(obj);
-  } catch {
-    // A structurally broken object cannot be defaulted; the schema check below reports why.
+  // The mutating webhook's own answer (its patch is Go's typed round trip plus the defaults). An object
+  // Go cannot decode is not patched; the schema check below reports why.
+  const m = mutateJobSet({
+    uid: "lint",
+    kind: { group: Group, version: "v1alpha2", kind: Kind },
+    resource: { group: Group, version: "v1alpha2", resource: "jobsets" },
+    operation: "CREATE",
+    userInfo: {},
+    object: obj,
+  });
+  if (m.allowed && m.patch) {
+    obj = jsonpatch.applyPatch(obj, decodePatch(m) as jsonpatch.Operation[], false, false).newDocument;
   }
   obj = applySchemaDefaults(obj);
   const schema = checkSchema(obj);

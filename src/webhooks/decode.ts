@@ -7,6 +7,7 @@
 import { jobSetOpenApiSchema } from "../api/crd.ts";
 import type { JsonSchema } from "../api/embedded.ts";
 import { embeddedSchema } from "../api/embedded.ts";
+import { QuantityError, roundTripQuantity } from "../api/quantity.ts";
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -48,8 +49,14 @@ function walk(s: JsonSchema, v: unknown, path: string): unknown {
       return v;
     }
     if (typeof v === "string") {
-      if (typeof s.pattern === "string" && !new RegExp(s.pattern).test(v)) {
-        throw new DecodeError(`quantities must match the regular expression '${s.pattern}' (field ${path})`);
+      // A quantity (the schema's pattern marks it) is parsed as apimachinery does, with its error text.
+      if (typeof s.pattern === "string") {
+        try {
+          roundTripQuantity(v);
+        } catch (e) {
+          if (e instanceof QuantityError) throw new DecodeError(e.message);
+          throw e;
+        }
       }
       return v;
     }

@@ -189,6 +189,30 @@ describe("webhooks registered with the API server", () => {
     assert.equal(stored.spec?.failurePolicy?.restartStrategy, "Recreate", "CRD structural default");
   });
 
+  test("the Go round trip: a container without name and a volumeMount without mountPath are stored as upstream stores them", async () => {
+    const c = cluster.client;
+    const js = jobSet("roundtrip", NS).replicatedJob(rjob("rj")).obj();
+    const podSpec = js.spec?.replicatedJobs?.[0]?.template.spec?.template.spec;
+    assert.ok(podSpec);
+    podSpec.containers = [
+      {
+        image: "busybox",
+        resources: { requests: { memory: "1024Mi", cpu: "1000m" } },
+        volumeMounts: [{ name: "scratch" }],
+      } as never,
+    ];
+    podSpec.volumes = [{ name: "scratch", emptyDir: {} }];
+    await c.create(JOBSETS, js);
+    const stored = await c.get<JobSet>(`${JOBSETS}/roundtrip`);
+    const template = stored.spec?.replicatedJobs?.[0]?.template;
+    const container = template?.spec?.template.spec?.containers[0];
+    assert.equal(container?.name, "", "the webhook writes the absent required name as Go's zero value");
+    assert.deepEqual(container?.volumeMounts, [{ name: "scratch", mountPath: "" }]);
+    assert.deepEqual(container?.resources, { requests: { memory: "1Gi", cpu: "1" } }, "quantities in canonical form");
+    assert.deepEqual(template?.metadata, {}, "non-pointer structs are written");
+    assert.deepEqual(template?.spec?.template.metadata, {});
+  });
+
   const invalid: [string, (js: JobSet) => void, string?][] = [
     [
       "subdomain not a DNS-1035 label",

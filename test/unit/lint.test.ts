@@ -265,7 +265,7 @@ const badCases: BadCase[] = [
     yaml: jobSetYaml("js", [{ name: "w" }], "  volumeClaimPolicies:\n  - templates:\n    - metadata: {name: data}\n"),
     want: [
       "spec.replicatedJobs: Invalid value: " +
-        '[{"name":"w","groupName":"default","template":{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"busybox"}],"restartPolicy":"OnFailure"}},"completionMode":"Indexed"}},"replicas":1}]' +
+        '[{"name":"w","groupName":"default","template":{"metadata":{},"spec":{"template":{"metadata":{},"spec":{"containers":[{"name":"c","image":"busybox","resources":{}}],"restartPolicy":"OnFailure"}},"completionMode":"Indexed"}},"replicas":1}]' +
         ": replicatedJob containers don't have a matching volumeMount: data from VolumeClaimPolicies",
     ],
   },
@@ -294,6 +294,17 @@ describe("jobset lint: rejected JobSets", () => {
     const ok = jobset(["lint", write("good.yaml", good)]);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.equal(ok.stdout, "");
+  });
+
+  test("a container without name and a volumeMount without mountPath pass, as the webhook's Go round trip writes them", () => {
+    const yaml = jobSetYaml("noname", [{ name: "w" }]).replace(
+      "            - name: c\n              image: busybox\n",
+      "            - image: busybox\n              volumeMounts: [{name: scratch}]\n",
+    );
+    assert.ok(!yaml.includes("name: c\n"));
+    const r = jobset(["lint", write("noname.yaml", yaml)]);
+    assert.equal(r.stdout, "");
+    assert.equal(r.code, 0, r.stderr);
   });
 
   test("JSON input and -o json", () => {

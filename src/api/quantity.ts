@@ -1,0 +1,211 @@
+// resource.Quantity as apimachinery decodes and re-encodes it (k8s.io/apimachinery v0.36
+// pkg/api/resource): parse, keep the input text when it is already canonical, otherwise print the
+// canonical form (binary suffixes Ki…Ei, decimal SI n…E, or a decimal exponent, by the input's format).
+// test/unit/roundtrip-quantity.test.ts checks every case of test/fixtures/go-quantities.generated.json, which
+// Go printed (scripts/gotypes).
+
+type Format = "DecimalExponent" | "BinarySI" | "DecimalSI";
+
+/** The value `m × 10^e`, its format, and the text kept from the input (Go's cached string). */
+interface Parsed {
+  m: bigint;
+  e: number;
+  format: Format;
+  s?: string;
+}
+
+export const QuantityFormatError =
+  "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
+const SuffixError = "unable to parse quantity's suffix";
+const NumericError = "unable to parse numeric value of quantity";
+
+export class QuantityError extends Error {}
+
+const MAX_INT64 = (1n << 63n) - 1n;
+const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
+
+interface Pieces {
+  positive: boolean;
+  value: string;
+  num: string;
+  denom: string;
+  suffix: string;
+}
+
+/** Splits a quantity into sign, number text, integer digits, fraction digits and suffix. */
+function split(str: string): Pieces {
+  let positive = true;
+  let pos = 0;
+  const end = str.length;
+  if (str[0] === "-") {
+    positive = false;
+    pos++;
+  } else if (str[0] === "+") {
+    pos++;
+  }
+  // leading zeros
+  while (pos < end && str[pos] === "0") pos++;
+  if (pos >= end) return { positive, value: "0", num: "0", denom: "", suffix: "" };
+  let i = pos;
+  while (i < end && isDigit(str[i])) i++;
+  if (i >= end) return { positive, value: str, num: str.slice(pos), denom: "", suffix: "" };
+  let num = str.slice(pos, i);
+  pos = i;
+  if (num === "") num = "0";
+  let denom = "";
+  if (str[pos] === ".") {
+    pos++;
+    let j = pos;
+    while (j < end && isDigit(str[j])) j++;
+    if (j >= end) return { positive, value: str, num, denom: str.slice(pos), suffix: "" };
+    denom = str.slice(pos, j);
+    pos = j;
+  }
+  const value = str.slice(0, pos);
+  const suffixStart = pos;
+  let k = pos;
+  while (k < end && "eEinumkKMGTP".includes(str[k] as string)) k++;
+  if (k >= end) return { positive, value, num, denom, suffix: str.slice(suffixStart) };
+  if (str[k] === "-" || str[k] === "+") k++;
+  while (k < end && isDigit(str[k])) k++;
+  if (k >= end) return { positive, value, num, denom, suffix: str.slice(suffixStart) };
+  throw new QuantityError(QuantityFormatError);
+}
+
+const decimalSuffixes: Record<string, number> = { n: -9, u: -6, m: -3, "": 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
+const binarySuffixes: Record<string, number> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+
+/** Base, exponent and format of a suffix (Go's strconv.ParseInt for `e<n>`, truncated to int32). */
+function interpret(suffix: string): { base: 2 | 10; exponent: number; format: Format } {
+  const dec = decimalSuffixes[suffix];
+  if (Object.hasOwn(decimalSuffixes, suffix) && dec !== undefined)
+    return { base: 10, exponent: dec, format: "DecimalSI" };
+  const bin = binarySuffixes[suffix];
+  if (Object.hasOwn(binarySuffixes, suffix) && bin !== undefined) return { base: 2, exponent: bin, format: "BinarySI" };
+  if (suffix.length > 1 && (suffix[0] === "e" || suffix[0] === "E") && /^[+-]?[0-9]+$/.test(suffix.slice(1))) {
+    const n = BigInt(suffix.slice(1));
+    if (n > MAX_INT64 || n < -MAX_INT64 - 1n) throw new QuantityError(SuffixError);
+    return { base: 10, exponent: Number(BigInt.asIntN(32, n)), format: "DecimalExponent" };
+  }
+  throw new QuantityError(SuffixError);
+}
+
+const pow10 = (n: number): bigint => 10n ** BigInt(n);
+
+function parse(str: string): Parsed {
+  if (str.length === 0) throw new QuantityError(QuantityFormatError);
+  if (str === "0") return { m: 0n, e: 0, format: "DecimalSI", s: str };
+  const { positive, value, num, denom, suffix } = split(str);
+  const { base, exponent, format } = interpret(suffix);
+
+  // The exact int64 path of apimachinery, which keeps canonical input text as it is.
+  let precision = 0;
+  let scale = 0;
+  let mantissa = 1n;
+  if (format === "BinarySI") {
+    if (exponent >= 0 && denom.length === 0) {
+      mantissa = 1n << BigInt(exponent);
+      precision = 15 - num.length - Math.trunc((exponent * 3) / 10) - 1;
+    } else {
+      precision = -1;
+    }
+  } else {
+    scale = exponent;
+    precision = 18 - (num.length + denom.length);
+  }
+  if (precision >= 0) {
+    scale -= denom.length;
+    if (scale >= -9) {
+      const shifted = num + denom;
+      const v = BigInt(shifted);
+      if (v > MAX_INT64) throw new QuantityError(NumericError);
+      const product = v * mantissa;
+      if (product <= MAX_INT64) {
+        const m = positive ? product : -product;
+        const canonical =
+          format === "BinarySI"
+            ? exponent % 10 === 0 && (v & 7n) !== 0n
+            : scale % 3 === 0 && !shifted.endsWith("000") && shifted[0] !== "0";
+        return canonical ? { m, e: scale, format, s: str } : { m, e: scale, format };
+      }
+    }
+  }
+
+  // The arbitrary-precision path (gopkg.in/inf.v0 Dec).
+  const dec = /^([+-]?)([0-9]*)(?:\.([0-9]*))?$/.exec(value);
+  if (!dec || `${dec[2]}${dec[3] ?? ""}` === "") throw new QuantityError(NumericError);
+  const frac = dec[3] ?? "";
+  let m = BigInt(`${dec[2]}${frac}` || "0");
+  let e = -frac.length;
+  if (base === 10) e += exponent;
+  else m <<= BigInt(exponent);
+  // Non-zero values are rounded away from zero to a multiple of 1n (the sign was in `value`).
+  if (m !== 0n && e < -9) {
+    const d = pow10(-9 - e);
+    m = (m + d - 1n) / d;
+    e = -9;
+  }
+  let fmt = format;
+  if (fmt === "BinarySI") {
+    // BinarySI values have e in [-9, 0]: compare against the int64 cap and against one.
+    const unit = pow10(-e);
+    if (m > MAX_INT64 * unit) {
+      m = MAX_INT64;
+      e = 0;
+    } else if (m > 0n && m < unit) {
+      fmt = "DecimalSI";
+    }
+  }
+  const negative = dec[1] === "-";
+  return { m: negative ? -m : m, e, format: fmt };
+}
+
+/** Removes factors of `base` (|m| ≥ base), as apimachinery's removeInt64Factors / removeBigIntFactors. */
+function removeFactors(m: bigint, base: bigint): { m: bigint; times: number } {
+  let times = 0;
+  while (m !== 0n && m % base === 0n) {
+    m /= base;
+    times++;
+  }
+  return { m, times };
+}
+
+function canonical(q: Parsed): string {
+  if (q.s !== undefined) return q.s;
+  if (q.m === 0n) return "0";
+  let format = q.format;
+  let integer = 0n;
+  if (format === "BinarySI") {
+    // e is in [-9, 0] for BinarySI.
+    const unit = pow10(Math.max(0, -q.e));
+    const scaled = q.e >= 0 ? q.m * pow10(q.e) : q.m;
+    if (scaled > -1024n * unit && scaled < 1024n * unit) format = "DecimalSI";
+    else if (q.e < 0 && q.m % unit !== 0n) format = "DecimalSI";
+    else integer = q.e >= 0 ? scaled : q.m / unit;
+  }
+  if (format === "BinarySI") {
+    const { m, times } = removeFactors(integer, 1024n);
+    const suffix = Object.entries(binarySuffixes).find(([, x]) => x === times * 10)?.[0] ?? "";
+    return `${m}${suffix}`;
+  }
+  const r = removeFactors(q.m, 10n);
+  let m = r.m;
+  let e = q.e + r.times;
+  while (e % 3 !== 0) {
+    m *= 10n;
+    e--;
+  }
+  if (format === "DecimalExponent") return e === 0 ? `${m}` : `${m}e${e}`;
+  const suffix = Object.entries(decimalSuffixes).find(([, x]) => x === e)?.[0] ?? "";
+  return `${m}${suffix}`;
+}
+
+/**
+ * A quantity as it comes out of Go's JSON round trip: `value` is the JSON value of the request (a
+ * string, or a number whose JavaScript spelling stands for the original text). Throws QuantityError
+ * with apimachinery's message when Go would refuse it.
+ */
+export function roundTripQuantity(value: string | number): string {
+  const text = typeof value === "number" ? String(value) : value;
+  return canonical(parse(text.trim()));
+}
