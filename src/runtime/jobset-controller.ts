@@ -25,6 +25,7 @@ import { defaultFeatureGates, type FeatureGates } from "../api/features.ts";
 import type { Job, KubeObject, Pod, Service } from "../api/k8s.ts";
 import type { JobSet } from "../api/types.ts";
 import { type Observed, plan } from "../controller/plan.ts";
+import { usesScheduling } from "../controller/scheduling.ts";
 import { headlessServiceName, wantsHeadlessService } from "../controller/service.ts";
 import { KubeClient } from "./client.ts";
 import { type Clock, realClock } from "./clock.ts";
@@ -35,6 +36,7 @@ import { KubeLeaseStore } from "./leader-election.ts";
 import { type Logger, reconcileLogger, silentLogger } from "./logger.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
 import type { Metrics } from "./metrics.ts";
+import { SchedulingObjects } from "./scheduling-objects.ts";
 import { controllerOwnerIndex, namespacedLabelIndex, splitKey } from "./store.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "./workqueue.ts";
 
@@ -101,6 +103,8 @@ export class JobSetController {
   private readonly superseded = new Map<string, string>();
   private workers: Promise<void> | undefined;
   private started = false;
+  /** spec.scheduling: Workload/PodGroup lookups (gate JobSetWorkloadAwareSchedulingAPI). */
+  private readonly schedulingObjects: SchedulingObjects;
 
   constructor(o: JobSetControllerOptions) {
     this.o = o;
@@ -108,6 +112,7 @@ export class JobSetController {
     this.gates = o.gates ?? defaultFeatureGates;
     this.log = (o.logger ?? silentLogger()).child({ controller: ControllerName });
     this.metrics = o.metrics;
+    this.schedulingObjects = new SchedulingObjects(o.client, () => this.clock.now());
     if (o.queue) this.queue = o.queue;
     else {
       const queueOpts: ConstructorParameters<typeof WorkQueue>[0] = { name: ControllerName, clock: this.clock };
@@ -305,6 +310,9 @@ export class JobSetController {
       this.superseded.delete(key);
     }
     const observed = this.observe(namespace, name);
+    if (observed.jobSet && usesScheduling(observed.jobSet, this.gates.JobSetWorkloadAwareSchedulingAPI)) {
+      observed.scheduling = await this.schedulingObjects.observe(observed.jobSet);
+    }
     const p = plan(observed, { gates: this.gates });
     for (const line of p.log) log.debug(line);
     if (p.skip) {
