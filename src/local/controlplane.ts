@@ -16,6 +16,7 @@ import { isAlreadyExists, isNotFound, KubeClient } from "../runtime/client.ts";
 import { canRunFull, ensureBinaries, type KubeBinaries } from "./binaries.ts";
 import { type PkiFiles, writeControlPlanePki } from "./pki.ts";
 import { type Janitor, janitor, type Supervised, supervise } from "./supervise.ts";
+import { WorkloadApiFlags } from "./workload-api.ts";
 
 export type Profile = "apiserver" | "full";
 
@@ -50,6 +51,8 @@ export interface ControlPlaneOptions {
    * `--enable-admission-plugins=OwnerReferencesPermissionEnforcement` for the RBAC proof.
    */
   apiServerArgs?: string[];
+  /** Serve the Workload API and run the gang/topology scheduler plugins (src/local/workload-api.ts). */
+  workloadApi?: boolean;
 }
 
 export interface ComponentInfo {
@@ -363,6 +366,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
       "--enable-priority-and-fairness=false",
       "--profiling=false",
       "--v=1",
+      ...(opts.workloadApi ? WorkloadApiFlags.apiServer : []),
       ...(opts.apiServerArgs ?? []),
     ];
     const startApi = async () => {
@@ -459,6 +463,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
           "--concurrent-job-syncs=5",
           "--concurrent-gc-syncs=20",
           "--v=1",
+          ...(opts.workloadApi ? WorkloadApiFlags.controllerManager : []),
         ],
         kcmPort,
       );
@@ -472,6 +477,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
           "--bind-address=127.0.0.1",
           `--cert-dir=${join(dataDir, "scheduler")}`,
           "--v=1",
+          ...(opts.workloadApi ? WorkloadApiFlags.scheduler : []),
         ],
         schedPort,
       );
