@@ -69,9 +69,12 @@ export interface SchedulingGroup {
   path: string;
 }
 
-/** Gang minCount sent to the API server: the explicit value, else every pod of the group. */
+/**
+ * Gang minCount sent to the API server: the explicit value, else every pod of the group (at least 1,
+ * the API server's minimum: a group of 0 pods has nothing to hold back anyway).
+ */
 export function minCountOf(g: SchedulingGroup): number {
-  return g.explicitMinCount ?? g.pods;
+  return g.explicitMinCount ?? Math.max(1, g.pods);
 }
 
 export function replicasOf(rjob: ReplicatedJob): number {

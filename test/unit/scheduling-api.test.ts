@@ -429,3 +429,13 @@ describe("validateUpdate: spec.scheduling", () => {
     );
   });
 });
+
+describe("minCount floor", () => {
+  test("a group of 0 pods asks for minCount 1 (the API server's minimum)", () => {
+    const js = jobSet("js", "ns").replicatedJob(rjob("w").replicas(0).parallelism(2)).obj();
+    if (js.spec) js.spec.scheduling = {};
+    const g = schedulingGroups(js)?.[0];
+    assert.ok(g);
+    assert.deepEqual([g.pods, minCountOf(g)], [0, 1]);
+  });
+});
