@@ -27,6 +27,8 @@ export interface LocalClusterOptions {
   dataDir?: string;
   /** Progress lines (control-plane build and start). */
   log: (line: string) => void;
+  /** Serve the Workload API and turn gate JobSetWorkloadAwareSchedulingAPI on (docs/gang-scheduling.md). */
+  workloadApi?: boolean;
 }
 
 export interface LocalCluster {
@@ -68,7 +70,12 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     await Promise.all(streams.splice(0).map((s) => new Promise<void>((r) => s.end(r))));
   };
   try {
-    cp = await startControlPlane({ profile: "full", log: o.log, ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
+    cp = await startControlPlane({
+      profile: "full",
+      log: o.log,
+      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+      ...(o.workloadApi ? { workloadApi: true } : {}),
+    });
     const plane = cp;
     stops.push(async () => {
       await plane.stop();
@@ -84,7 +91,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const client = await cp.client();
 
     // The pod cache shared by the pod webhooks and the placement-repair pod controller (as `jobset controller`).
-    const gates = { ...defaultFeatureGates };
+    const gates = { ...defaultFeatureGates, JobSetWorkloadAwareSchedulingAPI: o.workloadApi === true };
     const logger = createLogger({ destination: logFile("controller.log"), name: "jobset" });
     const pods = new Informer<Pod>({
       client,

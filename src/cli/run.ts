@@ -383,6 +383,8 @@ export async function run(argv: string[]): Promise<number> {
         ephemeral = await startLocalCluster({
           nodes,
           runtime,
+          // A JobSet asking for gang scheduling gets a local cluster that serves the Workload API.
+          workloadApi: targets.some((x) => x.js.spec?.scheduling != null),
           log: (l) => {
             if (BUILD_LINE.test(l)) process.stderr.write(`${l}\n`);
           },
