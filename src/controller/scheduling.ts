@@ -143,7 +143,18 @@ export function linkJob(job: Job, groups: readonly SchedulingGroup[]): boolean {
 
 // ---------------------------------------------------------------------------------------------- drift
 
-const json = (v: unknown) => JSON.stringify(v ?? null);
+/** Canonical JSON: sorted keys, null and absent alike (the server may order or null fields differently). */
+const json = (v: unknown): string =>
+  JSON.stringify(v ?? null, (_k, x: unknown) => {
+    if (x === null || typeof x !== "object" || Array.isArray(x)) return x;
+    const o = x as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .filter((k) => o[k] !== null && o[k] !== undefined)
+        .map((k) => [k, o[k]]),
+    );
+  });
 
 /**
  * Differences in immutable fields between what we want and what the server holds. Fields the server

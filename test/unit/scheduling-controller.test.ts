@@ -268,6 +268,22 @@ describe("plan: lifecycle", () => {
     assert.deepEqual(deletedRefs(p), [`Workload ${WL}`, `PodGroup ${WL}`]);
     assert.deepEqual(createdKinds(p), []);
   });
+  test("key order and nulls as the server returns them are not drift", () => {
+    const js = gangJs({
+      replicatedJobs: [
+        { targetReplicatedJobs: ["leader"] },
+        { targetReplicatedJobs: ["workers"], resourceClaims: [{ resourceClaimTemplateName: "t", name: "gpu" }] },
+      ],
+    });
+    const e = existing(js);
+    for (const pg of e.podGroups) {
+      if (pg.spec?.resourceClaims) pg.spec.resourceClaims = [{ name: "gpu", resourceClaimTemplateName: "t" }];
+    }
+    for (const t of e.workload.spec?.podGroupTemplates ?? []) {
+      (t as unknown as Record<string, unknown>).schedulingConstraints = null;
+    }
+    assert.deepEqual(run(js, { served: true, ...e }).scheduling, { deletes: [], creates: [] });
+  });
   test("fields the server dropped (gate off there) are not drift", () => {
     const js = gangJs({
       schedulingPolicy: { gang: {} },
