@@ -64,7 +64,6 @@ describe("gang scheduling: Workload API on (apiserver profile)", () => {
   let cp: ControlPlane;
   let cluster: TestCluster;
   let stack: Stack;
-  let gateOff: Stack;
   before(async () => {
     cp = await startControlPlane({
       profile: "apiserver",
@@ -74,11 +73,9 @@ describe("gang scheduling: Workload API on (apiserver profile)", () => {
     });
     cluster = { ...clusterInfo(cp), client: await cp.client() };
     stack = await startStack(cluster, { webhooks: true, gates: on });
-    gateOff = await startStack(cluster, { webhooks: true, gates: defaultFeatureGates });
   });
   after(async () => {
     await stack?.stop();
-    await gateOff?.stop();
     await cp?.stop();
   });
 
@@ -181,6 +178,9 @@ describe("gang scheduling: Workload API on (apiserver profile)", () => {
       gangJs("untargeted", ns, { replicatedJobs: [{ targetReplicatedJobs: ["leader"] }] }),
     );
     assert.match(untargeted, /replicatedJob 'workers' is not targeted/);
+    // A second stack with the gate off (its controller watches every namespace too: stopped at once).
+    const gateOff = await startStack(cluster, { webhooks: true, gates: defaultFeatureGates });
+    t.after(() => gateOff.stop());
     const nsOff = await gateOff.namespace(t);
     const off = await refusal(cluster.client, gangJs("gate-off", nsOff));
     assert.match(
