@@ -161,13 +161,18 @@ const json = (v: unknown): string =>
  * dropped (their feature gate is off there: constraints, claims, disruption mode, priority class) are
  * compared only when the server kept them, so a dropped field never causes a delete/recreate loop.
  */
+/** What the v1.36 API server stores for a field we leave unset (a PodGroup without disruptionMode gets "Pod"). */
+const serverDefaults: Partial<Record<"disruptionMode", unknown>> = { disruptionMode: "Pod" };
+
 function templateDrift(want: PodGroupTemplate | undefined, have: PodGroupTemplate | undefined): string[] {
   if (!want || !have) return ["template"];
   const out: string[] = [];
   if (json(want.schedulingPolicy) !== json(have.schedulingPolicy)) out.push("schedulingPolicy");
   const optional = ["schedulingConstraints", "resourceClaims", "disruptionMode", "priorityClassName"] as const;
   for (const f of optional) {
-    if (have[f] !== undefined && json(want[f]) !== json(have[f])) out.push(f);
+    if (have[f] === undefined || have[f] === null) continue;
+    const wanted = want[f] ?? (f === "disruptionMode" ? serverDefaults.disruptionMode : undefined);
+    if (json(wanted) !== json(have[f])) out.push(f);
   }
   return out;
 }

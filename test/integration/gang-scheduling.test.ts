@@ -117,6 +117,19 @@ describe("gang scheduling: Workload API on (apiserver profile)", () => {
       assert.equal(j.metadata?.annotations?.["scheduling.k8s.io/group-template-name"], wl);
       assert.deepEqual(j.spec?.template.spec?.schedulingGroup, { podGroupName: wl });
     }
+    // Steady: the gang is not scheduled here (no scheduler), so the controller keeps looking at it;
+    // after two more reconciles the objects are the same ones (what the server stores is not drift).
+    const stats = stack.controller.controller.stats;
+    const seen = stats.reconciles;
+    await waitFor(() => stats.reconciles >= seen + 2, { message: "two more reconciles" });
+    const wlAfter = await cluster.client.get<Workload>(schedulingPath("Workload", ns, wl));
+    const pgAfter = await cluster.client.get<PodGroup>(schedulingPath("PodGroup", ns, wl));
+    assert.deepEqual([wlAfter.metadata?.uid, pgAfter.metadata?.uid], [workload.metadata?.uid, pg.metadata?.uid]);
+    assert.deepEqual(
+      (await ctx.events()).filter((e) => e.reason === "SchedulingObjectRecreated"),
+      [],
+      "no delete/recreate loop",
+    );
   });
 
   test("per-ReplicatedJob groups with topology: the server keeps the constraint", async (t) => {

@@ -282,7 +282,15 @@ describe("plan: lifecycle", () => {
     for (const t of e.workload.spec?.podGroupTemplates ?? []) {
       (t as unknown as Record<string, unknown>).schedulingConstraints = null;
     }
+    // v1.36 stores disruptionMode "Pod" on a PodGroup created without one.
+    for (const pg of e.podGroups) if (pg.spec) pg.spec.disruptionMode = "Pod";
     assert.deepEqual(run(js, { served: true, ...e }).scheduling, { deletes: [], creates: [] });
+  });
+  test("a disruptionMode other than the server's default is drift", () => {
+    const js = gangJs();
+    const e = existing(js);
+    for (const pg of e.podGroups) if (pg.spec) pg.spec.disruptionMode = "PodGroup";
+    assert.deepEqual(deletedRefs(run(js, { served: true, ...e })), [`PodGroup ${WL}`]);
   });
   test("fields the server dropped (gate off there) are not drift", () => {
     const js = gangJs({
