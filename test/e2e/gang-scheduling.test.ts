@@ -4,6 +4,7 @@
 //
 // Nodes: 4 with allocatable cpu 2/2/1/1 (room for 6 one-CPU pods). JobSet: 2 Jobs × 4 pods, 1 CPU each.
 //   - with spec.scheduling (gang): no pod binds, the PodGroup reports Unschedulable, the JobSet says so;
+//     a fifth node (cpu 2) makes room: all 8 bind, PodGroupScheduled=True, the JobSet's condition clears;
 //   - the same JobSet without spec.scheduling (control run): 6 pods bind;
 //   - deleting the gang JobSet lets garbage collection remove its Workload and PodGroup.
 import assert from "node:assert/strict";
@@ -78,7 +79,7 @@ describe("gang scheduling on the real kube-scheduler (full control plane, Worklo
     await cp?.stop();
   });
 
-  test("8 pods needing room for 8 on room for 6: none binds, the PodGroup and the JobSet say Unschedulable; deleting the JobSet removes the Workload and PodGroup", async (t) => {
+  test("8 pods needing room for 8 on room for 6: none binds, the PodGroup and the JobSet say Unschedulable; room for 8: all bind; deleting the JobSet removes the Workload and PodGroup", async (t) => {
     const ns = await stack.namespace(t);
     const js = eightPods("gang", ns, true);
     await cluster.client.create(jobSetsPath(ns), js);
@@ -118,6 +119,38 @@ describe("gang scheduling on the real kube-scheduler (full control plane, Worklo
     assert.match(cond.message, new RegExp(`PodGroup ${name} \\(minCount 8\\)`));
     t.diagnostic(`JobSet says: ${cond.message}`);
 
+    // (2) capacity for 2 more pods: the whole gang binds, the PodGroup and the JobSet say so.
+    const extra = await startFakeKubelet({
+      client: cluster.client,
+      namePrefix: "gang-extra",
+      nodes: [{ cpu: "2" }],
+      log: () => {},
+    });
+    t.after(() => extra.stop());
+    const all = await waitFor(
+      async () => {
+        const list = await listPods(cluster.client, ns);
+        return list.length === 8 && bound(list).length === 8 ? list : undefined;
+      },
+      { timeoutMs: 120_000, message: "all 8 pods bound" },
+    );
+    assert.equal(new Set(all.map((p) => p.spec?.nodeName)).size, 5, "spread over the 5 nodes (2+2+1+1+2)");
+    await waitFor(
+      async () => {
+        const x = await getOrUndefined<PodGroup>(cluster.client, schedulingPath("PodGroup", ns, name));
+        return x?.status?.conditions?.some((c) => c.type === "PodGroupScheduled" && c.status === "True");
+      },
+      { timeoutMs: 60_000, message: "PodGroupScheduled=True" },
+    );
+    const cleared = await waitFor(
+      async () =>
+        (await getJobSet(cluster.client, ns, "gang")).status?.conditions?.find(
+          (c) => c.type === "WorkloadSchedulingBlocked" && c.status === "False",
+        ),
+      { timeoutMs: 60_000, message: "WorkloadSchedulingBlocked=False" },
+    );
+    assert.equal(cleared.reason, "PodGroupsScheduled");
+
     // (5) deletion: garbage collection (owner references) removes the Workload and the PodGroup.
     await cluster.client.delete(`${jobSetsPath(ns)}/gang`, { propagationPolicy: "Background" });
     await waitFor(
@@ -130,6 +163,7 @@ describe("gang scheduling on the real kube-scheduler (full control plane, Worklo
       timeoutMs: 120_000,
       message: "the gang's pods gone",
     });
+    await extra.stop(); // back to room for 6 for the control run
   });
 
   test("control run: the same JobSet without spec.scheduling binds 6 of its 8 pods", async (t) => {
