@@ -147,6 +147,24 @@ export const managerRole: RoleDef = {
       ],
     },
     {
+      apiGroups: ["scheduling.k8s.io"],
+      resources: ["workloads"],
+      verbs: ["get", "create", "delete"],
+      usedBy: [
+        "src/controllers/jobset/scheduling-objects.ts: spec.scheduling (gate JobSetWorkloadAwareSchedulingAPI): GET the " +
+          "JobSet's Workload by name, create it, delete it on suspend, finish or drift",
+      ],
+    },
+    {
+      apiGroups: ["scheduling.k8s.io"],
+      resources: ["podgroups"],
+      verbs: ["get", "create", "delete"],
+      usedBy: [
+        "src/controllers/jobset/scheduling-objects.ts: spec.scheduling: GET the JobSet's PodGroups by name, create them, " +
+          "delete them on suspend, finish or drift",
+      ],
+    },
+    {
       apiGroups: ["events.k8s.io"],
       resources: ["events"],
       verbs: ["create", "patch"],

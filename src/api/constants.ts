@@ -62,6 +62,8 @@ export const ConditionTypes = {
   RestartingJobSet: "RestartingJobSet",
   StartupPolicyInProgress: "StartupPolicyInProgress",
   StartupPolicyCompleted: "StartupPolicyCompleted",
+  /** spec.scheduling only (see SchedulingReasons). */
+  WorkloadSchedulingBlocked: "WorkloadSchedulingBlocked",
 } as const;
 export type ConditionType = (typeof ConditionTypes)[keyof typeof ConditionTypes];
 
@@ -138,4 +140,31 @@ export const EventReportingController = "jobset";
 export const Metrics = {
   Completed: "jobset_completed_total",
   Failed: "jobset_failed_total",
+} as const;
+
+// ---------------------------------------------------------------------------------------------- workload-aware scheduling
+
+/** The Kubernetes Workload API (v1.36) the controller writes for `spec.scheduling`. */
+export const WorkloadApi = {
+  Group: "scheduling.k8s.io",
+  Version: "v1alpha2",
+  ApiVersion: "scheduling.k8s.io/v1alpha2",
+  /** Annotation on child Jobs: the PodGroup template their pods belong to. */
+  GroupTemplateAnnotation: "scheduling.k8s.io/group-template-name",
+  /** PodGroup condition set by kube-scheduler. */
+  PodGroupScheduled: "PodGroupScheduled",
+} as const;
+
+/** Reasons of the JobSet condition WorkloadSchedulingBlocked (True while gang scheduling cannot proceed). */
+export const SchedulingReasons = {
+  /** A PodGroup reported PodGroupScheduled=False/Unschedulable. */
+  PodGroupUnschedulable: "PodGroupUnschedulable",
+  /** The cluster does not serve scheduling.k8s.io/v1alpha2. */
+  WorkloadAPINotServed: "WorkloadAPINotServed",
+  /** A Workload or PodGroup with our name exists but this JobSet does not control it. */
+  SchedulingObjectConflict: "SchedulingObjectConflict",
+  /** Every PodGroup reported PodGroupScheduled=True (the condition turns False). */
+  PodGroupsScheduled: "PodGroupsScheduled",
+  /** Event: an immutable field of a Workload/PodGroup differs from spec.scheduling; it is recreated. */
+  SchedulingObjectRecreated: "SchedulingObjectRecreated",
 } as const;

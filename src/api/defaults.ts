@@ -2,6 +2,7 @@
 // fallbacks for fields that may still be unset (spec §2.3). The CRD's structural defaults (§2.1) are
 // applied by the API server (see schema.ts for our copy of them).
 import type { JobSpec, PodSpec } from "./k8s.ts";
+import { defaultScheduling } from "./scheduling.ts";
 import type { JobSet } from "./types.ts";
 
 /**
@@ -44,6 +45,7 @@ export function defaultJobSet(input: JobSet): JobSet {
   for (const policy of spec.volumeClaimPolicies ?? []) {
     policy.retentionPolicy ??= { whenDeleted: "Delete" };
   }
+  if (spec.scheduling) defaultScheduling(spec.scheduling); // scheduling.ts
   return js;
 }
 

@@ -1,7 +1,13 @@
 // Feature gates of the JobSet controller (spec §1.18). Set only through the Configuration file's
 // `featureGates` map; an unknown name or a change to a locked gate is a startup error.
 
-export const FeatureNames = ["InPlaceRestart", "RestartJob", "ElasticJobSet", "TLSOptions"] as const;
+export const FeatureNames = [
+  "InPlaceRestart",
+  "RestartJob",
+  "ElasticJobSet",
+  "TLSOptions",
+  "JobSetWorkloadAwareSchedulingAPI",
+] as const;
 export type FeatureName = (typeof FeatureNames)[number];
 
 export type FeatureGates = Readonly<Record<FeatureName, boolean>>;
@@ -18,6 +24,7 @@ export const FeatureSpecs: Readonly<Record<FeatureName, FeatureSpec>> = {
   RestartJob: { default: false, stage: "Alpha", locked: false },
   ElasticJobSet: { default: false, stage: "Alpha", locked: false },
   TLSOptions: { default: true, stage: "GA", locked: true },
+  JobSetWorkloadAwareSchedulingAPI: { default: false, stage: "Alpha", locked: false },
 };
 
 export const defaultFeatureGates: FeatureGates = Object.freeze({
@@ -25,6 +32,7 @@ export const defaultFeatureGates: FeatureGates = Object.freeze({
   RestartJob: false,
   ElasticJobSet: false,
   TLSOptions: true,
+  JobSetWorkloadAwareSchedulingAPI: false,
 });
 
 export class FeatureGateError extends Error {

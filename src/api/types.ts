@@ -168,6 +168,127 @@ export const VolumeClaimPolicySchema = Type.Object(
   },
 );
 
+// ---------------------------------------------------------------------------------------------- scheduling
+// Workload-aware (gang, topology) scheduling through the Kubernetes Workload API (gate
+// JobSetWorkloadAwareSchedulingAPI). The JSON is upstream's proposed one (kubernetes-sigs/jobset#1250) so
+// that JobSets stay portable; the controller translates it to scheduling.k8s.io/v1alpha2 (scheduling.ts).
+
+const emptyObject = (description: string) => Type.Object({}, { description });
+
+export const GangSchedulingPolicySchema = Type.Object(
+  {
+    minCount: Type.Optional(
+      int32({
+        minimum: 0,
+        description: "Pods that must be placeable together; 0 or absent: every pod the group covers.",
+      }),
+    ),
+  },
+  { description: "All-or-nothing placement of the group's pods." },
+);
+
+export const SchedulingPolicySchema = Type.Object(
+  {
+    basic: Type.Optional(emptyObject("Pods are scheduled one by one, as without a PodGroup.")),
+    gang: Type.Optional(GangSchedulingPolicySchema),
+  },
+  { description: "How the pods of a group are scheduled: exactly one of basic or gang." },
+);
+
+export const TopologyConstraintSchema = Type.Object(
+  { key: Type.String({ description: "Node label key; all pods of the group land on nodes sharing its value." }) },
+  { description: "Place the group inside one topology domain." },
+);
+
+export const SchedulingConstraintsSchema = Type.Object(
+  {
+    topology: Type.Optional(
+      Type.Array(TopologyConstraintSchema, {
+        maxItems: 1,
+        "x-kubernetes-list-type": "atomic",
+        description: "Topology domains the group must fit in (at most one).",
+      }),
+    ),
+  },
+  { description: "Placement constraints of a group." },
+);
+
+export const DisruptionModeSchema = Type.Object(
+  {
+    single: Type.Optional(emptyObject("Pods of the group may be disrupted one at a time.")),
+    all: Type.Optional(emptyObject("The group is disrupted as a whole.")),
+  },
+  { description: "How a group may be disrupted (preempted): exactly one of single or all." },
+);
+
+export const PodGroupResourceClaimSchema = Type.Object(
+  {
+    name: Type.String({ description: "Name of the claim, unique within the group." }),
+    resourceClaimName: Type.Optional(Type.String({ description: "An existing ResourceClaim shared by the group." })),
+    resourceClaimTemplateName: Type.Optional(
+      Type.String({ description: "A ResourceClaimTemplate from which one claim is made for the group." }),
+    ),
+  },
+  { description: "A DRA resource claim shared by the pods of a group." },
+);
+
+const resourceClaims = () =>
+  Type.Optional(
+    Type.Array(PodGroupResourceClaimSchema, {
+      maxItems: 4,
+      "x-kubernetes-list-type": "atomic",
+      description: "Resource claims shared by the pods of the group.",
+    }),
+  );
+
+export const JobSchedulingSchema = Type.Object(
+  {
+    schedulingPolicy: Type.Optional(SchedulingPolicySchema),
+    schedulingConstraints: Type.Optional(SchedulingConstraintsSchema),
+    disruptionMode: Type.Optional(DisruptionModeSchema),
+    resourceClaims: resourceClaims(),
+  },
+  { description: "One group per Job of the targeted replicated job." },
+);
+
+export const ReplicatedJobSchedulingSchema = Type.Object(
+  {
+    targetReplicatedJobs: Type.Optional(
+      Type.Array(Type.String({ maxLength: 256 }), {
+        minItems: 1,
+        maxItems: 50,
+        "x-kubernetes-list-type": "set",
+        description: "Replicated jobs this entry applies to; several share one group.",
+      }),
+    ),
+    schedulingPolicy: Type.Optional(SchedulingPolicySchema),
+    schedulingConstraints: Type.Optional(SchedulingConstraintsSchema),
+    disruptionMode: Type.Optional(DisruptionModeSchema),
+    resourceClaims: resourceClaims(),
+    job: Type.Optional(JobSchedulingSchema),
+  },
+  { description: "Scheduling of one or more replicated jobs as one group (or one group per Job with job)." },
+);
+
+export const JobSetSchedulingSchema = Type.Object(
+  {
+    schedulingPolicy: Type.Optional(SchedulingPolicySchema),
+    schedulingConstraints: Type.Optional(SchedulingConstraintsSchema),
+    disruptionMode: Type.Optional(DisruptionModeSchema),
+    replicatedJobs: Type.Optional(
+      Type.Array(ReplicatedJobSchedulingSchema, {
+        maxItems: 50,
+        "x-kubernetes-list-type": "atomic",
+        description: "Per-replicated-job groups; exclusive with the top-level fields.",
+      }),
+    ),
+  },
+  {
+    description:
+      "Workload-aware scheduling (gate JobSetWorkloadAwareSchedulingAPI): the JobSet's pods are scheduled as gangs through a Workload and PodGroups.",
+  },
+);
+
 export const JobSetSpecSchema = Type.Object(
   {
     replicatedJobs: Type.Optional(
@@ -197,6 +318,7 @@ export const JobSetSpecSchema = Type.Object(
         description: "Shared PVCs to create for the JobSet.",
       }),
     ),
+    scheduling: Type.Optional(JobSetSchedulingSchema),
   },
   {
     "x-kubernetes-validations": [
@@ -303,6 +425,13 @@ export type Coordinator = Static<typeof CoordinatorSchema>;
 export type VolumeRetentionPolicy = Static<typeof VolumeRetentionPolicySchema>;
 export type VolumeClaimPolicy = Static<typeof VolumeClaimPolicySchema>;
 export type JobSetSpec = Static<typeof JobSetSpecSchema>;
+export type SchedulingPolicy = Static<typeof SchedulingPolicySchema>;
+export type SchedulingConstraints = Static<typeof SchedulingConstraintsSchema>;
+export type DisruptionMode = Static<typeof DisruptionModeSchema>;
+export type PodGroupResourceClaim = Static<typeof PodGroupResourceClaimSchema>;
+export type JobScheduling = Static<typeof JobSchedulingSchema>;
+export type ReplicatedJobScheduling = Static<typeof ReplicatedJobSchedulingSchema>;
+export type JobSetScheduling = Static<typeof JobSetSchedulingSchema>;
 export type JobSetCondition = Static<typeof ConditionSchema>;
 export type ReplicatedJobStatus = Static<typeof ReplicatedJobStatusSchema>;
 export type JobSetStatus = Static<typeof JobSetStatusSchema>;

@@ -18,6 +18,7 @@ import {
 } from "./field-errors.ts";
 import { goOrdered } from "./go-order.ts";
 import type { PersistentVolumeClaim } from "./k8s.ts";
+import { validateSchedulingCreate, validateSchedulingUpdate } from "./scheduling-validation.ts";
 import type { JobSet, ReplicatedJob } from "./types.ts";
 
 const MaxInt32 = 2147483647;
@@ -236,6 +237,7 @@ export function validateCreate(js: JobSet, gates: FeatureGates, ctx: CreateConte
   // 9. Volume claim policies.
   if ((spec.volumeClaimPolicies ?? []).length > 0) errs.push(...validateVolumeClaimPolicies(js, name, ctx.lookupPVC));
 
+  errs.push(...validateSchedulingCreate(js, gates)); // spec.scheduling (scheduling-validation.ts)
   return errs;
 }
 
@@ -473,6 +475,7 @@ export function validateUpdate(newJs: JobSet, oldJs: JobSet, gates: FeatureGates
   if (!semanticEqual(newJs.spec?.managedBy, oldJs.spec?.managedBy)) {
     errs.push(invalid("spec.managedBy", newJs.spec?.managedBy ?? null, ValidationMessages.immutable));
   }
+  errs.push(...validateSchedulingUpdate(newJs, oldJs, gates)); // spec.scheduling (scheduling-validation.ts)
   return errs;
 }
 

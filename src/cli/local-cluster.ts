@@ -21,6 +21,8 @@ export interface LocalClusterOptions {
   dataDir?: string;
   /** Progress lines (control-plane build and start). */
   log: (line: string) => void;
+  /** Serve the Workload API and turn gate JobSetWorkloadAwareSchedulingAPI on (docs/gang-scheduling.md). */
+  workloadApi?: boolean;
 }
 
 export interface LocalCluster {
@@ -62,7 +64,12 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     await Promise.all(streams.splice(0).map((s) => new Promise<void>((r) => s.end(r))));
   };
   try {
-    cp = await startControlPlane({ profile: "full", log: o.log, ...(o.dataDir ? { dataDir: o.dataDir } : {}) });
+    cp = await startControlPlane({
+      profile: "full",
+      log: o.log,
+      ...(o.dataDir ? { dataDir: o.dataDir } : {}),
+      ...(o.workloadApi ? { workloadApi: true } : {}),
+    });
     const plane = cp;
     stops.push(async () => {
       await plane.stop();
@@ -85,7 +92,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const controller = await startControllerManager({
       client: { kubeconfig: cp.kubeconfigPath, userAgent: "jobset-controller-local" },
       telemetry: { logger: logger.child({ logger: "controller" }) },
-      gates: { ...defaultFeatureGates },
+      gates: { ...defaultFeatureGates, JobSetWorkloadAwareSchedulingAPI: o.workloadApi === true },
       webhooks: {
         host: "127.0.0.1",
         port: 0,

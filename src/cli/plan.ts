@@ -80,6 +80,7 @@ export function planObjects(
   const first = plan({ jobSet: js, jobs: [], serviceExists: false, now: new Date() }, { gates: opts.gates });
   if (first.error) throw new PlanError(first.error);
   const objects: KubeObject[] = [js as KubeObject];
+  for (const o of first.scheduling?.creates ?? []) objects.push(o); // spec.scheduling: Workload, PodGroups
   if (first.creates.service) objects.push(first.creates.service as KubeObject);
   for (const pvc of first.creates.pvcs) objects.push(pvc as KubeObject);
   for (const batch of first.creates.jobs) for (const job of batch.jobs) objects.push(job as KubeObject);

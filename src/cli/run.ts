@@ -384,7 +384,7 @@ function parseRunFlags(argv: string[]): RunOptions | undefined {
 }
 
 /** Starts the ephemeral local cluster of a run with no cluster configured (building it the first time). */
-async function startEphemeral(o: RunOptions): Promise<LocalCluster> {
+async function startEphemeral(o: RunOptions, workloadApi: boolean): Promise<LocalCluster> {
   const { nodeSpecs, startLocalCluster } = await import("./local-cluster.ts");
   const { GoMissingError } = await import("../local/binaries.ts");
   let nodes: ReturnType<typeof nodeSpecs>;
@@ -402,6 +402,8 @@ async function startEphemeral(o: RunOptions): Promise<LocalCluster> {
     cluster = await startLocalCluster({
       nodes,
       runtime: o.runtime,
+      // A JobSet asking for gang scheduling gets a local cluster that serves the Workload API.
+      workloadApi,
       log: (l) => {
         if (BUILD_LINE.test(l)) process.stderr.write(`${l}\n`);
       },
@@ -523,7 +525,10 @@ export async function run(argv: string[]): Promise<number> {
     if (resolved.kubeconfig) {
       conn = await connect(o.cluster, { allowHome: false });
     } else {
-      ephemeral = await startEphemeral(o);
+      ephemeral = await startEphemeral(
+        o,
+        targets.some((x) => x.js.spec?.scheduling != null),
+      );
       if (abort.signal.aborted) return 130;
       conn = await connect({ ...o.cluster, kubeconfig: ephemeral.kubeconfigPath });
     }

@@ -30,6 +30,8 @@ Flags:
       --runtime MODE         exec (default): containers with a command run as local processes (their
                              output is what \`jobset logs\` shows); simulate: nothing runs, pods follow
                              the fake.jobset.x-k8s.io/* annotations (docs/fake-kubelet.md)
+      --workload-api         serve the Kubernetes Workload API with the gang and topology scheduler
+                             plugins, and allow spec.scheduling (docs/gang-scheduling.md)
   -d, --detach               start in the background, print the KUBECONFIG line once ready
   -h, --help                 show this help
 
@@ -51,6 +53,7 @@ export async function up(argv: string[]): Promise<number> {
       "node-labels": { type: "string", multiple: true },
       runtime: { type: "string" },
       detach: { type: "boolean", short: "d" },
+      "workload-api": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -83,7 +86,7 @@ export async function up(argv: string[]): Promise<number> {
       dir,
       argv.filter((a) => a !== "--detach" && a !== "-d"),
     );
-  return foreground(dir, nodes, runtime, process.env[CHILD_ENV] === "1");
+  return foreground(dir, nodes, runtime, process.env[CHILD_ENV] === "1", values["workload-api"] === true);
 }
 
 /** Runs the cluster in this process until SIGINT/SIGTERM. */
@@ -92,6 +95,7 @@ async function foreground(
   nodes: Awaited<ReturnType<typeof import("./local-cluster.ts")["nodeSpecs"]>>,
   runtime: "exec" | "simulate",
   child: boolean,
+  workloadApi = false,
 ): Promise<number> {
   const { startLocalCluster } = await import("./local-cluster.ts");
   let stopping = false;
@@ -123,6 +127,7 @@ async function foreground(
       runtime,
       dataDir: join(dir, "cluster"),
       log: (l) => process.stderr.write(`${l}\n`),
+      workloadApi,
     });
   } catch (e) {
     if (e instanceof GoMissingError) throw new CliError(e.message);

@@ -52,6 +52,7 @@ import { reconcileInPlaceRestart } from "./in-place-restart.ts";
 import { constructJob, jobName, rjobReplicas } from "./jobs.ts";
 import { type ChildJobs, classifyJobs } from "./observe.ts";
 import { constructPVCs } from "./pvc.ts";
+import { linkJob, planScheduling, type SchedulingActions, type SchedulingObserved } from "./scheduling.ts";
 import { constructHeadlessService, wantsHeadlessService } from "./service.ts";
 import { inOrderStartup, replicatedJobStarted } from "./startup-policy.ts";
 import { computeReplicatedJobsStatus, replicatedJobsStatusEqual, sortByNameDescending } from "./status.ts";
@@ -78,6 +79,11 @@ export interface Observed {
   pods?: readonly Pod[];
   /** The injected clock's reading for this reconcile. */
   now: Date;
+  /**
+   * Only for a JobSet with spec.scheduling and gate JobSetWorkloadAwareSchedulingAPI: its Workload and
+   * PodGroups as the API server holds them (scheduling.ts). Undefined: treated as "none exist yet".
+   */
+  scheduling?: SchedulingObserved;
 }
 
 export interface PlanConfig {
@@ -137,6 +143,11 @@ export interface Plan {
   events: JobSetEvent[];
   requeueAfterMs?: number;
   metrics: { completed: boolean; failed: boolean };
+  /**
+   * spec.scheduling (scheduling.ts): Workload/PodGroup deletes, then creates (Workload first), carried
+   * out after step 2 and before any Job is created; any error fails the reconcile.
+   */
+  scheduling?: SchedulingActions;
   /** A reconcile error found while planning (executor step 8). */
   error?: string;
   /** Human-readable notes for the controller log (V(2)-ish). */
@@ -210,6 +221,19 @@ export function plan(observed: Observed, config: PlanConfig): Plan {
     u.shouldUpdate = true;
   }
 
+  // Workload-aware scheduling (spec.scheduling): objects, lifecycle, WorkloadSchedulingBlocked condition.
+  const sched =
+    js.spec?.scheduling != null && config.gates.JobSetWorkloadAwareSchedulingAPI
+      ? planScheduling(js, observed.scheduling ?? { served: true, podGroups: [] }, u, {
+          tearDown: jobSetFinished(u.status) || isSuspended(js),
+          log: p.log,
+        })
+      : undefined;
+  if (sched) {
+    p.scheduling = sched.actions;
+    if (sched.requeueAfterMs !== undefined) p.requeueAfterMs = sched.requeueAfterMs;
+  }
+
   // 4d. finished JobSet: delete active Jobs, TTL, stop.
   if (jobSetFinished(u.status)) {
     p.deletes.jobs = deletions(owned.active, namespace);
@@ -260,6 +284,8 @@ export function plan(observed: Observed, config: PlanConfig): Plan {
   // 4l. create missing Jobs (with the in-memory status: restart attempt labels).
   const current: JobSet = { ...js, status: u.status };
   p.creates.jobs = planJobCreation(current, owned, statuses, u, { restartJobGate });
+  if (sched?.blockJobCreation) p.creates.jobs = [];
+  for (const batch of sched ? p.creates.jobs : []) for (const job of batch.jobs) linkJob(job, sched?.groups ?? []);
 
   // 4m. suspend / resume.
   p.updates.jobs = suspended ? planSuspend(owned.active, u) : planResume(js, owned.active, statuses, u);

@@ -20,7 +20,9 @@ import { apiRules, Roles } from "../../scripts/rbac.ts";
 import { Annotations, JobCompletionIndexAnnotation, Labels } from "../../src/api/constants.ts";
 import { parseFeatureGates } from "../../src/api/features.ts";
 import type { Job, Node, Pod } from "../../src/api/k8s.ts";
+import { workloadName } from "../../src/api/scheduling.ts";
 import type { JobSet } from "../../src/api/types.ts";
+import { schedulingPath } from "../../src/controllers/jobset/scheduling-objects.ts";
 import { type ControlPlane, startControlPlane } from "../../src/local/controlplane.ts";
 import { ApiError, isNotFound, type KubeClient } from "../../src/runtime/client.ts";
 import type { Store } from "../../src/runtime/store.ts";
@@ -40,7 +42,7 @@ import { jobSetsPath, jobsPath, ScenarioContext } from "./scenario.ts";
 const PROBE_MS = 10_000;
 /** Runs at once (each is a controller in this process plus a few API objects). */
 const CONCURRENCY = 6;
-const gates = parseFeatureGates({ ElasticJobSet: true });
+const gates = parseFeatureGates({ ElasticJobSet: true, JobSetWorkloadAwareSchedulingAPI: true });
 const TOPOLOGY = "rbac.jobset-ts.test/rack";
 
 let cp: ControlPlane;
@@ -53,6 +55,7 @@ before(async () => {
     profile: "apiserver",
     unref: true,
     apiServerArgs: ["--enable-admission-plugins=OwnerReferencesPermissionEnforcement"],
+    workloadApi: true,
     log: (l) => process.stderr.write(`[control plane] ${l}\n`),
   });
   cluster = clusterInfo(cp);
@@ -387,6 +390,32 @@ const probes = {
     });
   },
 
+  /** spec.scheduling: Workload and PodGroup created (GET first) before the Job; deleted on suspend. */
+  async gang(env) {
+    const js = jobSetObj("gang", env.ns, [{ name: "w", parallelism: 2, completions: 2 }], {
+      scheduling: { schedulingPolicy: { gang: {} } },
+    });
+    const ctx = await createJobSet(env, js);
+    const name = workloadName(js);
+    const wlPath = schedulingPath("Workload", env.ns, name);
+    const pgPath = schedulingPath("PodGroup", env.ns, name);
+    await until(env, "the gang's Workload, PodGroup and Job", async () => {
+      return (await exists(wlPath)) && (await exists(pgPath)) && (await ctx.jobs()).length === 1;
+    });
+    await ctx.updateJobSet((x) => {
+      if (x.spec) x.spec.suspend = true;
+    });
+    await until(env, "the gang's PodGroup and Workload deleted on suspend", async () => {
+      const pg = await exists(pgPath);
+      if (pg?.metadata?.deletionTimestamp) {
+        // no kube-controller-manager here: drop the podgroup-protection finalizer as it would
+        await admin.patch(pgPath, { metadata: { finalizers: null } }, "merge").catch(() => undefined);
+      }
+      const wl = await exists(wlPath);
+      return pg === undefined && (wl === undefined || Boolean(wl.metadata?.deletionTimestamp));
+    });
+  },
+
   /** /metrics answers a scraper bound to jobset-metrics-reader (TokenReview + SubjectAccessReview). */
   async metrics(env) {
     await until(
@@ -444,6 +473,12 @@ const ruleProbes: Record<string, { probe: ProbeName; at: string; emptySecret?: b
   "pods:delete": { probe: "placement", at: "the misplaced follower deleted" },
   "pods/status:update": { probe: "placement", at: "the misplaced follower deleted" },
   "nodes:get": { probe: "placement", at: "the follower pod admitted" },
+  "workloads:get": { probe: "gang", at: "the gang's Workload, PodGroup and Job" },
+  "workloads:create": { probe: "gang", at: "the gang's Workload, PodGroup and Job" },
+  "workloads:delete": { probe: "gang", at: "the gang's PodGroup and Workload deleted" },
+  "podgroups:get": { probe: "gang", at: "the gang's Workload, PodGroup and Job" },
+  "podgroups:create": { probe: "gang", at: "the gang's Workload, PodGroup and Job" },
+  "podgroups:delete": { probe: "gang", at: "the gang's PodGroup and Workload deleted" },
   "events:create": { probe: "lifecycle", at: "Completed and event" },
   "events:patch": { probe: "eventSeries", at: "event JobCreationFailed with a series" },
   "mutatingwebhookconfigurations:get": { probe: "lifecycle", at: "the validating webhook to refuse" },

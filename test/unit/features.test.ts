@@ -11,7 +11,13 @@ describe("feature gates", () => {
   test("defaults: alpha gates off, TLSOptions on", () => {
     assert.deepEqual(
       { ...defaultFeatureGates },
-      { InPlaceRestart: false, RestartJob: false, ElasticJobSet: false, TLSOptions: true },
+      {
+        InPlaceRestart: false,
+        RestartJob: false,
+        ElasticJobSet: false,
+        TLSOptions: true,
+        JobSetWorkloadAwareSchedulingAPI: false,
+      },
     );
   });
 

@@ -78,6 +78,22 @@ change scripts/rbac.ts and run `npx node scripts/generate-deploy.ts`. Why each r
   verbs:
     - get
 - apiGroups:
+    - scheduling.k8s.io
+  resources:
+    - workloads
+  verbs:
+    - get
+    - create
+    - delete
+- apiGroups:
+    - scheduling.k8s.io
+  resources:
+    - podgroups
+  verbs:
+    - get
+    - create
+    - delete
+- apiGroups:
     - events.k8s.io
   resources:
     - events

@@ -27,6 +27,7 @@ import { defaultFeatureGates, type FeatureGates } from "../../api/features.ts";
 import type { Job, KubeObject, Pod, Service } from "../../api/k8s.ts";
 import type { JobSet } from "../../api/types.ts";
 import { type Observed, plan } from "../../controller/plan.ts";
+import { usesScheduling } from "../../controller/scheduling.ts";
 import { headlessServiceName, wantsHeadlessService } from "../../controller/service.ts";
 import { type ResourceRef, resourcePath } from "../../runtime/client.ts";
 import { type Clock, realClock } from "../../runtime/clock.ts";
@@ -40,6 +41,7 @@ import type { ControllerDeps } from "../deps.ts";
 import { jobSetPodsInformer, namespacedIndexValue, PodsByJobSetIndex } from "../pods.ts";
 import { type ExecuteResult, execute, type JobSetEventSink, type TerminalMetrics } from "./executor.ts";
 import { jobSetMetrics } from "./metrics.ts";
+import { SchedulingObjects } from "./scheduling-objects.ts";
 
 export const ControllerName = "jobset";
 /** Index of Jobs (and Services) by the UID of their controlling JobSet (spec §5.1 `.metadata.controller`). */
@@ -110,6 +112,8 @@ export class JobSetController {
   private readonly pending = new Map<string, Map<string, PendingCreate>>();
   /** JobSet key → resourceVersion our last successful status write replaced. */
   private readonly superseded = new Map<string, string>();
+  /** spec.scheduling: Workload/PodGroup lookups (gate JobSetWorkloadAwareSchedulingAPI). */
+  private readonly schedulingObjects: SchedulingObjects;
 
   constructor(o: JobSetControllerOptions) {
     this.o = o;
@@ -118,6 +122,7 @@ export class JobSetController {
     this.gates = o.gates ?? defaultFeatureGates;
     this.log = (o.logger ?? silentLogger()).child({ controller: ControllerName });
     this.terminalMetrics = o.metrics ? jobSetMetrics(o.metrics.registry) : undefined;
+    this.schedulingObjects = new SchedulingObjects(o.client, () => this.clock.now());
     this.events = o.events ?? jobSetEventRecorder({ client: o.client, clock: this.clock, logger: this.log });
 
     const informer = <T extends KubeObject>(ref: Omit<ResourceRef, "namespace" | "name">, name: string) =>
@@ -254,6 +259,9 @@ export class JobSetController {
       this.superseded.delete(key);
     }
     const observed = this.observe(namespace, name);
+    if (observed.jobSet && usesScheduling(observed.jobSet, this.gates.JobSetWorkloadAwareSchedulingAPI)) {
+      observed.scheduling = await this.schedulingObjects.observe(observed.jobSet);
+    }
     const p = plan(observed, { gates: this.gates });
     for (const line of p.log) log.debug(line);
     if (p.skip) {

@@ -29,6 +29,7 @@ import {
   type KubeClient,
 } from "../../runtime/client.ts";
 import { MaxParallelism, mapSettled } from "../../runtime/parallel.ts";
+import { executeScheduling } from "./scheduling-objects.ts";
 
 /** The part of KubeClient the executor uses (tests pass a fake). */
 export type ExecutorClient = Pick<KubeClient, "get" | "create" | "update" | "patch" | "delete">;
@@ -134,6 +135,7 @@ class Execution {
     const p = this.plan;
     await this.deleteJobs(p.deletes.jobs); // 1
     if (p.deletes.jobSet) await this.deleteJobSet(p.deletes.jobSet); // 2
+    if (p.scheduling) await this.scheduling(p.scheduling); // 2b: Workload/PodGroups before any Job
     if (p.creates.service) await this.createService(p.creates.service); // 3
     if (p.creates.pvcs.length > 0) await this.createPVCs(p.creates.pvcs); // 4
     if (p.updates.scale.length > 0) await this.scale(); // 5
@@ -150,6 +152,16 @@ class Execution {
     }
     for (const ev of p.events) this.deps.events.emit(this.js, ev); // 11
     if (p.requeueAfterMs !== undefined) this.result.requeueAfterMs = p.requeueAfterMs; // 12
+  }
+
+  /** spec.scheduling: Workload/PodGroup deletes and creates (runtime/scheduling-objects.ts). */
+  private async scheduling(actions: NonNullable<Plan["scheduling"]>): Promise<void> {
+    await executeScheduling(actions, this.deps.client, {
+      onWrite: () => {
+        this.result.writes++;
+      },
+      onCreateFailed: (message) => this.immediate("SchedulingObjectCreationFailed", message),
+    });
   }
 
   /** §5.7: Foreground, ≤ 50 in parallel, NotFound (or UID precondition conflict) = success, errors joined. */
