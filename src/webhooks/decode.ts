@@ -7,6 +7,7 @@
 import { jobSetOpenApiSchema } from "../api/crd.ts";
 import type { JsonSchema } from "../api/embedded.ts";
 import { embeddedSchema } from "../api/embedded.ts";
+import { GoTypes, goDecodeError } from "../api/go-value.ts";
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -194,9 +195,45 @@ function decodeWith<T>(schema: JsonSchema, v: unknown, kind: string): DecodeResu
   }
 }
 
-/** Decodes an admission object as a JobSet (type errors → message; nulls dropped). */
-export const decodeJobSet = <T>(v: unknown): DecodeResult<T> =>
-  decodeWith<T>(jobSetDecodeSchema(), v, "v1alpha2.JobSet");
+/** The name apimachinery gives the scheme of a program (runtime.NewScheme's call site), as upstream's errors show it. */
+export const SchemeName = "pkg/runtime/scheme.go:111";
+const JobSetGroup = "jobset.x-k8s.io";
+const JobSetVersion = "v1alpha2";
+
+/**
+ * The group/version/kind check of the universal deserializer decoding into a typed JobSet: a missing
+ * kind or version is taken from the JobSet type, anything else must be jobset.x-k8s.io/v1alpha2 JobSet.
+ */
+export function jobSetKindError(v: Record<string, unknown>): string | undefined {
+  const apiVersion = typeof v.apiVersion === "string" ? v.apiVersion : "";
+  let kind = typeof v.kind === "string" ? v.kind : "";
+  const slash = apiVersion.indexOf("/");
+  let group = slash >= 0 ? apiVersion.slice(0, slash) : "";
+  let version = slash >= 0 ? apiVersion.slice(slash + 1) : apiVersion;
+  if (kind === "") kind = "JobSet";
+  if (version === "" && group === "") {
+    group = JobSetGroup;
+    version = JobSetVersion;
+  }
+  if (version === "" && group === JobSetGroup) version = JobSetVersion;
+  if (group === JobSetGroup && version === JobSetVersion && kind === "JobSet") return undefined;
+  const gv = group === "" ? version : `${group}/${version}`;
+  return `no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(gv)} in scheme ${JSON.stringify(SchemeName)}`;
+}
+
+/**
+ * Decodes an admission object as controller-runtime's decoder does into upstream's typed JobSet:
+ * an unknown group/version/kind and JSON type errors are refused with Go's wording; nulls are dropped.
+ */
+export function decodeJobSet<T>(v: unknown): DecodeResult<T> {
+  if (!isRecord(v))
+    return { ok: false, message: `json: cannot unmarshal ${jsonType(v)} into Go value of type v1alpha2.JobSet` };
+  const kindErr = jobSetKindError(v);
+  if (kindErr) return { ok: false, message: kindErr };
+  const typeErr = goDecodeError(v, GoTypes.JobSet);
+  if (typeErr) return { ok: false, message: typeErr };
+  return decodeWith<T>(jobSetDecodeSchema(), v, "v1alpha2.JobSet");
+}
 
 /** Decodes an admission object as a Pod (type errors → message; nulls dropped). */
 export const decodePod = <T>(v: unknown): DecodeResult<T> => decodeWith<T>(podDecodeSchema(), v, "v1.Pod");
