@@ -212,7 +212,7 @@ export interface StatusCause {
 
 /**
  * The metav1.Status of `apierrors.NewInvalid(JobSet.jobset.x-k8s.io, name, errors)`, as Go encodes it:
- * `details.name` is omitted when empty, each cause has `reason`, `message` and `field`.
+ * no kind/apiVersion, `details.name` omitted when empty, each cause has `reason`, `message` and `field`.
  */
 export function toStatus(
   name: string,
@@ -225,9 +225,9 @@ export function toStatus(
     errors.length === 0
       ? `${qualified} ${goQuote(name)} is invalid`
       : `${qualified} ${goQuote(name)} is invalid: ${aggregateMessage(errors)}`;
+  // No kind/apiVersion: Go's apierrors status has an empty TypeMeta, so the admission response carries
+  // none (the API server adds them when it answers the client).
   return {
-    kind: "Status",
-    apiVersion: "v1",
     metadata: {},
     status: "Failure",
     message,
