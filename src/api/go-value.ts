@@ -20,35 +20,108 @@ export const GoTypes = {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const absent = (v: unknown): boolean => v === undefined || v === null;
 
-interface Field {
+// ---------------------------------------------------------------------------------------------- compiled model
+
+type Special =
+  | "Quantity"
+  | "Time"
+  | "MicroTime"
+  | "IntOrString"
+  | "RawExtension"
+  | "Duration"
+  | "FieldsV1"
+  | "bytes"
+  | "any";
+
+interface CField {
   name: string;
-  type: GoType;
+  node: Node;
   omitempty: boolean;
   omitzero: boolean;
-  via: string;
-  declaredIn: string;
+  /** Decode-error path segment: the JSON name, after the embedded Go fields it was flattened from. */
+  pathSegment: string;
+  /** The struct Go names in decode errors for this field (the embedded type for flattened fields). */
+  errorStruct: string;
 }
 
-const fieldCache = new Map<string, readonly Field[]>();
+type Node =
+  | { k: "ptr"; type: GoType; elem: Node }
+  | { k: "slice"; type: GoType; elem: Node }
+  | { k: "map"; type: GoType; elem: Node }
+  | { k: "struct"; type: GoType; fields: CField[]; byName: Map<string, CField> }
+  | { k: "special"; type: GoType; special: Special }
+  | { k: "string" | "bool" | "float"; type: GoType }
+  | { k: "int"; type: GoType; lo: number; hi: number };
 
-function fieldsOf(type: GoType): readonly Field[] | undefined {
-  const hit = fieldCache.get(type);
+const specials = new Set<string>([
+  "Quantity",
+  "Time",
+  "MicroTime",
+  "IntOrString",
+  "RawExtension",
+  "Duration",
+  "FieldsV1",
+  "bytes",
+  "any",
+]);
+
+const intRanges: Readonly<Record<string, readonly [number, number]>> = {
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+  int: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 4294967295],
+  uint: [0, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+const nodes = new Map<GoType, Node>();
+
+/** The compiled form of a model type (built once, shared; recursive types are fine). */
+function nodeOf(t: GoType): Node {
+  const hit = nodes.get(t);
   if (hit) return hit;
-  const raw = goStructs[type];
-  if (!raw) return undefined;
-  const out = raw.map(([name, t, flags, via, declaredIn]) => ({
-    name,
-    type: t,
-    omitempty: flags.includes("o"),
-    omitzero: flags.includes("z"),
-    via: via ?? "",
-    declaredIn: declaredIn ?? "",
-  }));
-  fieldCache.set(type, out);
-  return out;
+  let n: Node;
+  if (t.startsWith("*")) n = { k: "ptr", type: t, elem: nodeOf(t.slice(1)) };
+  else if (t.startsWith("[]")) n = { k: "slice", type: t, elem: nodeOf(t.slice(2)) };
+  else if (t.startsWith("map[")) {
+    const close = t.indexOf("]");
+    n = { k: "map", type: t, elem: nodeOf(t.slice(close + 1)) };
+  } else if (specials.has(t)) n = { k: "special", type: t, special: t as Special };
+  else if (goStructs[t]) {
+    const fields: CField[] = [];
+    const sn: Node = { k: "struct", type: t, fields, byName: new Map() };
+    nodes.set(t, sn); // before the fields: a struct may contain itself (through pointers or lists)
+    const own = structName(t);
+    for (const [name, ft, flags, via, declaredIn] of goStructs[t] ?? []) {
+      const f: CField = {
+        name,
+        node: nodeOf(ft),
+        omitempty: flags.includes("o"),
+        omitzero: flags.includes("z"),
+        pathSegment: via ? `${via}.${name}` : name,
+        errorStruct: declaredIn || own,
+      };
+      fields.push(f);
+      sn.byName.set(name, f);
+    }
+    return sn;
+  } else {
+    const kind = t.split("@")[0] ?? t;
+    if (kind === "string") n = { k: "string", type: t };
+    else if (kind === "bool") n = { k: "bool", type: t };
+    else if (kind === "float64" || kind === "float32") n = { k: "float", type: t };
+    else if (Object.hasOwn(intRanges, kind)) {
+      const [lo, hi] = intRanges[kind] ?? [0, 0];
+      n = { k: "int", type: t, lo, hi };
+    } else throw new Error(`go-value: unknown Go type ${t} (regenerate src/api/go-types.generated.ts)`);
+  }
+  nodes.set(t, n);
+  return n;
 }
-
-const scalarKind = (t: GoType): string => t.split("@")[0] ?? t;
 
 // ---------------------------------------------------------------------------------------------- names Go prints
 
@@ -97,129 +170,152 @@ export class GoDecodeError extends Error {}
 const jsonKind = (v: unknown): string =>
   Array.isArray(v) ? "array" : isRecord(v) ? "object" : typeof v === "boolean" ? "bool" : typeof v;
 
+/** Where the decoder is: the innermost struct's Go name and the JSON path segments from the top. */
 interface Ctx {
   struct: string;
-  path: string;
+  path: string[];
 }
 
 function typeError(v: unknown, ctx: Ctx, t: GoType, literal = false): never {
   const what = typeof v === "number" && literal ? `number ${String(v)}` : jsonKind(v);
-  const into = ctx.struct ? `Go struct field ${ctx.struct}.${ctx.path}` : "Go value";
+  const into = ctx.struct ? `Go struct field ${ctx.struct}.${ctx.path.join(".")}` : "Go value";
   throw new GoDecodeError(`json: cannot unmarshal ${what} into ${into} of type ${goTypeName(t)}`);
 }
 
-const intRanges: Readonly<Record<string, readonly [number, number]>> = {
-  int8: [-128, 127],
-  int16: [-32768, 32767],
-  int32: [-2147483648, 2147483647],
-  int: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-  uint8: [0, 255],
-  uint16: [0, 65535],
-  uint32: [0, 4294967295],
-  uint: [0, Number.MAX_SAFE_INTEGER],
-  uint64: [0, Number.MAX_SAFE_INTEGER],
-};
+/** The zero value a `null` list item or map value becomes (plain JSON; absent for pointers). */
+function zeroJson(n: Node): unknown {
+  switch (n.k) {
+    case "struct":
+      return {};
+    case "string":
+      return "";
+    case "bool":
+      return false;
+    case "int":
+    case "float":
+      return 0;
+    default:
+      return null;
+  }
+}
 
-function checkDecode(v: unknown, t: GoType, ctx: Ctx): void {
-  if (v === null) return;
-  if (t.startsWith("*")) {
-    checkDecode(v, t.slice(1), ctx);
-    return;
-  }
-  if (t.startsWith("[]")) {
-    if (!Array.isArray(v)) typeError(v, ctx, t);
-    for (const item of v) checkDecode(item, t.slice(2), ctx);
-    return;
-  }
-  const map = /^map\[[^\]]+\](.*)$/.exec(t);
-  if (map) {
-    if (!isRecord(v)) typeError(v, ctx, t);
-    for (const item of Object.values(v)) checkDecode(item, map[1] ?? "", ctx);
-    return;
-  }
-  switch (t) {
-    case "Quantity":
-      if (typeof v === "number") return;
-      if (typeof v !== "string") typeError(v, ctx, t);
-      {
-        const q = parseQuantity(v.trim());
-        if (!isQuantity(q)) throw new GoDecodeError(q.error);
+/** Decodes `v` as `n`: throws Go's error for a type mismatch; returns the value with nulls dropped. */
+function decodeNode(v: unknown, n: Node, ctx: Ctx): unknown {
+  switch (n.k) {
+    case "ptr":
+      return decodeNode(v, n.elem, ctx);
+    case "slice": {
+      if (!Array.isArray(v)) typeError(v, ctx, n.type);
+      const out = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = v[i] === null ? zeroJson(n.elem) : decodeNode(v[i], n.elem, ctx);
+      return out;
+    }
+    case "map": {
+      if (!isRecord(v)) typeError(v, ctx, n.type);
+      const out: Record<string, unknown> = {};
+      for (const k in v) out[k] = v[k] === null ? zeroJson(n.elem) : decodeNode(v[k], n.elem, ctx);
+      return out;
+    }
+    case "struct": {
+      if (!isRecord(v)) typeError(v, ctx, n.type);
+      const out: Record<string, unknown> = {};
+      const outer = ctx.struct;
+      for (const k in v) {
+        const child = v[k];
+        if (child === null) continue;
+        const f = n.byName.get(k);
+        if (!f) {
+          out[k] = child; // unknown to Go: ignored by the decoder, kept in the object (patches never remove it)
+          continue;
+        }
+        ctx.struct = f.errorStruct;
+        ctx.path.push(f.pathSegment);
+        out[k] = decodeNode(child, f.node, ctx);
+        ctx.path.pop();
       }
-      return;
+      ctx.struct = outer;
+      return out;
+    }
+    case "special":
+      return decodeSpecial(v, n.special, ctx);
+    case "string":
+      if (typeof v !== "string") typeError(v, ctx, n.type);
+      return v;
+    case "bool":
+      if (typeof v !== "boolean") typeError(v, ctx, n.type);
+      return v;
+    case "float":
+      if (typeof v !== "number") typeError(v, ctx, n.type);
+      return v;
+    case "int":
+      if (typeof v !== "number") typeError(v, ctx, n.type);
+      if (!Number.isInteger(v) || v < n.lo || v > n.hi) typeError(v, ctx, n.type, true);
+      return v;
+  }
+}
+
+function decodeSpecial(v: unknown, t: Special, ctx: Ctx): unknown {
+  switch (t) {
+    case "Quantity": {
+      if (typeof v === "number") return v;
+      if (typeof v !== "string") typeError(v, ctx, t);
+      const q = parseQuantity(v.trim());
+      if (!isQuantity(q)) throw new GoDecodeError(q.error);
+      return v;
+    }
     case "IntOrString":
-      if (typeof v === "string") return;
-      if (typeof v === "number" && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647) return;
-      typeError(v, ctx, "int32", typeof v === "number");
-      return;
+      if (typeof v === "string") return v;
+      if (typeof v === "number" && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647) return v;
+      return typeError(v, ctx, "int32", typeof v === "number");
     case "Time":
     case "MicroTime":
       if (typeof v !== "string") typeError(v, ctx, "string");
       if (v !== "" && Number.isNaN(Date.parse(v))) {
         throw new GoDecodeError(`parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse`);
       }
-      return;
-    case "RawExtension":
-    case "FieldsV1":
-    case "any":
-      return;
+      return v;
     case "Duration":
     case "bytes":
       if (typeof v !== "string") typeError(v, ctx, t);
-      return;
-  }
-  const fields = fieldsOf(t);
-  if (fields) {
-    if (!isRecord(v)) typeError(v, ctx, t);
-    const byName = new Map(fields.map((f) => [f.name, f] as const));
-    for (const [k, child] of Object.entries(v)) {
-      const f = byName.get(k);
-      if (!f) continue;
-      const prefix = ctx.path ? `${ctx.path}.` : "";
-      checkDecode(child, f.type, {
-        struct: f.declaredIn || structName(t),
-        path: `${prefix}${f.via ? `${f.via}.` : ""}${k}`,
-      });
-    }
-    return;
-  }
-  const kind = scalarKind(t);
-  if (kind === "string") {
-    if (typeof v !== "string") typeError(v, ctx, t);
-  } else if (kind === "bool") {
-    if (typeof v !== "boolean") typeError(v, ctx, t);
-  } else if (kind === "float64" || kind === "float32") {
-    if (typeof v !== "number") typeError(v, ctx, t);
-  } else if (Object.hasOwn(intRanges, kind)) {
-    if (typeof v !== "number") typeError(v, ctx, t);
-    const [lo, hi] = intRanges[kind] ?? [0, 0];
-    if (!Number.isInteger(v) || v < lo || v > hi) typeError(v, ctx, t, true);
+      return v;
+    default:
+      return v;
   }
 }
 
+export type GoDecoded<T> = { ok: true; value: T } | { ok: false; message: string };
+
 /**
- * What Go's JSON decoder (sigs.k8s.io/json, as the admission decoder uses it) says about `value`
- * decoded into `type`: undefined when it decodes, else its error text (the first error in document
- * order, e.g. `json: cannot unmarshal string into Go struct field ReplicatedJob.spec.replicatedJobs.replicas of type int32`).
+ * Decodes `value` into `type` as Go's JSON decoder (sigs.k8s.io/json, which the admission decoder uses)
+ * does: the first type error in document order is refused with Go's text (`json: cannot unmarshal
+ * string into Go struct field ReplicatedJob.spec.replicatedJobs.replicas of type int32`); `null` is the
+ * zero value (dropped); fields unknown to Go are kept as they are.
  */
-export function goDecodeError(value: unknown, type: GoType): string | undefined {
+export function goDecode<T>(value: unknown, type: GoType): GoDecoded<T> {
   try {
-    checkDecode(value, type, { struct: "", path: "" });
-    return undefined;
+    return { ok: true, value: decodeNode(value, nodeOf(type), { struct: "", path: [] }) as T };
   } catch (e) {
-    if (e instanceof GoDecodeError) return e.message;
+    if (e instanceof GoDecodeError) return { ok: false, message: e.message };
     throw e;
   }
 }
 
+/** The decode error of `value` as `type` (see goDecode), or undefined. */
+export function goDecodeError(value: unknown, type: GoType): string | undefined {
+  const d = goDecode(value, type);
+  return d.ok ? undefined : d.message;
+}
+
 // ---------------------------------------------------------------------------------------------- json.Marshal
+
+const htmlUnsafe = /[<>&\u2028\u2029]/g;
 
 /** Go's json string encoding (HTML-safe: `<`, `>`, `&` escaped; U+2028/U+2029; lone surrogates → U+FFFD). */
 export function goJsonString(s: string): string {
-  return JSON.stringify(s.toWellFormed()).replace(
-    /[<>&\u2028\u2029]/g,
-    (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`,
-  );
+  const j = JSON.stringify(s.toWellFormed());
+  return j.search(htmlUnsafe) < 0
+    ? j
+    : j.replace(htmlUnsafe, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`);
 }
 
 const toQuantity = (v: unknown): Quantity | undefined => {
@@ -240,49 +336,79 @@ const rfc3339 = (v: unknown, micro: boolean): string | undefined => {
 };
 
 /** Whether Go's encoding/json `omitempty` drops this (typed) value. */
-function isEmptyValue(v: unknown, t: GoType): boolean {
-  if (t.startsWith("*") || t === "any" || t === "RawExtension") return absent(v);
-  if (t.startsWith("[]") || t.startsWith("map[") || t === "bytes" || t === "FieldsV1") {
-    if (absent(v)) return true;
-    if (Array.isArray(v)) return v.length === 0;
-    if (isRecord(v)) return Object.keys(v).length === 0;
-    return typeof v === "string" ? v.length === 0 : false;
+function isEmptyValue(v: unknown, n: Node): boolean {
+  switch (n.k) {
+    case "ptr":
+      return absent(v);
+    case "slice":
+      return !Array.isArray(v) || v.length === 0;
+    case "map":
+      return !isRecord(v) || Object.keys(v).length === 0;
+    case "struct":
+      return false;
+    case "special":
+      if (n.special === "bytes" || n.special === "FieldsV1") return absent(v) || v === "" || isEmptyObject(v);
+      return n.special === "any" || n.special === "RawExtension" ? absent(v) : false;
+    case "string":
+      return absent(v) || v === "";
+    case "bool":
+      return absent(v) || v === false;
+    default:
+      return absent(v) || v === 0;
   }
-  if (fieldsOf(t) || t === "Quantity" || t === "Time" || t === "MicroTime" || t === "IntOrString") return false;
-  if (t === "Duration") return false;
-  const kind = scalarKind(t);
-  if (kind === "string") return absent(v) || v === "";
-  if (kind === "bool") return absent(v) || v === false;
-  return absent(v) || v === 0;
 }
+
+const isEmptyObject = (v: unknown): boolean => isRecord(v) && Object.keys(v).length === 0;
 
 /** Whether `omitzero` drops it (the zero value; metav1.Time's IsZero). */
-function isZeroValue(v: unknown, t: GoType): boolean {
-  if (t === "Time" || t === "MicroTime") return rfc3339(v, false) === undefined;
-  if (t === "Quantity") return absent(v);
-  const fields = fieldsOf(t);
-  if (fields) return absent(v) || (isRecord(v) && fields.every((f) => isZeroValue(v[f.name], f.type)));
-  if (t.startsWith("[]") || t.startsWith("map[")) return absent(v);
-  return isEmptyValue(v, t);
+function isZeroValue(v: unknown, n: Node): boolean {
+  if (n.k === "special" && (n.special === "Time" || n.special === "MicroTime")) return rfc3339(v, false) === undefined;
+  if (n.k === "special" && n.special === "Quantity") return absent(v);
+  if (n.k === "struct") return absent(v) || (isRecord(v) && n.fields.every((f) => isZeroValue(v[f.name], f.node)));
+  if (n.k === "slice" || n.k === "map") return absent(v);
+  return isEmptyValue(v, n);
 }
 
-/** Go's json.Marshal of `value` decoded into `type` (value must decode: see goDecodeError). */
-export function goMarshal(value: unknown, type: GoType): string {
-  const v = value;
-  const t = type;
-  if (t.startsWith("*")) return absent(v) ? "null" : goMarshal(v, t.slice(1));
-  if (t.startsWith("[]")) {
-    if (!Array.isArray(v)) return "null";
-    const elem = t.slice(2);
-    return `[${v.map((item) => goMarshal(item, elem)).join(",")}]`;
+function marshalNode(v: unknown, n: Node): string {
+  switch (n.k) {
+    case "ptr":
+      return absent(v) ? "null" : marshalNode(v, n.elem);
+    case "slice": {
+      if (!Array.isArray(v)) return "null";
+      let out = "[";
+      for (let i = 0; i < v.length; i++) out += `${i > 0 ? "," : ""}${marshalNode(v[i], n.elem)}`;
+      return `${out}]`;
+    }
+    case "map": {
+      if (!isRecord(v)) return "null";
+      const keys = Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${keys.map((k) => `${goJsonString(k)}:${marshalNode(v[k], n.elem)}`).join(",")}}`;
+    }
+    case "struct": {
+      const obj = isRecord(v) ? v : {};
+      let out = "{";
+      let first = true;
+      for (const f of n.fields) {
+        const fv = obj[f.name];
+        if (f.omitempty && isEmptyValue(fv, f.node)) continue;
+        if (f.omitzero && isZeroValue(fv, f.node)) continue;
+        out += `${first ? "" : ","}${goJsonString(f.name)}:${marshalNode(fv, f.node)}`;
+        first = false;
+      }
+      return `${out}}`;
+    }
+    case "special":
+      return marshalSpecial(v, n.special);
+    case "string":
+      return goJsonString(typeof v === "string" ? v : "");
+    case "bool":
+      return v === true ? "true" : "false";
+    default:
+      return typeof v === "number" ? String(v) : "0";
   }
-  const map = /^map\[[^\]]+\](.*)$/.exec(t);
-  if (map) {
-    if (!isRecord(v)) return "null";
-    const elem = map[1] ?? "";
-    const keys = Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${keys.map((k) => `${goJsonString(k)}:${goMarshal(v[k], elem)}`).join(",")}}`;
-  }
+}
+
+function marshalSpecial(v: unknown, t: Special): string {
   switch (t) {
     case "Quantity": {
       const q = toQuantity(v);
@@ -295,30 +421,18 @@ export function goMarshal(value: unknown, type: GoType): string {
       const s = rfc3339(v, t === "MicroTime");
       return s === undefined ? "null" : goJsonString(s);
     }
-    case "RawExtension":
-    case "FieldsV1":
-    case "any":
-      return absent(v) ? "null" : JSON.stringify(v);
     case "Duration":
+      return typeof v === "string" ? goJsonString(v) : '"0s"';
     case "bytes":
-      return typeof v === "string" ? goJsonString(v) : t === "bytes" ? "null" : '"0s"';
+      return typeof v === "string" ? goJsonString(v) : "null";
+    default:
+      return absent(v) ? "null" : JSON.stringify(v);
   }
-  const fields = fieldsOf(t);
-  if (fields) {
-    const obj = isRecord(v) ? v : {};
-    const parts: string[] = [];
-    for (const f of fields) {
-      const fv = obj[f.name];
-      if (f.omitempty && isEmptyValue(fv, f.type)) continue;
-      if (f.omitzero && isZeroValue(fv, f.type)) continue;
-      parts.push(`${goJsonString(f.name)}:${goMarshal(fv, f.type)}`);
-    }
-    return `{${parts.join(",")}}`;
-  }
-  const kind = scalarKind(t);
-  if (kind === "string") return goJsonString(typeof v === "string" ? v : "");
-  if (kind === "bool") return v === true ? "true" : "false";
-  return typeof v === "number" ? String(v) : "0";
+}
+
+/** Go's json.Marshal of `value` decoded into `type` (value must decode: see goDecode). */
+export function goMarshal(value: unknown, type: GoType): string {
+  return marshalNode(value, nodeOf(type));
 }
 
 /** A value that renders as Go's json.Marshal of a typed Go value in field errors (`Invalid value: …`). */
@@ -340,33 +454,50 @@ const timeKey = (v: unknown): number | undefined => {
   return Number.isNaN(ms) ? undefined : ms;
 };
 
-/**
- * apimachinery's `equality.Semantic.DeepEqual` of `a` and `b` decoded into `type`: the forked
- * reflect.DeepEqual (nil and empty slices and maps are equal) with the Quantity (by value) and
- * metav1.Time/MicroTime (same instant) equalities.
- */
-export function goSemanticEqual(a: unknown, b: unknown, type: GoType): boolean {
-  const t = type;
-  if (t.startsWith("*")) {
-    if (absent(a) || absent(b)) return absent(a) && absent(b);
-    return goSemanticEqual(a, b, t.slice(1));
+const EmptyRecord: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function equalNode(a: unknown, b: unknown, n: Node): boolean {
+  if (a === b && (typeof a !== "object" || a === null)) {
+    // Identical scalars (or both absent) are equal whatever the type, except quantities spelled alike: also equal.
+    return true;
   }
-  if (t.startsWith("[]")) {
-    const x = Array.isArray(a) ? a : [];
-    const y = Array.isArray(b) ? b : [];
-    if (x.length !== y.length) return false;
-    const elem = t.slice(2);
-    return x.every((item, i) => goSemanticEqual(item, y[i], elem));
+  switch (n.k) {
+    case "ptr":
+      if (absent(a) || absent(b)) return absent(a) && absent(b);
+      return equalNode(a, b, n.elem);
+    case "slice": {
+      const x = Array.isArray(a) ? a : [];
+      const y = Array.isArray(b) ? b : [];
+      if (x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) if (!equalNode(x[i], y[i], n.elem)) return false;
+      return true;
+    }
+    case "map": {
+      const x = isRecord(a) ? a : EmptyRecord;
+      const y = isRecord(b) ? b : EmptyRecord;
+      const kx = Object.keys(x);
+      if (kx.length !== Object.keys(y).length) return false;
+      for (const k of kx) if (!Object.hasOwn(y, k) || !equalNode(x[k], y[k], n.elem)) return false;
+      return true;
+    }
+    case "struct": {
+      const x = isRecord(a) ? a : EmptyRecord;
+      const y = isRecord(b) ? b : EmptyRecord;
+      for (const f of n.fields) if (!equalNode(x[f.name], y[f.name], f.node)) return false;
+      return true;
+    }
+    case "special":
+      return equalSpecial(a, b, n.special);
+    case "string":
+      return (typeof a === "string" ? a : "") === (typeof b === "string" ? b : "");
+    case "bool":
+      return (a === true) === (b === true);
+    default:
+      return (typeof a === "number" ? a : 0) === (typeof b === "number" ? b : 0);
   }
-  const map = /^map\[[^\]]+\](.*)$/.exec(t);
-  if (map) {
-    const x = isRecord(a) ? a : {};
-    const y = isRecord(b) ? b : {};
-    const kx = Object.keys(x);
-    if (kx.length !== Object.keys(y).length) return false;
-    const elem = map[1] ?? "";
-    return kx.every((k) => Object.hasOwn(y, k) && goSemanticEqual(x[k], y[k], elem));
-  }
+}
+
+function equalSpecial(a: unknown, b: unknown, t: Special): boolean {
   switch (t) {
     case "Quantity": {
       const qa = absent(a) ? undefined : toQuantity(a);
@@ -381,22 +512,19 @@ export function goSemanticEqual(a: unknown, b: unknown, type: GoType): boolean {
       const norm = (v: unknown) => (typeof v === "string" ? `s${v}` : `i${typeof v === "number" ? v : 0}`);
       return norm(a) === norm(b);
     }
-    case "RawExtension":
-    case "FieldsV1":
-    case "any":
-      return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
     case "Duration":
     case "bytes":
       return (typeof a === "string" ? a : "") === (typeof b === "string" ? b : "");
+    default:
+      return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
   }
-  const fields = fieldsOf(t);
-  if (fields) {
-    const x = isRecord(a) ? a : {};
-    const y = isRecord(b) ? b : {};
-    return fields.every((f) => goSemanticEqual(x[f.name], y[f.name], f.type));
-  }
-  const kind = scalarKind(t);
-  if (kind === "string") return (typeof a === "string" ? a : "") === (typeof b === "string" ? b : "");
-  if (kind === "bool") return (a === true) === (b === true);
-  return (typeof a === "number" ? a : 0) === (typeof b === "number" ? b : 0);
+}
+
+/**
+ * apimachinery's `equality.Semantic.DeepEqual` of `a` and `b` decoded into `type`: the forked
+ * reflect.DeepEqual (nil and empty slices and maps are equal) with the Quantity (by value) and
+ * metav1.Time/MicroTime (same instant) equalities.
+ */
+export function goSemanticEqual(a: unknown, b: unknown, type: GoType): boolean {
+  return equalNode(a, b, nodeOf(type));
 }

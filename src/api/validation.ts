@@ -429,7 +429,10 @@ export function validateUpdate(newJs: JobSet, oldJs: JobSet, gates: FeatureGates
   const errs: FieldError[] = [];
   const newRjobs = newJs.spec?.replicatedJobs ?? [];
   const oldRjobs = oldJs.spec?.replicatedJobs ?? [];
-  const munged = structuredClone(newJs.spec?.replicatedJobs);
+  // The fields the rules may mutate are reset on a copy; without the gate or a suspension, no copy is needed.
+  const suspended = oldJs.spec?.suspend === true || newJs.spec?.suspend === true;
+  const munged =
+    gates.ElasticJobSet || suspended ? structuredClone(newJs.spec?.replicatedJobs) : newJs.spec?.replicatedJobs;
   const oldByName = new Map(oldRjobs.map((r) => [r.name, r] as const));
 
   if (gates.ElasticJobSet) {
@@ -467,7 +470,7 @@ export function validateUpdate(newJs: JobSet, oldJs: JobSet, gates: FeatureGates
     });
   }
 
-  if (oldJs.spec?.suspend === true || newJs.spec?.suspend === true) {
+  if (suspended) {
     newRjobs.forEach((rjob, i) => {
       const old = oldByName.get(rjob.name);
       const target = munged?.[i]?.template?.spec?.template;

@@ -2,12 +2,12 @@
 // a JSON type that does not fit the Go field is an error (answered 400), `null` becomes the zero value
 // (absent), and unknown fields are ignored. Enums, patterns, required fields and ranges are *not*
 // checked here: that is schema validation, which the API server runs after mutating admission.
-// The walk is driven by the same structural schemas the CRD uses.
+// JobSets are decoded through the Go type model of upstream's types (src/api/go-value.ts: exact error
+// text, checked against Go); pods through the structural schema of the PodSpec.
 
-import { jobSetOpenApiSchema } from "../api/crd.ts";
 import type { JsonSchema } from "../api/embedded.ts";
 import { embeddedSchema } from "../api/embedded.ts";
-import { GoTypes, goDecodeError } from "../api/go-value.ts";
+import { GoTypes, goDecode } from "../api/go-value.ts";
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -139,17 +139,7 @@ const TopLevelMeta: JsonSchema = {
   },
 };
 
-let jobsetSchema: JsonSchema | undefined;
 let podSchema: JsonSchema | undefined;
-
-function jobSetDecodeSchema(): JsonSchema {
-  if (!jobsetSchema) {
-    const s = structuredClone(jobSetOpenApiSchema()) as JsonSchema;
-    (s.properties as Record<string, JsonSchema>).metadata = TopLevelMeta;
-    jobsetSchema = s;
-  }
-  return jobsetSchema;
-}
 
 function podDecodeSchema(): JsonSchema {
   if (!podSchema) {
@@ -230,9 +220,8 @@ export function decodeJobSet<T>(v: unknown): DecodeResult<T> {
     return { ok: false, message: `json: cannot unmarshal ${jsonType(v)} into Go value of type v1alpha2.JobSet` };
   const kindErr = jobSetKindError(v);
   if (kindErr) return { ok: false, message: kindErr };
-  const typeErr = goDecodeError(v, GoTypes.JobSet);
-  if (typeErr) return { ok: false, message: typeErr };
-  return decodeWith<T>(jobSetDecodeSchema(), v, "v1alpha2.JobSet");
+  const d = goDecode<T>(v, GoTypes.JobSet);
+  return d.ok ? { ok: true, value: d.value } : { ok: false, message: d.message };
 }
 
 /** Decodes an admission object as a Pod (type errors → message; nulls dropped). */
