@@ -1,10 +1,12 @@
 // The webhook server under benchmark, in its own process (its CPU is its own, as in a real deployment).
 // Serves the four admission handlers over TLS on 127.0.0.1 with a throwaway certificate, prints
-// {"port": N, "ca": PEM} on stdout, and stops on SIGTERM or when stdin closes.
+// {"port": N, "ca": PEM} on stdout, answers a `cpu` line on stdin with {"cpuMs": N} (this process's CPU
+// time so far: user + system), and stops on SIGTERM or when stdin closes.
 //
 // Usage: node bench/webhook-server.ts [--cpu-prof PATH]  (writes a V8 CPU profile there when stopping)
 import { writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { defaultFeatureGates } from "../src/api/features.ts";
 import { createCa, issueServingCert } from "../src/local/pki.ts";
@@ -49,5 +51,10 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 process.on("SIGTERM", () => void stop());
-process.stdin.on("end", () => void stop());
-process.stdin.resume();
+const lines = createInterface({ input: process.stdin });
+lines.on("line", (line) => {
+  if (line.trim() !== "cpu") return;
+  const u = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ cpuMs: (u.user + u.system) / 1000 })}\n`);
+});
+lines.on("close", () => void stop());

@@ -199,42 +199,62 @@ function zeroJson(n: Node): unknown {
   }
 }
 
-/** Decodes `v` as `n`: throws Go's error for a type mismatch; returns the value with nulls dropped. */
+/**
+ * Decodes `v` as `n`: throws Go's error for a type mismatch; returns the value with nulls dropped. Copy on
+ * write: a value without nulls is returned as it is (same reference), so a clean object costs one walk.
+ */
 function decodeNode(v: unknown, n: Node, ctx: Ctx): unknown {
   switch (n.k) {
     case "ptr":
       return decodeNode(v, n.elem, ctx);
     case "slice": {
       if (!Array.isArray(v)) typeError(v, ctx, n.type);
-      const out = new Array<unknown>(v.length);
-      for (let i = 0; i < v.length; i++) out[i] = v[i] === null ? zeroJson(n.elem) : decodeNode(v[i], n.elem, ctx);
-      return out;
+      let out: unknown[] | undefined;
+      for (let i = 0; i < v.length; i++) {
+        const item = v[i];
+        const d = item === null ? zeroJson(n.elem) : decodeNode(item, n.elem, ctx);
+        if (d !== item) out ??= v.slice(0, i);
+        if (out) out.push(d);
+      }
+      return out ?? v;
     }
     case "map": {
       if (!isRecord(v)) typeError(v, ctx, n.type);
-      const out: Record<string, unknown> = {};
-      for (const k in v) out[k] = v[k] === null ? zeroJson(n.elem) : decodeNode(v[k], n.elem, ctx);
-      return out;
+      let out: Record<string, unknown> | undefined;
+      for (const k in v) {
+        const item = v[k];
+        const d = item === null ? zeroJson(n.elem) : decodeNode(item, n.elem, ctx);
+        if (d !== item) {
+          out ??= { ...v };
+          out[k] = d;
+        }
+      }
+      return out ?? v;
     }
     case "struct": {
       if (!isRecord(v)) typeError(v, ctx, n.type);
-      const out: Record<string, unknown> = {};
+      let out: Record<string, unknown> | undefined;
       const outer = ctx.struct;
       for (const k in v) {
         const child = v[k];
-        if (child === null) continue;
-        const f = n.byName.get(k);
-        if (!f) {
-          out[k] = child; // unknown to Go: ignored by the decoder, kept in the object (patches never remove it)
+        if (child === null) {
+          out ??= { ...v };
+          delete out[k];
           continue;
         }
+        const f = n.byName.get(k);
+        if (!f) continue; // unknown to Go: ignored by the decoder, kept in the object (patches never remove it)
         ctx.struct = f.errorStruct;
         ctx.path.push(f.pathSegment);
-        out[k] = decodeNode(child, f.node, ctx);
+        const d = decodeNode(child, f.node, ctx);
         ctx.path.pop();
+        if (d !== child) {
+          out ??= { ...v };
+          out[k] = d;
+        }
       }
       ctx.struct = outer;
-      return out;
+      return out ?? v;
     }
     case "special":
       return decodeSpecial(v, n.special, ctx);
@@ -259,8 +279,10 @@ function decodeSpecial(v: unknown, t: Special, ctx: Ctx): unknown {
     case "Quantity": {
       if (typeof v === "number") return v;
       if (typeof v !== "string") typeError(v, ctx, t);
-      const q = parseQuantity(v.trim());
-      if (!isQuantity(q)) throw new GoDecodeError(q.error);
+      if (toQuantity(v) === undefined) {
+        const q = parseQuantity(v.trim());
+        if (!isQuantity(q)) throw new GoDecodeError(q.error);
+      }
       return v;
     }
     case "IntOrString":
@@ -318,11 +340,18 @@ export function goJsonString(s: string): string {
     : j.replace(htmlUnsafe, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`);
 }
 
+const quantityCache = new Map<string, Quantity | undefined>();
+
+/** The parsed quantity (cached: the same few spellings recur in every request). */
 const toQuantity = (v: unknown): Quantity | undefined => {
   if (typeof v === "number") v = String(v);
   if (typeof v !== "string") return undefined;
-  const q = parseQuantity(v.trim());
-  return isQuantity(q) ? q : undefined;
+  if (quantityCache.has(v)) return quantityCache.get(v);
+  const parsed = parseQuantity(v.trim());
+  const q = isQuantity(parsed) ? parsed : undefined;
+  if (quantityCache.size >= 4096) quantityCache.clear();
+  quantityCache.set(v, q);
+  return q;
 };
 
 const rfc3339 = (v: unknown, micro: boolean): string | undefined => {

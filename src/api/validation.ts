@@ -431,8 +431,9 @@ export function validateUpdate(newJs: JobSet, oldJs: JobSet, gates: FeatureGates
   const oldRjobs = oldJs.spec?.replicatedJobs ?? [];
   // The fields the rules may mutate are reset on a copy; without the gate or a suspension, no copy is needed.
   const suspended = oldJs.spec?.suspend === true || newJs.spec?.suspend === true;
+  // Copies only the objects on the paths to the fields that are reset (the rest is shared, never modified).
   const munged =
-    gates.ElasticJobSet || suspended ? structuredClone(newJs.spec?.replicatedJobs) : newJs.spec?.replicatedJobs;
+    gates.ElasticJobSet || suspended ? newJs.spec?.replicatedJobs?.map(copyResetPaths) : newJs.spec?.replicatedJobs;
   const oldByName = new Map(oldRjobs.map((r) => [r.name, r] as const));
 
   if (gates.ElasticJobSet) {
@@ -501,7 +502,25 @@ export function validateUpdate(newJs: JobSet, oldJs: JobSet, gates: FeatureGates
   return errs;
 }
 
+/** A copy of `rjob` whose template, job spec, pod template and its metadata/spec are own (shallow) copies. */
+function copyResetPaths(rjob: ReplicatedJob): ReplicatedJob {
+  const template = rjob.template ? { ...rjob.template } : rjob.template;
+  if (template?.spec) {
+    template.spec = { ...template.spec };
+    const pod = template.spec.template;
+    if (pod) {
+      template.spec.template = {
+        ...pod,
+        ...(pod.metadata ? { metadata: { ...pod.metadata } } : {}),
+        ...(pod.spec ? { spec: { ...pod.spec } } : {}),
+      };
+    }
+  }
+  return { ...rjob, template };
+}
+
+/** Sets `key` to the old object's value (shared, read only) or deletes it. */
 function setOrDelete<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
   if (value === undefined) delete target[key];
-  else target[key] = structuredClone(value);
+  else target[key] = value;
 }
