@@ -265,7 +265,7 @@ const badCases: BadCase[] = [
     yaml: jobSetYaml("js", [{ name: "w" }], "  volumeClaimPolicies:\n  - templates:\n    - metadata: {name: data}\n"),
     want: [
       "spec.replicatedJobs: Invalid value: " +
-        '[{"name":"w","groupName":"default","template":{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"busybox"}],"restartPolicy":"OnFailure"}},"completionMode":"Indexed"}},"replicas":1}]' +
+        '[{"name":"w","groupName":"default","template":{"metadata":{},"spec":{"template":{"metadata":{},"spec":{"containers":[{"name":"c","image":"busybox","resources":{}}],"restartPolicy":"OnFailure"}},"completionMode":"Indexed"}},"replicas":1}]' +
         ": replicatedJob containers don't have a matching volumeMount: data from VolumeClaimPolicies",
     ],
   },
