@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
-import { GoTypes, goMarshal, goSemanticEqual } from "../../src/api/go-value.ts";
+import { GoTypes, goDecode, goMarshal, goSemanticEqual } from "../../src/api/go-value.ts";
 import { formatQuantity, isQuantity, parseQuantity } from "../../src/api/quantity.ts";
 import { decodeJobSet } from "../../src/webhooks/decode.ts";
 
@@ -92,4 +92,27 @@ describe("quantities", () => {
       assert.equal(isQuantity(parseQuantity(bad)), false);
     });
   }
+});
+
+describe("goDecode", () => {
+  test("drops nulls, turns null list items and map values into zero values, keeps unknown fields", () => {
+    const input = {
+      metadata: { name: "a", labels: { x: null }, finalizers: [null, "f"] },
+      spec: { network: null, replicatedJobs: [{ name: "r", bogus: { keep: null }, template: { spec: null } }] },
+    };
+    const before = JSON.stringify(input);
+    const d = goDecode(input, GoTypes.JobSet);
+    assert.ok(d.ok);
+    assert.deepEqual(d.value, {
+      metadata: { name: "a", labels: { x: "" }, finalizers: ["", "f"] },
+      spec: { replicatedJobs: [{ name: "r", bogus: { keep: null }, template: {} }] },
+    });
+    assert.equal(JSON.stringify(input), before, "the input is not modified");
+  });
+  test("an object without nulls is returned as it is (copy on write)", () => {
+    const input = { metadata: { name: "a" }, spec: { replicatedJobs: [{ name: "r", template: {} }] } };
+    const d = goDecode(input, GoTypes.JobSet);
+    assert.ok(d.ok);
+    assert.equal(d.value, input);
+  });
 });
