@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { GoTypes, goDecode, goMarshal, goSemanticEqual } from "../../src/api/go-value.ts";
 import { formatQuantity, isQuantity, parseQuantity } from "../../src/api/quantity.ts";
-import { decodeJobSet } from "../../src/webhooks/decode.ts";
+import { decodeJobSet, decodePod } from "../../src/webhooks/decode.ts";
 
 interface Oracle {
   equality: { name: string; type: string; a: unknown; b: unknown; equal: boolean }[];
@@ -47,10 +47,10 @@ describe("goMarshal agrees with Go's json.Marshal of the typed value", () => {
   }
 });
 
-describe("decodeJobSet agrees with controller-runtime's admission decoder", () => {
+describe("decodeJobSet and decodePod agree with controller-runtime's admission decoder", () => {
   for (const c of oracle.decode) {
     test(c.name, () => {
-      const got = decodeJobSet(c.input);
+      const got = c.name.startsWith("pod") ? decodePod(c.input) : decodeJobSet(c.input);
       if (c.error === null) {
         assert.equal(got.ok, true, got.ok ? "" : got.message);
       } else if (c.error.startsWith("parsing time ")) {
