@@ -1,6 +1,7 @@
 // Kubernetes-style field errors (k8s.io/apimachinery/pkg/util/validation/field), the validation helpers
 // of k8s.io/apimachinery/pkg/util/validation with their exact messages, and the JobSet webhook's error
 // envelope (a metav1.Status with code 422, reason Invalid; spec §3.1).
+import { GoValue } from "./go-value.ts";
 import type { Status } from "./k8s.ts";
 
 /** The `type` strings Kubernetes uses in Status causes (field.ErrorType). */
@@ -158,8 +159,12 @@ export function goJson(value: unknown): string {
   return s.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`);
 }
 
-/** Renders a bad value as Go's field.Error does: strings quoted, numbers and booleans plain, others JSON. */
+/**
+ * Renders a bad value as Go's field.Error does: strings `%q`-quoted, numbers and booleans plain, anything
+ * else json.Marshal'ed (a GoValue carries the JSON of the typed Go value: pointers, structs, lists).
+ */
 export function renderValue(value: unknown): string {
+  if (value instanceof GoValue) return value.json;
   if (typeof value === "string") return goQuote(value);
   if (typeof value === "number" || typeof value === "boolean") return String(value);
   return goJson(value);
@@ -198,13 +203,17 @@ export function aggregateMessage(errors: readonly FieldError[]): string {
   return `[${seen.join(", ")}]`;
 }
 
+/** A metav1.StatusCause (`reason` is the field.ErrorType, e.g. FieldValueInvalid). */
 export interface StatusCause {
-  type: string;
+  reason: string;
   message: string;
   field: string;
 }
 
-/** The metav1.Status of `apierrors.NewInvalid(JobSet.jobset.x-k8s.io, name, errors)`. */
+/**
+ * The metav1.Status of `apierrors.NewInvalid(JobSet.jobset.x-k8s.io, name, errors)`, as Go encodes it:
+ * no kind/apiVersion, `details.name` omitted when empty, each cause has `reason`, `message` and `field`.
+ */
 export function toStatus(
   name: string,
   errors: readonly FieldError[],
@@ -216,18 +225,18 @@ export function toStatus(
     errors.length === 0
       ? `${qualified} ${goQuote(name)} is invalid`
       : `${qualified} ${goQuote(name)} is invalid: ${aggregateMessage(errors)}`;
+  // No kind/apiVersion: Go's apierrors status has an empty TypeMeta, so the admission response carries
+  // none (the API server adds them when it answers the client).
   return {
-    kind: "Status",
-    apiVersion: "v1",
     metadata: {},
     status: "Failure",
     message,
     reason: "Invalid",
     details: {
-      name,
+      ...(name === "" ? {} : { name }),
       group,
       kind,
-      causes: errors.map((e) => ({ type: e.type, message: errorBody(e), field: e.field })),
+      causes: errors.map((e) => ({ reason: e.type, message: errorBody(e), field: e.field })),
     },
     code: 422,
   };
@@ -236,8 +245,10 @@ export function toStatus(
 // ---------------------------------------------------------------------------------------------- validation helpers
 // k8s.io/apimachinery/pkg/util/validation: each returns the list of error strings (empty = valid).
 
-/** `must be no more than <n> characters` */
+/** `must be no more than <n> characters` (util/validation: DNS labels and subdomains). */
 export const maxLenError = (length: number): string => `must be no more than ${length} characters`;
+/** `must be no more than <n> bytes` (api/validate/content: label keys and values, apimachinery ≥ 0.36). */
+export const maxLenBytesError = (length: number): string => `must be no more than ${length} bytes`;
 /** `must be non-empty` */
 export const emptyError = (): string => "must be non-empty";
 
@@ -322,7 +333,7 @@ export function isQualifiedName(value: string): string[] {
     else for (const m of isDNS1123Subdomain(prefix)) errs.push(`prefix part ${m}`);
   }
   if (name.length === 0) errs.push(`name part ${emptyError()}`);
-  else if (byteLength(name) > labelKeyMaxLength) errs.push(`name part ${maxLenError(labelKeyMaxLength)}`);
+  else if (byteLength(name) > labelKeyMaxLength) errs.push(`name part ${maxLenBytesError(labelKeyMaxLength)}`);
   if (!labelKeyRe.test(name)) {
     errs.push(`name part ${regexError(labelKeyErrMsg, labelKeyFmt, "MyName", "my.name", "123-abc")}`);
   }
@@ -335,7 +346,7 @@ const labelValueErrMsg =
 
 export function isValidLabelValue(value: string): string[] {
   const errs: string[] = [];
-  if (byteLength(value) > LabelValueMaxLength) errs.push(maxLenError(LabelValueMaxLength));
+  if (byteLength(value) > LabelValueMaxLength) errs.push(maxLenBytesError(LabelValueMaxLength));
   if (value.length > 0 && !labelKeyRe.test(value)) {
     errs.push(regexError(labelValueErrMsg, labelValueFmt, "MyValue", "my_value", "12345"));
   }

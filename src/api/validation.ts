@@ -16,7 +16,7 @@ import {
   plain,
   tooLong,
 } from "./field-errors.ts";
-import { goOrdered } from "./go-order.ts";
+import { GoTypes, GoValue, goSemanticEqual } from "./go-value.ts";
 import type { PersistentVolumeClaim } from "./k8s.ts";
 import { validateSchedulingCreate, validateSchedulingUpdate } from "./scheduling-validation.ts";
 import type { JobSet, ReplicatedJob } from "./types.ts";
@@ -116,8 +116,10 @@ export interface CreateContext {
   lookupPVC?: (name: string) => PvcLookupResult;
 }
 
-const replicasOf = (rjob: ReplicatedJob): number => rjob.replicas ?? 1;
-const groupNameOf = (rjob: ReplicatedJob): string => rjob.groupName ?? "default";
+// Absent fields are Go zero values, as in upstream's typed object: the webhook does not rely on the API
+// server's defaulting (a raw request without `replicas` counts 0 replicas, without `groupName` is "").
+const replicasOf = (rjob: ReplicatedJob): number => rjob.replicas ?? 0;
+const groupNameOf = (rjob: ReplicatedJob): string => rjob.groupName ?? "";
 const isIndexed = (rjob: ReplicatedJob): boolean => rjob.template?.spec?.completionMode === "Indexed";
 const podTemplateSpec = (rjob: ReplicatedJob) => rjob.template?.spec?.template?.spec;
 
@@ -205,20 +207,30 @@ export function validateCreate(js: JobSet, gates: FeatureGates, ctx: CreateConte
       const sp = `${base}.template.spec`;
       if (jobSpec?.backoffLimit !== MaxInt32) {
         errs.push(
-          invalid(`${sp}.backoffLimit`, jobSpec?.backoffLimit, ValidationMessages.backoffLimitInPlace(rjob.name)),
+          invalid(
+            `${sp}.backoffLimit`,
+            new GoValue(jobSpec?.backoffLimit, "*int32"),
+            ValidationMessages.backoffLimitInPlace(rjob.name),
+          ),
         );
       }
       if (jobSpec?.podReplacementPolicy !== "Failed") {
         errs.push(
           invalid(
             `${sp}.podReplacementPolicy`,
-            jobSpec?.podReplacementPolicy,
+            new GoValue(jobSpec?.podReplacementPolicy, "*string"),
             ValidationMessages.podReplacementPolicyInPlace(rjob.name),
           ),
         );
       }
       if (jobSpec?.completions == null || jobSpec.parallelism == null || jobSpec.completions !== jobSpec.parallelism) {
-        errs.push(invalid(`${sp}.completions`, jobSpec?.completions, ValidationMessages.completionsInPlace(rjob.name)));
+        errs.push(
+          invalid(
+            `${sp}.completions`,
+            new GoValue(jobSpec?.completions, "*int32"),
+            ValidationMessages.completionsInPlace(rjob.name),
+          ),
+        );
       }
     }
   });
@@ -344,18 +356,20 @@ function validateVolumeClaimPolicies(
         }
       });
       if (!mounted)
-        errs.push(invalid("spec.replicatedJobs", goOrdered(rjobs, "ReplicatedJob"), ValidationMessages.vcpNoMount(n)));
+        errs.push(
+          invalid("spec.replicatedJobs", new GoValue(rjobs, GoTypes.ReplicatedJobs), ValidationMessages.vcpNoMount(n)),
+        );
 
       const pvcName = `${n}-${name}`;
       const found = lookupPVC?.(pvcName);
       if (found instanceof Error) {
         errs.push(internal(tpath, ValidationMessages.vcpLookupFailed(pvcName, found.message)));
       } else if (found !== undefined) {
-        if (!semanticEqual(found.spec, template.spec)) {
+        if (!goSemanticEqual(found.spec, template.spec, GoTypes.PersistentVolumeClaimSpec)) {
           errs.push(
             invalid(
               `${tpath}.spec`,
-              goOrdered(template.spec, "PersistentVolumeClaimSpec"),
+              new GoValue(template.spec, GoTypes.PersistentVolumeClaimSpec),
               ValidationMessages.vcpSpecMismatch(pvcName, namespace),
             ),
           );
@@ -392,6 +406,11 @@ export async function validateCreateWithLookup(
   if ((js.spec?.volumeClaimPolicies ?? []).length > 0) {
     for (const pvc of pvcNamesToLookUp(js, name)) {
       if (results.has(pvc)) continue;
+      // Upstream reads its informer cache, where no object has an invalid name: not found, no API call.
+      if (isDNS1123Subdomain(pvc).length > 0) {
+        results.set(pvc, undefined);
+        continue;
+      }
       try {
         results.set(pvc, await getPVC(namespace, pvc));
       } catch (err) {
@@ -412,7 +431,11 @@ export function validateUpdate(newJs: JobSet, oldJs: JobSet, gates: FeatureGates
   const errs: FieldError[] = [];
   const newRjobs = newJs.spec?.replicatedJobs ?? [];
   const oldRjobs = oldJs.spec?.replicatedJobs ?? [];
-  const munged = structuredClone(newJs.spec?.replicatedJobs);
+  // The fields the rules may mutate are reset on a copy; without the gate or a suspension, no copy is needed.
+  const suspended = oldJs.spec?.suspend === true || newJs.spec?.suspend === true;
+  // Copies only the objects on the paths to the fields that are reset (the rest is shared, never modified).
+  const munged =
+    gates.ElasticJobSet || suspended ? newJs.spec?.replicatedJobs?.map(copyResetPaths) : newJs.spec?.replicatedJobs;
   const oldByName = new Map(oldRjobs.map((r) => [r.name, r] as const));
 
   if (gates.ElasticJobSet) {
@@ -450,7 +473,7 @@ export function validateUpdate(newJs: JobSet, oldJs: JobSet, gates: FeatureGates
     });
   }
 
-  if (oldJs.spec?.suspend === true || newJs.spec?.suspend === true) {
+  if (suspended) {
     newRjobs.forEach((rjob, i) => {
       const old = oldByName.get(rjob.name);
       const target = munged?.[i]?.template?.spec?.template;
@@ -469,48 +492,38 @@ export function validateUpdate(newJs: JobSet, oldJs: JobSet, gates: FeatureGates
     });
   }
 
-  if (!semanticEqual(munged, oldJs.spec?.replicatedJobs)) {
-    errs.push(invalid("spec.replicatedJobs", goOrdered(munged ?? null, "ReplicatedJob"), ValidationMessages.immutable));
+  if (!goSemanticEqual(munged, oldJs.spec?.replicatedJobs, GoTypes.ReplicatedJobs)) {
+    errs.push(
+      invalid("spec.replicatedJobs", new GoValue(munged, GoTypes.ReplicatedJobs), ValidationMessages.immutable),
+    );
   }
-  if (!semanticEqual(newJs.spec?.managedBy, oldJs.spec?.managedBy)) {
-    errs.push(invalid("spec.managedBy", newJs.spec?.managedBy ?? null, ValidationMessages.immutable));
+  // A *string: removing `managedBy: ""` (nil vs pointer to "") is a change.
+  if (!goSemanticEqual(newJs.spec?.managedBy, oldJs.spec?.managedBy, "*string")) {
+    errs.push(invalid("spec.managedBy", new GoValue(newJs.spec?.managedBy, "*string"), ValidationMessages.immutable));
   }
   errs.push(...validateSchedulingUpdate(newJs, oldJs, gates)); // spec.scheduling (scheduling-validation.ts)
   return errs;
 }
 
-function setOrDelete<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
-  if (value === undefined) delete target[key];
-  else target[key] = structuredClone(value);
+/** A copy of `rjob` whose template, job spec, pod template and its metadata/spec are own (shallow) copies. */
+function copyResetPaths(rjob: ReplicatedJob): ReplicatedJob {
+  const template = rjob.template ? { ...rjob.template } : rjob.template;
+  if (template?.spec) {
+    template.spec = { ...template.spec };
+    const pod = template.spec.template;
+    if (pod) {
+      template.spec.template = {
+        ...pod,
+        ...(pod.metadata ? { metadata: { ...pod.metadata } } : {}),
+        ...(pod.spec ? { spec: { ...pod.spec } } : {}),
+      };
+    }
+  }
+  return { ...rjob, template };
 }
 
-// ---------------------------------------------------------------------------------------------- semantic equality
-
-const isEmptyish = (v: unknown): boolean => {
-  if (v === undefined || v === null || v === "") return true;
-  if (Array.isArray(v)) return v.length === 0;
-  if (typeof v === "object") return Object.values(v).every(isEmptyish);
-  return false;
-};
-
-/**
- * Kubernetes' `equality.Semantic.DeepEqual` over plain JSON, as seen through Go structs: an absent
- * field, `null`, an empty list, an empty map and an empty string are all equal (nil ≡ empty; the zero
- * value of a non-pointer string). Numbers and booleans compare strictly (they are mostly pointers in
- * the embedded Kubernetes types, where `0`/`false` differ from absent).
- */
-export function semanticEqual(a: unknown, b: unknown): boolean {
-  if (isEmptyish(a) || isEmptyish(b)) return isEmptyish(a) && isEmptyish(b);
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((x, i) => semanticEqual(x, b[i]));
-  }
-  if (typeof a === "object" && typeof b === "object" && a !== null && b !== null) {
-    const ra = a as Record<string, unknown>;
-    const rb = b as Record<string, unknown>;
-    const keys = new Set([...Object.keys(ra), ...Object.keys(rb)]);
-    for (const k of keys) if (!semanticEqual(ra[k], rb[k])) return false;
-    return true;
-  }
-  return a === b;
+/** Sets `key` to the old object's value (shared, read only) or deletes it. */
+function setOrDelete<T extends object, K extends keyof T>(target: T, key: K, value: T[K] | undefined): void {
+  if (value === undefined) delete target[key];
+  else target[key] = value;
 }

@@ -5,6 +5,7 @@
 // RestartJob) bump `jobRestarts[idx]` of the failed Job's replicated job.
 import { failurePolicyRuleReason, Labels, Messages, Reasons } from "../api/constants.ts";
 import type { Job, JobCondition } from "../api/k8s.ts";
+import { compileRe2 } from "../api/re2.ts";
 import type { FailurePolicyAction, FailurePolicyRule, JobSet, ReplicatedJobStatus } from "../api/types.ts";
 import { eventTypeFor, markFailed, markRestarting, type StatusUpdate } from "./conditions.ts";
 import { rjobReplicas } from "./jobs.ts";
@@ -54,30 +55,6 @@ export function firstFailedJob(failed: readonly Job[]): Job | undefined {
 
 // ---------------------------------------------------------------------------------------------- patterns
 
-/**
- * Compiles an RE2 pattern for an unanchored search using JS RegExp. RE2-only syntax we translate:
- * a leading `(?flags)` group (i, m, s) and `(?P<name>`. JS-only syntax RE2 rejects (look-around,
- * backreferences) makes the pattern invalid. Returns undefined for an invalid pattern (§10.3-12).
- */
-export function compileRe2(pattern: string): RegExp | undefined {
-  let source = pattern;
-  let flags = "";
-  const lead = /^\(\?([a-zA-Z]+)\)/.exec(source);
-  if (lead) {
-    const f = lead[1] ?? "";
-    if (!/^[ims]+$/.test(f)) return undefined;
-    flags = [...new Set(f)].join("");
-    source = source.slice(lead[0].length);
-  }
-  if (/\(\?<?[=!]/.test(source) || /\\[1-9]/.test(source) || /\\k</.test(source)) return undefined;
-  source = source.replaceAll("(?P<", "(?<");
-  try {
-    return new RegExp(source, flags);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether the rule applies to this failed Job (reasons ∧ message patterns ∧ target rjobs). */
 export function ruleMatches(rule: FailurePolicyRule, job: Job, condition: JobCondition, log: string[] = []): boolean {
   const reasons = rule.onJobFailureReasons ?? [];
@@ -86,12 +63,14 @@ export function ruleMatches(rule: FailurePolicyRule, job: Job, condition: JobCon
   if (patterns.length > 0) {
     const message = condition.message ?? "";
     const hit = patterns.some((p) => {
-      const re = compileRe2(p);
-      if (re === undefined) {
-        log.push(`invalid onJobFailureMessagePatterns entry ${JSON.stringify(p)} in rule ${rule.name}; not matching`);
+      const compiled = compileRe2(p);
+      if (!compiled.ok) {
+        log.push(
+          `invalid onJobFailureMessagePatterns entry ${JSON.stringify(p)} in rule ${rule.name} (${compiled.error}); not matching`,
+        );
         return false;
       }
-      return re.test(message);
+      return compiled.re.test(message);
     });
     if (!hit) return false;
   }

@@ -24,10 +24,10 @@ export interface JobSetWebhookOptions {
 function decode(req: AdmissionRequest, raw: unknown): { js: JobSet } | { outcome: Outcome } {
   const d = decodeJobSet<JobSet>(raw);
   if (!d.ok) return { outcome: errored(400, d.message) };
+  // The decoded object may share structure with the request (copy on write): never modify it in place.
   const js = d.value;
   if (req.namespace && !js.metadata?.namespace) {
-    js.metadata ??= {};
-    js.metadata.namespace = req.namespace;
+    return { js: { ...js, metadata: { ...js.metadata, namespace: req.namespace } } };
   }
   return { js };
 }

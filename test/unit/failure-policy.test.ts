@@ -4,7 +4,6 @@ import type { Job } from "../../src/api/k8s.ts";
 import type { FailurePolicy, FailurePolicyRule, JobSet, JobSetStatus } from "../../src/api/types.ts";
 import { type JobSetEvent, newStatusUpdate } from "../../src/controller/conditions.ts";
 import {
-  compileRe2,
   executeFailurePolicy,
   findMatchingRule,
   firstFailedJob,
@@ -469,27 +468,4 @@ describe("rule matching", () => {
       "RestartJob failure policy action cannot be used when the feature gate RestartJob is disabled",
     );
   });
-});
-
-describe("compileRe2", () => {
-  const cases: [string, string, boolean | undefined][] = [
-    ["abc", "xxabcxx", true],
-    ["^abc$", "xxabcxx", false],
-    ["(?i)EXIT", "exit code 1", true],
-    ["(?s)a.b", "a\nb", true],
-    ["a.b", "a\nb", false],
-    ["(?P<code>[0-9]+)", "code 42", true],
-    ["a(?=b)", "ab", undefined],
-    ["a(?!b)", "ac", undefined],
-    ["(?<=a)b", "ab", undefined],
-    ["(a)\\1", "aa", undefined],
-    ["(?U)a", "a", undefined],
-    ["[", "[", undefined],
-  ];
-  for (const [pattern, input, want] of cases) {
-    test(`${pattern} on ${JSON.stringify(input)}`, () => {
-      const re = compileRe2(pattern);
-      assert.equal(re === undefined ? undefined : re.test(input), want);
-    });
-  }
 });

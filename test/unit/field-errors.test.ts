@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import {
   duplicate,
@@ -22,6 +23,7 @@ import {
   tooMany,
   toStatus,
 } from "../../src/api/field-errors.ts";
+import { GoValue } from "../../src/api/go-value.ts";
 
 const dns1123Subdomain =
   "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
@@ -100,8 +102,6 @@ describe("toStatus", () => {
   test("single error", () => {
     const s = toStatus("js", [plain("coordinator replicatedJob x does not exist")]);
     assert.deepEqual(s, {
-      kind: "Status",
-      apiVersion: "v1",
       metadata: {},
       status: "Failure",
       message:
@@ -113,7 +113,7 @@ describe("toStatus", () => {
         kind: "JobSet",
         causes: [
           {
-            type: "InternalError",
+            reason: "InternalError",
             message: "Internal error: coordinator replicatedJob x does not exist",
             field: "<nil>",
           },
@@ -132,7 +132,7 @@ describe("toStatus", () => {
     );
     assert.equal(s.details.causes.length, 3);
     assert.deepEqual(s.details.causes[0], {
-      type: "FieldValueInvalid",
+      reason: "FieldValueInvalid",
       message: 'Invalid value: "x-": m',
       field: "spec.replicatedJobs[0].name",
     });
@@ -159,7 +159,7 @@ describe("Kubernetes name validators", () => {
     ["label value ok", isValidLabelValue, "My_value.1", []],
     ["label value empty ok", isValidLabelValue, "", []],
     ["label value bad", isValidLabelValue, "-x", [labelValue]],
-    ["label value too long", isValidLabelValue, "a".repeat(64), ["must be no more than 63 characters"]],
+    ["label value too long", isValidLabelValue, "a".repeat(64), ["must be no more than 63 bytes"]],
     ["qualified name ok", isQualifiedName, "example.com/My.name", []],
     ["qualified name empty prefix", isQualifiedName, "/x", ["prefix part must be non-empty"]],
     [
@@ -190,5 +190,48 @@ describe("Kubernetes name validators", () => {
     assert.deepEqual(isDomainPrefixedPath("spec.managedBy", "acme.io/f o").map(formatFieldError), [
       "spec.managedBy: Invalid value: \"f o\": Invalid path (regex used for validation is '[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+')",
     ]);
+  });
+});
+
+describe("agrees with apimachinery v0.36.3 (answers computed by Go: test/fixtures/go-oracle)", () => {
+  const oracle = JSON.parse(readFileSync(new URL("../fixtures/go-oracle/expected.json", import.meta.url), "utf8")) as {
+    helpers: { name: string; output: string }[];
+    status: { name: string; status: Record<string, unknown> }[];
+  };
+  const long = "a123456789a123456789a123456789a123456789a123456789a123456789abcd";
+  const helper = (name: string): string => oracle.helpers.find((h) => h.name === name)?.output ?? assert.fail(name);
+  const ours: [string, string][] = [
+    ["IsValidLabelValue(64 chars)", JSON.stringify(isValidLabelValue(long))],
+    ["IsValidLabelValue(bad.)", JSON.stringify(isValidLabelValue("bad."))],
+    ["IsDNS1035Label(64 chars)", JSON.stringify(isDNS1035Label(long))],
+    ["IsDNS1123Subdomain(Bad)", JSON.stringify(isDNS1123Subdomain("Bad"))],
+    ["IsQualifiedName(64-char name)", JSON.stringify(isQualifiedName(long))],
+    ["TooLong(63)", formatFieldError(tooLong("spec.managedBy", 63))],
+    ["Invalid(nil)", formatFieldError(invalid("a", null, "d"))],
+    ["Invalid(nil *int32)", formatFieldError(invalid("a", new GoValue(undefined, "*int32"), "d"))],
+    ["Invalid(int)", formatFieldError(invalid("a", 5, "d"))],
+    ["Invalid(string with quote)", formatFieldError(invalid("a", 'x"<y>', "d"))],
+    ["Invalid(*string)", formatFieldError(invalid("a", new GoValue("a<b>", "*string"), "d"))],
+  ];
+  for (const [name, got] of ours) test(name, () => assert.equal(got, helper(name)));
+
+  const status = (name: string) => {
+    const s = oracle.status.find((c) => c.name === name)?.status ?? assert.fail(name);
+    return s;
+  };
+  test("Status with two causes", () => {
+    assert.deepEqual(
+      toStatus("js", [
+        invalid("spec.managedBy", "x", "field is immutable"),
+        plain("DependsOn can't be set for the first ReplicatedJob"),
+      ]),
+      status("two causes, named"),
+    );
+  });
+  test("Status without a name omits details.name", () => {
+    assert.deepEqual(toStatus("", [invalid("spec.managedBy", "x", "field is immutable")]), status("no name"));
+  });
+  test("Status with duplicate messages", () => {
+    assert.deepEqual(toStatus("js", [plain("x"), plain("x")]), status("duplicate messages"));
   });
 });

@@ -1,0 +1,60 @@
+// The webhook server under benchmark, in its own process (its CPU is its own, as in a real deployment).
+// Serves the four admission handlers over TLS on 127.0.0.1 with a throwaway certificate, prints
+// {"port": N, "ca": PEM} on stdout, answers a `cpu` line on stdin with {"cpuMs": N} (this process's CPU
+// time so far: user + system), and stops on SIGTERM or when stdin closes.
+//
+// Usage: node bench/webhook-server.ts [--cpu-prof PATH]  (writes a V8 CPU profile there when stopping)
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
+import { defaultFeatureGates } from "../src/api/features.ts";
+import { createCa, issueServingCert } from "../src/pki/x509.ts";
+import { webhookHandlers } from "../src/webhooks/handlers.ts";
+import { WebhookServer } from "../src/webhooks/server.ts";
+
+const { values } = parseArgs({ options: { "cpu-prof": { type: "string" } } });
+
+let profiler: Session | undefined;
+if (values["cpu-prof"]) {
+  profiler = new Session();
+  profiler.connect();
+  await profiler.post("Profiler.enable");
+  await profiler.post("Profiler.start");
+}
+
+const ca = createCa("webhook-bench-ca", 1);
+const leaf = issueServingCert(ca);
+const server = new WebhookServer({
+  host: "127.0.0.1",
+  port: 0,
+  certificate: { cert: leaf.certPem, key: leaf.keyPem },
+  handlers: webhookHandlers({
+    gates: defaultFeatureGates,
+    // No PVC exists (an informer cache miss).
+    getPVC: async () => undefined,
+    pods: { podsByName: () => [], getNode: () => Promise.reject(new Error("no nodes in the benchmark")) },
+  }),
+});
+await server.start();
+process.stdout.write(`${JSON.stringify({ port: server.port, ca: ca.certPem })}\n`);
+
+let stopping = false;
+async function stop(): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  await server.stop(1_000);
+  if (profiler && values["cpu-prof"]) {
+    const { profile } = await profiler.post("Profiler.stop");
+    writeFileSync(values["cpu-prof"], JSON.stringify(profile));
+  }
+  process.exit(0);
+}
+process.on("SIGTERM", () => void stop());
+const lines = createInterface({ input: process.stdin });
+lines.on("line", (line) => {
+  if (line.trim() !== "cpu") return;
+  const u = process.cpuUsage();
+  process.stdout.write(`${JSON.stringify({ cpuMs: (u.user + u.system) / 1000 })}\n`);
+});
+lines.on("close", () => void stop());

@@ -1,0 +1,343 @@
+// Admission webhook latency (`npm run bench:webhook`, part of `npm run bench`; docs/benchmarks.md).
+// Starts the webhook server in its own process (bench/webhook-server.ts) and sends it a fixed set of
+// AdmissionReview requests over TLS with keep-alive connections, 8 in flight (as the issue's comparison
+// with upstream did), endpoint after endpoint. Records p50/p99/mean latency and throughput per endpoint,
+// measured by the client from the request's first byte to the answer's last, and the server's CPU
+// milliseconds per request (steadier than latency on a loaded machine: it does not count waiting for a core).
+//
+// Results: bench/results/webhook.local.json (gitignored); `--reference` also writes
+// bench/results/webhook.json (the committed reference). Checked against the `webhook` section of
+// bench/thresholds.json; exits 1 when a threshold is broken.
+//
+// Flags: --requests N   requests per endpoint (default 3000, after 500 warm-up requests in all)
+//        --cpu-prof P   V8 CPU profile of the server process, written to P
+//        --reference
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import https from "node:https";
+import os from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { defaultJobSet } from "../src/api/defaults.ts";
+import type { Pod } from "../src/api/k8s.ts";
+import type { JobSet } from "../src/api/types.ts";
+import type { AdmissionRequest, AdmissionReview } from "../src/webhooks/admission.ts";
+import { Paths } from "../src/webhooks/configurations.ts";
+import { jobSet, rjob, testContainer } from "../test/builders.ts";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const { values: flags } = parseArgs({
+  options: {
+    requests: { type: "string", default: "3000" },
+    "cpu-prof": { type: "string" },
+    reference: { type: "boolean", default: false },
+  },
+});
+const perEndpoint = Number(flags.requests);
+const InFlight = 8;
+const WarmUp = 500;
+
+// ---------------------------------------------------------------------------------------------- requests
+
+const gvkJobSet = { group: "jobset.x-k8s.io", version: "v1alpha2", kind: "JobSet" };
+const gvrJobSet = { group: "jobset.x-k8s.io", version: "v1alpha2", resource: "jobsets" };
+const gvkPod = { group: "", version: "v1", kind: "Pod" };
+const gvrPod = { group: "", version: "v1", resource: "pods" };
+
+let uid = 0;
+function body(r: Omit<AdmissionRequest, "uid" | "userInfo">): string {
+  uid++;
+  const review: AdmissionReview = {
+    apiVersion: "admission.k8s.io/v1",
+    kind: "AdmissionReview",
+    request: { uid: `bench-${uid}`, userInfo: { username: "bench" }, ...r },
+  };
+  return JSON.stringify(review);
+}
+
+/** What the API server sends after the CRD defaults and the mutating webhook (validation sees this). */
+const asStored = (js: JobSet): JobSet => {
+  const d = defaultJobSet(js);
+  for (const r of d.spec?.replicatedJobs ?? []) {
+    r.groupName ??= "default";
+    r.replicas ??= 1;
+  }
+  return d;
+};
+
+const small = (): JobSet => jobSet("small").replicatedJob(rjob("workers").replicas(2)).obj();
+
+/** Four replicated jobs with resources, env, volumes, probes, a failure policy: a realistic training JobSet. */
+function large(): JobSet {
+  const c = {
+    ...testContainer(),
+    env: Array.from({ length: 10 }, (_, i) => ({ name: `ENV_${i}`, value: `value-${i}` })),
+    resources: { requests: { cpu: "4", memory: "16Gi" }, limits: { cpu: "4", memory: "16Gi", "nvidia.com/gpu": "8" } },
+    ports: [{ containerPort: 8080, name: "http" }],
+    readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5 },
+    volumeMounts: [{ name: "scratch", mountPath: "/scratch" }],
+  };
+  const b = jobSet("large");
+  for (const name of ["driver", "workers", "ps", "eval"]) {
+    b.replicatedJob(
+      rjob(name)
+        .replicas(name === "workers" ? 16 : 1)
+        .parallelism(4)
+        .completions(4)
+        .podLabels({ team: "ml", app: name })
+        .containers(c),
+    );
+  }
+  const js = b.obj();
+  for (const r of js.spec?.replicatedJobs ?? []) {
+    const pod = r.template.spec?.template?.spec;
+    if (pod) {
+      pod.volumes = [{ name: "scratch", emptyDir: { sizeLimit: "100Gi" } }];
+      pod.tolerations = [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }];
+      pod.nodeSelector = { "cloud.google.com/gke-accelerator": "nvidia-h100" };
+    }
+  }
+  js.spec = {
+    ...js.spec,
+    failurePolicy: {
+      maxRestarts: 3,
+      rules: [
+        { name: "oom", action: "FailJobSet", onJobFailureMessagePatterns: ["OOMKilled", "exit code 13[0-9]"] },
+        { name: "retry", action: "RestartJobSet", onJobFailureReasons: ["BackoffLimitExceeded"] },
+      ],
+    },
+    successPolicy: { operator: "All", targetReplicatedJobs: ["driver"] },
+  };
+  return js;
+}
+
+function invalid(): JobSet {
+  const js = large();
+  js.metadata = { ...js.metadata, name: "Invalid_Name" };
+  js.spec = { ...js.spec, network: { subdomain: "Bad_Subdomain" }, coordinator: { replicatedJob: "nope" } };
+  return js;
+}
+
+function requests(): Record<string, string[]> {
+  const jobsetReq = (operation: "CREATE" | "UPDATE", object: unknown, oldObject?: unknown) => ({
+    kind: gvkJobSet,
+    resource: gvrJobSet,
+    namespace: "default",
+    operation,
+    object,
+    ...(oldObject ? { oldObject } : {}),
+  });
+  const stored = asStored(large());
+  const suspended = structuredClone(stored);
+  if (suspended.spec) suspended.spec.suspend = true;
+  const resumedElsewhere = structuredClone(suspended);
+  const pod = resumedElsewhere.spec?.replicatedJobs?.[1]?.template.spec?.template?.spec;
+  if (pod) pod.nodeSelector = { pool: "other" };
+  const changed = structuredClone(stored);
+  const c = changed.spec?.replicatedJobs?.[1]?.template.spec?.template?.spec?.containers[0];
+  if (c) c.image = "busybox:2";
+
+  const plainPod: Pod = { metadata: { name: "p", namespace: "default" }, spec: { containers: [testContainer()] } };
+  const jobsetPod: Pod = {
+    metadata: {
+      name: "large-workers-3-2-abcde",
+      namespace: "default",
+      labels: {
+        "jobset.sigs.k8s.io/jobset-name": "large",
+        "jobset.sigs.k8s.io/replicatedjob-name": "workers",
+        "jobset.sigs.k8s.io/job-index": "3",
+        "batch.kubernetes.io/job-completion-index": "2",
+      },
+      annotations: { "jobset.sigs.k8s.io/jobset-name": "large" },
+    },
+    spec: { containers: [testContainer()] },
+  };
+  const podReq = (object: Pod) => ({
+    kind: gvkPod,
+    resource: gvrPod,
+    namespace: "default",
+    operation: "CREATE" as const,
+    object,
+  });
+  return {
+    [Paths.ValidateJobSet]: [
+      body(jobsetReq("CREATE", asStored(small()))),
+      body(jobsetReq("CREATE", stored)),
+      body(jobsetReq("CREATE", asStored(invalid()))),
+      body(jobsetReq("UPDATE", stored, stored)),
+      body(jobsetReq("UPDATE", resumedElsewhere, suspended)),
+      body(jobsetReq("UPDATE", changed, stored)),
+    ],
+    [Paths.MutateJobSet]: [body(jobsetReq("CREATE", small())), body(jobsetReq("CREATE", large()))],
+    [Paths.MutatePod]: [body(podReq(plainPod)), body(podReq(jobsetPod))],
+    [Paths.ValidatePod]: [body(podReq(plainPod)), body(podReq(jobsetPod))],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------- client
+
+interface Target {
+  port: number;
+  agent: https.Agent;
+}
+
+function send(t: Target, path: string, payload: string): Promise<{ ms: number; allowed: boolean }> {
+  return new Promise((resolvePromise, reject) => {
+    const t0 = performance.now();
+    const req = https.request(
+      {
+        host: "127.0.0.1",
+        port: t.port,
+        path,
+        method: "POST",
+        agent: t.agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const ms = performance.now() - t0;
+          if (res.statusCode !== 200) return reject(new Error(`${path}: HTTP ${res.statusCode}`));
+          const review = JSON.parse(Buffer.concat(chunks).toString("utf8")) as AdmissionReview;
+          const code = review.response?.status?.code ?? 200;
+          if (code >= 500) return reject(new Error(`${path}: ${review.response?.status?.message}`));
+          resolvePromise({ ms, allowed: review.response?.allowed === true });
+        });
+        res.on("error", reject);
+      },
+    );
+    req.on("error", reject);
+    req.end(payload);
+  });
+}
+
+/** Sends `count` requests cycling through `payloads`, `InFlight` at a time. Returns each latency (ms). */
+async function drive(t: Target, path: string, payloads: string[], count: number): Promise<number[]> {
+  const latencies: number[] = [];
+  let next = 0;
+  const lane = async () => {
+    while (next < count) {
+      const i = next++;
+      const r = await send(t, path, payloads[i % payloads.length] ?? "");
+      latencies.push(r.ms);
+    }
+  };
+  await Promise.all(Array.from({ length: InFlight }, lane));
+  return latencies;
+}
+
+const percentile = (sorted: number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? 0;
+const round = (v: number, digits = 3): number => Math.round(v * 10 ** digits) / 10 ** digits;
+
+// ---------------------------------------------------------------------------------------------- main
+
+interface EndpointResult {
+  requests: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  maxMs: number;
+  requestsPerSecond: number;
+  serverCpuMsPerRequest: number;
+}
+interface Thresholds {
+  webhook?: {
+    endpoints: Record<string, { maxP50Ms: number; maxP99Ms: number; maxServerCpuMsPerRequest: number }>;
+  };
+}
+
+async function main(): Promise<number> {
+  const serverArgs = [join(here, "webhook-server.ts")];
+  if (flags["cpu-prof"]) serverArgs.push("--cpu-prof", resolve(flags["cpu-prof"]));
+  const child = spawn(process.execPath, serverArgs, { stdio: ["pipe", "pipe", "inherit"] });
+  const rl = createInterface({ input: child.stdout });
+  const nextLine = () =>
+    new Promise<string>((res, rej) => {
+      rl.once("line", res);
+      child.once("exit", (code) => rej(new Error(`webhook server exited (${code})`)));
+    });
+  const first = await nextLine();
+  const serverCpuMs = async (): Promise<number> => {
+    const line = nextLine();
+    child.stdin.write("cpu\n");
+    return (JSON.parse(await line) as { cpuMs: number }).cpuMs;
+  };
+  const { port, ca } = JSON.parse(first) as { port: number; ca: string };
+  const agent = new https.Agent({ keepAlive: true, maxSockets: InFlight, ca });
+  const target = { port, agent };
+  const all = requests();
+  const results: Record<string, EndpointResult> = {};
+  const loadBefore = os.loadavg()[0] ?? 0;
+  try {
+    // Warm-up: every endpoint, so the server's code is optimised before anything is measured.
+    for (const [path, payloads] of Object.entries(all)) {
+      await drive(target, path, payloads, WarmUp / Object.keys(all).length);
+    }
+    for (const [path, payloads] of Object.entries(all)) {
+      const cpu0 = await serverCpuMs();
+      const t0 = performance.now();
+      const lat = await drive(target, path, payloads, perEndpoint);
+      const seconds = (performance.now() - t0) / 1000;
+      const cpuMs = (await serverCpuMs()) - cpu0;
+      const sorted = [...lat].sort((a, b) => a - b);
+      results[path] = {
+        requests: lat.length,
+        p50Ms: round(percentile(sorted, 50)),
+        p99Ms: round(percentile(sorted, 99)),
+        meanMs: round(lat.reduce((s, v) => s + v, 0) / lat.length),
+        maxMs: round(sorted[sorted.length - 1] ?? 0),
+        requestsPerSecond: round(lat.length / seconds, 1),
+        serverCpuMsPerRequest: round(cpuMs / lat.length),
+      };
+      process.stdout.write(
+        `${path.padEnd(44)} p50 ${results[path].p50Ms.toFixed(2)} ms  p99 ${results[path].p99Ms.toFixed(2)} ms  ` +
+          `${results[path].requestsPerSecond} req/s  server CPU ${results[path].serverCpuMsPerRequest} ms/request\n`,
+      );
+    }
+  } finally {
+    agent.destroy();
+    child.stdin.end();
+    await new Promise((r) => child.once("exit", r));
+  }
+
+  const thresholds = JSON.parse(readFileSync(join(here, "thresholds.json"), "utf8")) as Thresholds;
+  const broken: string[] = [];
+  for (const [path, limit] of Object.entries(thresholds.webhook?.endpoints ?? {})) {
+    const r = results[path];
+    if (!r) broken.push(`${path}: not measured`);
+    else {
+      if (r.p50Ms > limit.maxP50Ms) broken.push(`${path}: p50 ${r.p50Ms} ms > ${limit.maxP50Ms} ms`);
+      if (r.p99Ms > limit.maxP99Ms) broken.push(`${path}: p99 ${r.p99Ms} ms > ${limit.maxP99Ms} ms`);
+      if (r.serverCpuMsPerRequest > limit.maxServerCpuMsPerRequest) {
+        broken.push(`${path}: server CPU ${r.serverCpuMsPerRequest} ms/request > ${limit.maxServerCpuMsPerRequest}`);
+      }
+    }
+  }
+  const out = {
+    date: new Date().toISOString(),
+    machine: {
+      cpus: os.cpus().length,
+      loadAverage1m: { before: round(loadBefore, 2), after: round(os.loadavg()[0] ?? 0, 2) },
+    },
+    node: process.version,
+    inFlight: InFlight,
+    requestsPerEndpoint: perEndpoint,
+    endpoints: results,
+    thresholdsBroken: broken,
+    passed: broken.length === 0,
+  };
+  const dir = join(here, "results");
+  mkdirSync(dir, { recursive: true });
+  const json = `${JSON.stringify(out, null, 2)}\n`;
+  writeFileSync(join(dir, "webhook.local.json"), json);
+  if (flags.reference) writeFileSync(join(dir, "webhook.json"), json);
+  for (const b of broken) process.stdout.write(`THRESHOLD BROKEN ${b}\n`);
+  process.stdout.write(broken.length === 0 ? "webhook thresholds met\n" : "WEBHOOK THRESHOLDS BROKEN\n");
+  return broken.length === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();

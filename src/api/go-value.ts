@@ -1,0 +1,559 @@
+// Plain JSON seen through the Go types of JobSet (src/api/go-types.generated.ts, generated from the Go
+// types by reflection): what Go's JSON decoder refuses and how it words it, how json.Marshal prints the
+// typed value (`Invalid value: <JSON>` in field errors), and apimachinery's `equality.Semantic.DeepEqual`
+// (the immutability checks). The value is the typed object a Go decode would build: an absent or null
+// field is the Go zero value, so `{}` equals an absent struct but not an absent pointer, `0` equals an
+// absent int32 but not an absent *int32, nil and empty lists and maps are equal, and quantities compare
+// by value (`1024Mi` = `1Gi`).
+import { goStructs } from "./go-types.generated.ts";
+import { compareQuantities, formatQuantity, isQuantity, parseQuantity, type Quantity } from "./quantity-fidelity.ts";
+
+/** A Go type in the model: `jobset/v1alpha2.ReplicatedJob`, `[]…`, `*…`, `map[string]…`, `int32`, `Quantity`, … */
+export type GoType = string;
+
+export const GoTypes = {
+  JobSet: "jobset/v1alpha2.JobSet",
+  ReplicatedJobs: "[]jobset/v1alpha2.ReplicatedJob",
+  PersistentVolumeClaimSpec: "core/v1.PersistentVolumeClaimSpec",
+} as const;
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+const absent = (v: unknown): boolean => v === undefined || v === null;
+
+// ---------------------------------------------------------------------------------------------- compiled model
+
+type Special =
+  | "Quantity"
+  | "Time"
+  | "MicroTime"
+  | "IntOrString"
+  | "RawExtension"
+  | "Duration"
+  | "FieldsV1"
+  | "bytes"
+  | "any";
+
+interface CField {
+  name: string;
+  node: Node;
+  omitempty: boolean;
+  omitzero: boolean;
+  /** Decode-error path segment: the JSON name, after the embedded Go fields it was flattened from. */
+  pathSegment: string;
+  /** The struct Go names in decode errors for this field (the embedded type for flattened fields). */
+  errorStruct: string;
+}
+
+type Node =
+  | { k: "ptr"; type: GoType; elem: Node }
+  | { k: "slice"; type: GoType; elem: Node }
+  | { k: "map"; type: GoType; elem: Node }
+  | { k: "struct"; type: GoType; fields: CField[]; byName: Map<string, CField> }
+  | { k: "special"; type: GoType; special: Special }
+  | { k: "string" | "bool" | "float"; type: GoType }
+  | { k: "int"; type: GoType; lo: number; hi: number };
+
+const specials = new Set<string>([
+  "Quantity",
+  "Time",
+  "MicroTime",
+  "IntOrString",
+  "RawExtension",
+  "Duration",
+  "FieldsV1",
+  "bytes",
+  "any",
+]);
+
+const intRanges: Readonly<Record<string, readonly [number, number]>> = {
+  int8: [-128, 127],
+  int16: [-32768, 32767],
+  int32: [-2147483648, 2147483647],
+  int: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
+  uint8: [0, 255],
+  uint16: [0, 65535],
+  uint32: [0, 4294967295],
+  uint: [0, Number.MAX_SAFE_INTEGER],
+  uint64: [0, Number.MAX_SAFE_INTEGER],
+};
+
+const nodes = new Map<GoType, Node>();
+
+/** The compiled form of a model type (built once, shared; recursive types are fine). */
+function nodeOf(t: GoType): Node {
+  const hit = nodes.get(t);
+  if (hit) return hit;
+  let n: Node;
+  if (t.startsWith("*")) n = { k: "ptr", type: t, elem: nodeOf(t.slice(1)) };
+  else if (t.startsWith("[]")) n = { k: "slice", type: t, elem: nodeOf(t.slice(2)) };
+  else if (t.startsWith("map[")) {
+    const close = t.indexOf("]");
+    n = { k: "map", type: t, elem: nodeOf(t.slice(close + 1)) };
+  } else if (specials.has(t)) n = { k: "special", type: t, special: t as Special };
+  else if (goStructs[t]) {
+    const fields: CField[] = [];
+    const sn: Node = { k: "struct", type: t, fields, byName: new Map() };
+    nodes.set(t, sn); // before the fields: a struct may contain itself (through pointers or lists)
+    const own = structName(t);
+    for (const [name, ft, flags, via, declaredIn] of goStructs[t] ?? []) {
+      const f: CField = {
+        name,
+        node: nodeOf(ft),
+        omitempty: flags.includes("o"),
+        omitzero: flags.includes("z"),
+        pathSegment: via ? `${via}.${name}` : name,
+        errorStruct: declaredIn || own,
+      };
+      fields.push(f);
+      sn.byName.set(name, f);
+    }
+    return sn;
+  } else {
+    const kind = t.split("@")[0] ?? t;
+    if (kind === "string") n = { k: "string", type: t };
+    else if (kind === "bool") n = { k: "bool", type: t };
+    else if (kind === "float64" || kind === "float32") n = { k: "float", type: t };
+    else if (Object.hasOwn(intRanges, kind)) {
+      const [lo, hi] = intRanges[kind] ?? [0, 0];
+      n = { k: "int", type: t, lo, hi };
+    } else throw new Error(`go-value: unknown Go type ${t} (regenerate src/api/go-types.generated.ts)`);
+  }
+  nodes.set(t, n);
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------- names Go prints
+
+/** The Go spelling of a model type (`[]v1alpha2.ReplicatedJob`, `v1.RestartPolicy`, `int32`). */
+export function goTypeName(t: GoType): string {
+  if (t.startsWith("*")) return `*${goTypeName(t.slice(1))}`;
+  if (t.startsWith("[]")) return `[]${goTypeName(t.slice(2))}`;
+  const map = /^map\[([^\]]+)\](.*)$/.exec(t);
+  if (map) return `map[${goTypeName(map[1] ?? "")}]${goTypeName(map[2] ?? "")}`;
+  const at = t.indexOf("@");
+  if (at >= 0) return t.slice(at + 1);
+  switch (t) {
+    case "Quantity":
+      return "resource.Quantity";
+    case "Time":
+      return "v1.Time";
+    case "MicroTime":
+      return "v1.MicroTime";
+    case "IntOrString":
+      return "intstr.IntOrString";
+    case "RawExtension":
+      return "runtime.RawExtension";
+    case "Duration":
+      return "v1.Duration";
+    case "FieldsV1":
+      return "v1.FieldsV1";
+    case "bytes":
+      return "[]uint8";
+    case "any":
+      return "interface {}";
+  }
+  const slash = t.indexOf("/");
+  return slash >= 0 ? t.slice(slash + 1) : t;
+}
+
+/** The bare Go type name of a struct (`ReplicatedJob`). */
+const structName = (t: GoType): string => {
+  const dot = t.lastIndexOf(".");
+  return dot >= 0 ? t.slice(dot + 1) : t;
+};
+
+// ---------------------------------------------------------------------------------------------- decoding
+
+export class GoDecodeError extends Error {}
+
+const jsonKind = (v: unknown): string =>
+  Array.isArray(v) ? "array" : isRecord(v) ? "object" : typeof v === "boolean" ? "bool" : typeof v;
+
+/** Where the decoder is: the innermost struct's Go name and the JSON path segments from the top. */
+interface Ctx {
+  struct: string;
+  path: string[];
+}
+
+function typeError(v: unknown, ctx: Ctx, t: GoType, literal = false): never {
+  const what = typeof v === "number" && literal ? `number ${String(v)}` : jsonKind(v);
+  const into = ctx.struct ? `Go struct field ${ctx.struct}.${ctx.path.join(".")}` : "Go value";
+  throw new GoDecodeError(`json: cannot unmarshal ${what} into ${into} of type ${goTypeName(t)}`);
+}
+
+/** The zero value a `null` list item or map value becomes (plain JSON; absent for pointers). */
+function zeroJson(n: Node): unknown {
+  switch (n.k) {
+    case "struct":
+      return {};
+    case "string":
+      return "";
+    case "bool":
+      return false;
+    case "int":
+    case "float":
+      return 0;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Decodes `v` as `n`: throws Go's error for a type mismatch; returns the value with nulls dropped. Copy on
+ * write: a value without nulls is returned as it is (same reference), so a clean object costs one walk.
+ */
+function decodeNode(v: unknown, n: Node, ctx: Ctx): unknown {
+  switch (n.k) {
+    case "ptr":
+      return decodeNode(v, n.elem, ctx);
+    case "slice": {
+      if (!Array.isArray(v)) typeError(v, ctx, n.type);
+      let out: unknown[] | undefined;
+      for (let i = 0; i < v.length; i++) {
+        const item = v[i];
+        const d = item === null ? zeroJson(n.elem) : decodeNode(item, n.elem, ctx);
+        if (d !== item) out ??= v.slice(0, i);
+        if (out) out.push(d);
+      }
+      return out ?? v;
+    }
+    case "map": {
+      if (!isRecord(v)) typeError(v, ctx, n.type);
+      let out: Record<string, unknown> | undefined;
+      for (const k in v) {
+        const item = v[k];
+        const d = item === null ? zeroJson(n.elem) : decodeNode(item, n.elem, ctx);
+        if (d !== item) {
+          out ??= { ...v };
+          out[k] = d;
+        }
+      }
+      return out ?? v;
+    }
+    case "struct": {
+      if (!isRecord(v)) typeError(v, ctx, n.type);
+      let out: Record<string, unknown> | undefined;
+      const outer = ctx.struct;
+      for (const k in v) {
+        const child = v[k];
+        if (child === null) {
+          out ??= { ...v };
+          delete out[k];
+          continue;
+        }
+        const f = n.byName.get(k);
+        if (!f) continue; // unknown to Go: ignored by the decoder, kept in the object (patches never remove it)
+        ctx.struct = f.errorStruct;
+        ctx.path.push(f.pathSegment);
+        const d = decodeNode(child, f.node, ctx);
+        ctx.path.pop();
+        if (d !== child) {
+          out ??= { ...v };
+          out[k] = d;
+        }
+      }
+      ctx.struct = outer;
+      return out ?? v;
+    }
+    case "special":
+      return decodeSpecial(v, n.special, ctx);
+    case "string":
+      if (typeof v !== "string") typeError(v, ctx, n.type);
+      return v;
+    case "bool":
+      if (typeof v !== "boolean") typeError(v, ctx, n.type);
+      return v;
+    case "float":
+      if (typeof v !== "number") typeError(v, ctx, n.type);
+      return v;
+    case "int":
+      if (typeof v !== "number") typeError(v, ctx, n.type);
+      if (!Number.isInteger(v) || v < n.lo || v > n.hi) typeError(v, ctx, n.type, true);
+      return v;
+  }
+}
+
+function decodeSpecial(v: unknown, t: Special, ctx: Ctx): unknown {
+  switch (t) {
+    case "Quantity": {
+      if (typeof v === "number") return v;
+      if (typeof v !== "string") typeError(v, ctx, t);
+      if (toQuantity(v) === undefined) {
+        const q = parseQuantity(v.trim());
+        if (!isQuantity(q)) throw new GoDecodeError(q.error);
+      }
+      return v;
+    }
+    case "IntOrString":
+      if (typeof v === "string") return v;
+      if (typeof v === "number" && Number.isInteger(v) && v >= -2147483648 && v <= 2147483647) return v;
+      return typeError(v, ctx, "int32", typeof v === "number");
+    case "Time":
+    case "MicroTime":
+      if (typeof v !== "string") typeError(v, ctx, "string");
+      if (v !== "" && Number.isNaN(Date.parse(v))) {
+        throw new GoDecodeError(`parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse`);
+      }
+      return v;
+    case "Duration":
+    case "bytes":
+      if (typeof v !== "string") typeError(v, ctx, t);
+      return v;
+    default:
+      return v;
+  }
+}
+
+export type GoDecoded<T> = { ok: true; value: T } | { ok: false; message: string };
+
+/**
+ * Decodes `value` into `type` as Go's JSON decoder (sigs.k8s.io/json, which the admission decoder uses)
+ * does: the first type error in document order is refused with Go's text (`json: cannot unmarshal
+ * string into Go struct field ReplicatedJob.spec.replicatedJobs.replicas of type int32`); `null` is the
+ * zero value (dropped); fields unknown to Go are kept as they are.
+ */
+export function goDecode<T>(value: unknown, type: GoType): GoDecoded<T> {
+  try {
+    return { ok: true, value: decodeNode(value, nodeOf(type), { struct: "", path: [] }) as T };
+  } catch (e) {
+    if (e instanceof GoDecodeError) return { ok: false, message: e.message };
+    throw e;
+  }
+}
+
+/** The decode error of `value` as `type` (see goDecode), or undefined. */
+export function goDecodeError(value: unknown, type: GoType): string | undefined {
+  const d = goDecode(value, type);
+  return d.ok ? undefined : d.message;
+}
+
+// ---------------------------------------------------------------------------------------------- json.Marshal
+
+const htmlUnsafe = /[<>&\u2028\u2029]/g;
+
+/** Go's json string encoding (HTML-safe: `<`, `>`, `&` escaped; U+2028/U+2029; lone surrogates → U+FFFD). */
+export function goJsonString(s: string): string {
+  const j = JSON.stringify(s.toWellFormed());
+  return j.search(htmlUnsafe) < 0
+    ? j
+    : j.replace(htmlUnsafe, (c) => `\\u${(c.codePointAt(0) ?? 0).toString(16).padStart(4, "0")}`);
+}
+
+const quantityCache = new Map<string, Quantity | undefined>();
+
+/** The parsed quantity (cached: the same few spellings recur in every request). */
+const toQuantity = (v: unknown): Quantity | undefined => {
+  if (typeof v === "number") v = String(v);
+  if (typeof v !== "string") return undefined;
+  if (quantityCache.has(v)) return quantityCache.get(v);
+  const parsed = parseQuantity(v.trim());
+  const q = isQuantity(parsed) ? parsed : undefined;
+  if (quantityCache.size >= 4096) quantityCache.clear();
+  quantityCache.set(v, q);
+  return q;
+};
+
+const rfc3339 = (v: unknown, micro: boolean): string | undefined => {
+  if (typeof v !== "string" || v === "") return undefined;
+  const ms = Date.parse(v);
+  if (Number.isNaN(ms)) return undefined;
+  const iso = new Date(ms).toISOString();
+  if (!micro) return `${iso.slice(0, 19)}Z`;
+  const frac = /\.(\d+)/.exec(v.replace(/[zZ]|[+-]\d\d:\d\d$/, ""))?.[1] ?? "";
+  return `${iso.slice(0, 19)}.${frac.padEnd(6, "0").slice(0, 6)}Z`;
+};
+
+/** Whether Go's encoding/json `omitempty` drops this (typed) value. */
+function isEmptyValue(v: unknown, n: Node): boolean {
+  switch (n.k) {
+    case "ptr":
+      return absent(v);
+    case "slice":
+      return !Array.isArray(v) || v.length === 0;
+    case "map":
+      return !isRecord(v) || Object.keys(v).length === 0;
+    case "struct":
+      return false;
+    case "special":
+      if (n.special === "bytes" || n.special === "FieldsV1") return absent(v) || v === "" || isEmptyObject(v);
+      return n.special === "any" || n.special === "RawExtension" ? absent(v) : false;
+    case "string":
+      return absent(v) || v === "";
+    case "bool":
+      return absent(v) || v === false;
+    default:
+      return absent(v) || v === 0;
+  }
+}
+
+const isEmptyObject = (v: unknown): boolean => isRecord(v) && Object.keys(v).length === 0;
+
+/** Whether `omitzero` drops it (the zero value; metav1.Time's IsZero). */
+function isZeroValue(v: unknown, n: Node): boolean {
+  if (n.k === "special" && (n.special === "Time" || n.special === "MicroTime")) return rfc3339(v, false) === undefined;
+  if (n.k === "special" && n.special === "Quantity") return absent(v);
+  if (n.k === "struct") return absent(v) || (isRecord(v) && n.fields.every((f) => isZeroValue(v[f.name], f.node)));
+  if (n.k === "slice" || n.k === "map") return absent(v);
+  return isEmptyValue(v, n);
+}
+
+function marshalNode(v: unknown, n: Node): string {
+  switch (n.k) {
+    case "ptr":
+      return absent(v) ? "null" : marshalNode(v, n.elem);
+    case "slice": {
+      if (!Array.isArray(v)) return "null";
+      let out = "[";
+      for (let i = 0; i < v.length; i++) out += `${i > 0 ? "," : ""}${marshalNode(v[i], n.elem)}`;
+      return `${out}]`;
+    }
+    case "map": {
+      if (!isRecord(v)) return "null";
+      const keys = Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${keys.map((k) => `${goJsonString(k)}:${marshalNode(v[k], n.elem)}`).join(",")}}`;
+    }
+    case "struct": {
+      const obj = isRecord(v) ? v : {};
+      let out = "{";
+      let first = true;
+      for (const f of n.fields) {
+        const fv = obj[f.name];
+        if (f.omitempty && isEmptyValue(fv, f.node)) continue;
+        if (f.omitzero && isZeroValue(fv, f.node)) continue;
+        out += `${first ? "" : ","}${goJsonString(f.name)}:${marshalNode(fv, f.node)}`;
+        first = false;
+      }
+      return `${out}}`;
+    }
+    case "special":
+      return marshalSpecial(v, n.special);
+    case "string":
+      return goJsonString(typeof v === "string" ? v : "");
+    case "bool":
+      return v === true ? "true" : "false";
+    default:
+      return typeof v === "number" ? String(v) : "0";
+  }
+}
+
+function marshalSpecial(v: unknown, t: Special): string {
+  switch (t) {
+    case "Quantity": {
+      const q = toQuantity(v);
+      return goJsonString(q ? formatQuantity(q) : "0");
+    }
+    case "IntOrString":
+      return typeof v === "string" ? goJsonString(v) : String(typeof v === "number" ? v : 0);
+    case "Time":
+    case "MicroTime": {
+      const s = rfc3339(v, t === "MicroTime");
+      return s === undefined ? "null" : goJsonString(s);
+    }
+    case "Duration":
+      return typeof v === "string" ? goJsonString(v) : '"0s"';
+    case "bytes":
+      return typeof v === "string" ? goJsonString(v) : "null";
+    default:
+      return absent(v) ? "null" : JSON.stringify(v);
+  }
+}
+
+/** Go's json.Marshal of `value` decoded into `type` (value must decode: see goDecode). */
+export function goMarshal(value: unknown, type: GoType): string {
+  return marshalNode(value, nodeOf(type));
+}
+
+/** A value that renders as Go's json.Marshal of a typed Go value in field errors (`Invalid value: …`). */
+export class GoValue {
+  readonly json: string;
+  constructor(value: unknown, type: GoType) {
+    this.json = goMarshal(value, type);
+  }
+  toJSON(): unknown {
+    return JSON.parse(this.json);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- semantic equality
+
+const timeKey = (v: unknown): number | undefined => {
+  if (typeof v !== "string" || v === "") return undefined;
+  const ms = Date.parse(v);
+  return Number.isNaN(ms) ? undefined : ms;
+};
+
+const EmptyRecord: Readonly<Record<string, unknown>> = Object.freeze({});
+
+function equalNode(a: unknown, b: unknown, n: Node): boolean {
+  if (a === b && (typeof a !== "object" || a === null)) {
+    // Identical scalars (or both absent) are equal whatever the type, except quantities spelled alike: also equal.
+    return true;
+  }
+  switch (n.k) {
+    case "ptr":
+      if (absent(a) || absent(b)) return absent(a) && absent(b);
+      return equalNode(a, b, n.elem);
+    case "slice": {
+      const x = Array.isArray(a) ? a : [];
+      const y = Array.isArray(b) ? b : [];
+      if (x.length !== y.length) return false;
+      for (let i = 0; i < x.length; i++) if (!equalNode(x[i], y[i], n.elem)) return false;
+      return true;
+    }
+    case "map": {
+      const x = isRecord(a) ? a : EmptyRecord;
+      const y = isRecord(b) ? b : EmptyRecord;
+      const kx = Object.keys(x);
+      if (kx.length !== Object.keys(y).length) return false;
+      for (const k of kx) if (!Object.hasOwn(y, k) || !equalNode(x[k], y[k], n.elem)) return false;
+      return true;
+    }
+    case "struct": {
+      const x = isRecord(a) ? a : EmptyRecord;
+      const y = isRecord(b) ? b : EmptyRecord;
+      for (const f of n.fields) if (!equalNode(x[f.name], y[f.name], f.node)) return false;
+      return true;
+    }
+    case "special":
+      return equalSpecial(a, b, n.special);
+    case "string":
+      return (typeof a === "string" ? a : "") === (typeof b === "string" ? b : "");
+    case "bool":
+      return (a === true) === (b === true);
+    default:
+      return (typeof a === "number" ? a : 0) === (typeof b === "number" ? b : 0);
+  }
+}
+
+function equalSpecial(a: unknown, b: unknown, t: Special): boolean {
+  switch (t) {
+    case "Quantity": {
+      const qa = absent(a) ? undefined : toQuantity(a);
+      const qb = absent(b) ? undefined : toQuantity(b);
+      if (!qa || !qb) return !qa && !qb;
+      return compareQuantities(qa, qb) === 0;
+    }
+    case "Time":
+    case "MicroTime":
+      return timeKey(a) === timeKey(b);
+    case "IntOrString": {
+      const norm = (v: unknown) => (typeof v === "string" ? `s${v}` : `i${typeof v === "number" ? v : 0}`);
+      return norm(a) === norm(b);
+    }
+    case "Duration":
+    case "bytes":
+      return (typeof a === "string" ? a : "") === (typeof b === "string" ? b : "");
+    default:
+      return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+  }
+}
+
+/**
+ * apimachinery's `equality.Semantic.DeepEqual` of `a` and `b` decoded into `type`: the forked
+ * reflect.DeepEqual (nil and empty slices and maps are equal) with the Quantity (by value) and
+ * metav1.Time/MicroTime (same instant) equalities.
+ */
+export function goSemanticEqual(a: unknown, b: unknown, type: GoType): boolean {
+  return equalNode(a, b, nodeOf(type));
+}
