@@ -1,9 +1,9 @@
 // A thin Kubernetes REST client: raw JSON in and out, one HTTP/1.1 connection pool, a client-side
 // token-bucket rate limiter (client-go's QPS/burst), explicit patch content types, a user agent, and
-// watch streams. Kubeconfig parsing and authentication come from @kubernetes/client-node's KubeConfig.
-import { KubeConfig } from "@kubernetes/client-node";
-import { Agent, type Dispatcher, request as undiciRequest } from "undici";
+// watch streams. Kubeconfig loading and authentication: kubeconfig.ts.
+import { Agent, type Dispatcher, ProxyAgent, request as undiciRequest } from "undici";
 import type { KubeObject, Status } from "../api/k8s.ts";
+import { type Credentials, loadKubeConfig, type ResolvedKubeConfig } from "./kubeconfig.ts";
 
 export type PatchType = "merge" | "json" | "strategic" | "apply";
 const patchContentTypes: Record<PatchType, string> = {
@@ -163,73 +163,69 @@ export class KubeClient {
   /** Number of requests sent, by HTTP method (for benchmarks and metrics). */
   readonly requestCounts: Record<string, number> = {};
   readonly server: string;
+  /** The resolved kubeconfig (context, namespace, TLS, credentials). */
+  readonly config: ResolvedKubeConfig;
   private readonly limiter: TokenBucket;
-  private readonly dispatcher: Dispatcher;
-  private authHeaders: Record<string, string> = {};
-  private authExpires = 0;
-  private readonly kc: KubeConfig;
+  private dispatcher: Dispatcher;
+  /** The client certificate the dispatcher was built with (exec plugins may rotate it). */
+  private dispatcherCert: string | undefined;
   private readonly opts: ClientOptions;
   /** Observers of every request (metrics); more can be pushed at any time. */
   readonly requestObservers: RequestObserver[] = [];
 
-  private constructor(
-    kc: KubeConfig,
-    opts: ClientOptions,
-    tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean },
-  ) {
-    this.kc = kc;
+  /** A client for a resolved kubeconfig (see kubeconfig.ts); `create` finds and loads one. */
+  constructor(config: ResolvedKubeConfig, opts: ClientOptions = {}) {
+    this.config = config;
     this.opts = opts;
     if (opts.onRequest) this.requestObservers.push(opts.onRequest);
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster: set current-context or pass --context");
-    this.server = cluster.server.replace(/\/+$/, "");
+    this.server = config.server;
     this.limiter = new TokenBucket(opts.qps ?? 500, opts.burst ?? 500);
-    this.dispatcher = new Agent({ connect: { ...tls }, connections: 128, keepAliveTimeout: 30_000 });
+    this.dispatcherCert = config.tls.cert;
+    this.dispatcher = this.makeDispatcher(config.tls.cert, config.tls.key);
+  }
+
+  private makeDispatcher(cert: string | undefined, key: string | undefined): Dispatcher {
+    const t = this.config.tls;
+    const tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean; servername?: string } = {
+      rejectUnauthorized: t.rejectUnauthorized,
+    };
+    if (t.ca !== undefined) tls.ca = t.ca;
+    if (cert !== undefined) tls.cert = cert;
+    if (key !== undefined) tls.key = key;
+    if (t.servername !== undefined) tls.servername = t.servername;
+    const pool = { connections: 128, keepAliveTimeout: 30_000 };
+    if (this.config.proxyUrl) return new ProxyAgent({ uri: this.config.proxyUrl, requestTls: tls, ...pool });
+    return new Agent({ connect: tls, ...pool });
   }
 
   /** Loads a kubeconfig (explicit path, $KUBECONFIG, ~/.kube/config, or the in-cluster service account). */
   static async create(opts: ClientOptions = {}): Promise<KubeClient> {
-    const kc = new KubeConfig();
-    try {
-      if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-      else kc.loadFromDefault();
-    } catch (e) {
-      const where = opts.kubeconfig ?? (process.env.KUBECONFIG || "the default kubeconfig");
-      const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
-      throw new Error(`cannot load kubeconfig ${where}: ${reason}`);
-    }
-    if (opts.context) kc.setCurrentContext(opts.context);
-    const httpsOpts: {
-      ca?: string | Buffer;
-      cert?: string | Buffer;
-      key?: string | Buffer;
-      rejectUnauthorized?: boolean;
-      headers?: Record<string, string>;
-    } = {};
-    await kc.applyToHTTPSOptions(httpsOpts as Parameters<KubeConfig["applyToHTTPSOptions"]>[0]);
-    const tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean } =
-      {};
-    if (httpsOpts.ca !== undefined) tls.ca = httpsOpts.ca;
-    if (httpsOpts.cert !== undefined) tls.cert = httpsOpts.cert;
-    if (httpsOpts.key !== undefined) tls.key = httpsOpts.key;
-    if (httpsOpts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = httpsOpts.rejectUnauthorized;
-    return new KubeClient(kc, opts, tls);
+    const lo: { kubeconfig?: string; context?: string } = {};
+    if (opts.kubeconfig) lo.kubeconfig = opts.kubeconfig;
+    if (opts.context) lo.context = opts.context;
+    const config = loadKubeConfig(lo);
+    const client = new KubeClient(config, opts);
+    // fail early on credentials that cannot be obtained (an exec plugin that is missing or fails)
+    await client.auth();
+    return client;
   }
 
   /** The namespace of the current kubeconfig context ("default" when unset). */
   get defaultNamespace(): string {
-    const ctx = this.kc.getContextObject(this.kc.getCurrentContext());
-    return ctx?.namespace || "default";
+    return this.config.namespace;
   }
 
-  /** Bearer tokens (static, exec plugins, rotating service-account tokens) are re-read every minute. */
+  /** Credentials of the kubeconfig (token files and exec plugins cache and refresh them themselves). */
   private async auth(): Promise<Record<string, string>> {
-    if (Date.now() < this.authExpires) return this.authHeaders;
-    const o: { headers?: Record<string, string> } = {};
-    await this.kc.applyToHTTPSOptions(o as Parameters<KubeConfig["applyToHTTPSOptions"]>[0]);
-    this.authHeaders = o.headers ?? {};
-    this.authExpires = Date.now() + 60_000;
-    return this.authHeaders;
+    const creds: Credentials = await this.config.credentials.get();
+    if (creds.cert !== undefined && creds.cert !== this.dispatcherCert) {
+      // an exec plugin issued a (new) client certificate: new connections use it
+      const old = this.dispatcher;
+      this.dispatcher = this.makeDispatcher(creds.cert, creds.key);
+      this.dispatcherCert = creds.cert;
+      void old.close().catch(() => undefined);
+    }
+    return creds.headers;
   }
 
   private url(path: string, query?: RequestOptions["query"]): string {
@@ -293,6 +289,7 @@ export class KubeClient {
         bodyTimeout: o.timeoutMs ?? 60_000,
       });
       this.observe(method, path, res.statusCode, sent, sent - queued);
+      if (res.statusCode === 401) this.config.credentials.invalidate();
       return res;
     } catch (e) {
       this.observe(method, path, 0, sent, sent - queued);
