@@ -15,6 +15,7 @@ import { isAlreadyExists, type KubeClient } from "../runtime/client.ts";
 import { Informer } from "../runtime/informer.ts";
 import { startJobSetController } from "../runtime/jobset-controller.ts";
 import { createLogger } from "../runtime/logger.ts";
+import { jobSetPodCacheTransform } from "../runtime/transforms.ts";
 import { localWebhookConfigurations } from "../webhooks/configurations.ts";
 import { addPodIndexes } from "../webhooks/pod-controller.ts";
 import { WebhookServer } from "../webhooks/server.ts";
@@ -91,6 +92,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       path: "/api/v1/pods",
       name: "pods",
       labelSelector: Labels.JobSetName,
+      transform: jobSetPodCacheTransform,
       logger,
     });
     addPodIndexes(pods);

@@ -36,6 +36,7 @@ import { type Logger, reconcileLogger, silentLogger } from "./logger.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
 import type { Metrics } from "./metrics.ts";
 import { controllerOwnerIndex, namespacedLabelIndex, splitKey } from "./store.ts";
+import { jobSetPodCacheTransform } from "./transforms.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "./workqueue.ts";
 
 export const ControllerName = "jobset";
@@ -143,6 +144,7 @@ export class JobSetController {
         path: nsPath("/api/v1", "pods", o.namespace),
         name: "pods",
         labelSelector: Labels.JobSetName,
+        transform: jobSetPodCacheTransform,
         clock: this.clock,
         logger: this.log,
         resyncPeriodMs: o.resyncPeriodMs ?? 10 * 60_000,
