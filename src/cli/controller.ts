@@ -29,6 +29,7 @@ import { Informer } from "../runtime/informer.ts";
 import { startJobSetController } from "../runtime/jobset-controller.ts";
 import { createLogger, type LogFormat, type Logger, parseLogLevel } from "../runtime/logger.ts";
 import { kubeMetricsAuthorizer, Metrics } from "../runtime/metrics.ts";
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import { jobSetPodCacheTransform } from "../runtime/transforms.ts";
 import { buildInfo, userAgent } from "../version.ts";
 import { CertManager, waitForCertFiles } from "../webhooks/certs.ts";
@@ -305,7 +306,7 @@ export async function controller(argv: string[]): Promise<number> {
   const pods = needPods
     ? new Informer<Pod>({
         client,
-        path: namespace ? `/api/v1/namespaces/${namespace}/pods` : "/api/v1/pods",
+        path: resourcePath({ ...Resources.pods, namespace }),
         name: "pods",
         labelSelector: "jobset.sigs.k8s.io/jobset-name",
         transform: jobSetPodCacheTransform,

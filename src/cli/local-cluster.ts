@@ -15,6 +15,7 @@ import { isAlreadyExists, type KubeClient } from "../runtime/client.ts";
 import { Informer } from "../runtime/informer.ts";
 import { startJobSetController } from "../runtime/jobset-controller.ts";
 import { createLogger } from "../runtime/logger.ts";
+import { type GroupVersionResource, Resources, resourcePath } from "../runtime/resources.ts";
 import { jobSetPodCacheTransform } from "../runtime/transforms.ts";
 import { localWebhookConfigurations } from "../webhooks/configurations.ts";
 import { addPodIndexes } from "../webhooks/pod-controller.ts";
@@ -42,17 +43,18 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-const ADMISSION = "/apis/admissionregistration.k8s.io/v1";
-
-async function apply(client: KubeClient, plural: string, obj: { metadata?: { name?: string } }): Promise<void> {
-  const base = `${ADMISSION}/${plural}`;
+async function apply(
+  client: KubeClient,
+  resource: GroupVersionResource,
+  obj: { metadata?: { name?: string } },
+): Promise<void> {
   try {
-    await client.create(base, obj);
+    await client.create(resourcePath(resource), obj);
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
     const name = obj.metadata?.name ?? "";
-    const cur = await client.get<{ metadata?: { resourceVersion?: string } }>(`${base}/${name}`);
-    await client.update(`${base}/${name}`, {
+    const cur = await client.get<{ metadata?: { resourceVersion?: string } }>(resourcePath({ ...resource, name }));
+    await client.update(resourcePath({ ...resource, name }), {
       ...obj,
       metadata: { ...obj.metadata, resourceVersion: cur.metadata?.resourceVersion },
     });
@@ -89,7 +91,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const logger = createLogger({ destination: logFile("controller.log"), name: "jobset" });
     const pods = new Informer<Pod>({
       client,
-      path: "/api/v1/pods",
+      path: resourcePath(Resources.pods),
       name: "pods",
       labelSelector: Labels.JobSetName,
       transform: jobSetPodCacheTransform,
@@ -122,8 +124,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     });
     stops.push(() => controller.stop());
     const [mutating, validating] = localWebhookConfigurations(server.url, ca.certPem);
-    await apply(client, "mutatingwebhookconfigurations", mutating);
-    await apply(client, "validatingwebhookconfigurations", validating);
+    await apply(client, Resources.mutatingWebhookConfigurations, mutating);
+    await apply(client, Resources.validatingWebhookConfigurations, validating);
     o.log(`JobSet controller started; webhooks serving at ${server.url}`);
 
     // The fake kubelet and its nodes.

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { parseAllDocuments } from "yaml";
 import type { KubeObject } from "../api/k8s.ts";
 import { isAlreadyExists, isNotFound, KubeClient } from "../runtime/client.ts";
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import { canRunFull, ensureBinaries, type KubeBinaries } from "./binaries.ts";
 import { type PkiFiles, writeControlPlanePki } from "./pki.ts";
 import { type Janitor, janitor, type Supervised, supervise } from "./supervise.ts";
@@ -391,15 +392,15 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Cont
           if (o?.kind === "CustomResourceDefinition") crds.push(o);
         }
       }
-      const base = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+      const base = resourcePath(Resources.customResourceDefinitions);
       for (const crd of crds) {
         const name = crd.metadata?.name ?? "";
         try {
           await c.create(base, crd);
         } catch (e) {
           if (!isAlreadyExists(e)) throw e;
-          const cur = await c.get<CrdObject>(`${base}/${name}`);
-          await c.update(`${base}/${name}`, {
+          const cur = await c.get<CrdObject>(resourcePath({ ...Resources.customResourceDefinitions, name }));
+          await c.update(resourcePath({ ...Resources.customResourceDefinitions, name }), {
             ...crd,
             metadata: { ...crd.metadata, resourceVersion: cur.metadata?.resourceVersion },
           });

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Logger } from "pino";
 import type { Container, Pod } from "../api/k8s.ts";
 import { ApiError, isAlreadyExists, isConflict, isGone, isNotFound, KubeClient } from "../runtime/client.ts";
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import { containerArgv, EnvError, type EnvSources, envSources, resolveEnv } from "./kubelet-env.ts";
 import { type ContainerProcess, runProbe, spawnContainer } from "./kubelet-exec.ts";
 import { ContainerLog } from "./kubelet-logs.ts";
@@ -279,11 +280,11 @@ class Kubelet {
     if (this.opts.removeNodesOnStop ?? true) {
       await Promise.allSettled(
         [...this.nodeIPs.keys()].flatMap((n) => [
-          this.client.delete(`/api/v1/nodes/${n}`).catch((e) => {
+          this.client.delete(resourcePath({ ...Resources.nodes, name: n })).catch((e) => {
             if (!isNotFound(e)) this.log("warn", "cannot delete node", { node: n, error: errMsg(e) });
           }),
           this.client
-            .delete(`/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/${n}`)
+            .delete(resourcePath({ ...Resources.leases, namespace: "kube-node-lease", name: n }))
             .catch(() => undefined),
         ]),
       );
@@ -312,11 +313,15 @@ class Kubelet {
         const name = body.metadata.name;
         if (this.nodeIPs.has(name)) throw new Error(`fake kubelet: duplicate node name ${name}`);
         this.nodeIPs.set(name, FakeNodeIP);
-        const path = `/api/v1/nodes/${name}`;
+        const path = resourcePath({ ...Resources.nodes, name });
         type NodeOut = { metadata?: { uid?: string }; spec?: { taints?: { key: string }[] } };
         let node: NodeOut;
         try {
-          node = await this.client.create<NodeOut>("/api/v1/nodes", { apiVersion: "v1", kind: "Node", ...body });
+          node = await this.client.create<NodeOut>(resourcePath(Resources.nodes), {
+            apiVersion: "v1",
+            kind: "Node",
+            ...body,
+          });
         } catch (e) {
           if (!isAlreadyExists(e)) throw e;
           node = await this.client.patch<NodeOut>(
@@ -326,7 +331,11 @@ class Kubelet {
           );
         }
         this.nodeUIDs.set(name, node.metadata?.uid ?? "");
-        await this.client.patch(`${path}/status`, { status: body.status }, "merge");
+        await this.client.patch(
+          resourcePath({ ...Resources.nodes, name, subresource: "status" }),
+          { status: body.status },
+          "merge",
+        );
         // The TaintNodesByCondition admission plugin taints new nodes not-ready; without the node
         // lifecycle controller nothing would remove it, so put back exactly the taints asked for.
         const want = new Set((body.spec.taints ?? []).map((t) => t.key));
@@ -342,9 +351,13 @@ class Kubelet {
     const renewTime = microTime(new Date());
     await Promise.allSettled(
       [...this.nodeIPs.keys()].map(async (name) => {
-        const base = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases";
+        const base = resourcePath({ ...Resources.leases, namespace: "kube-node-lease" });
         try {
-          await this.client.patch(`${base}/${name}`, { spec: { renewTime, holderIdentity: name } }, "merge");
+          await this.client.patch(
+            resourcePath({ ...Resources.leases, namespace: "kube-node-lease", name }),
+            { spec: { renewTime, holderIdentity: name } },
+            "merge",
+          );
         } catch (e) {
           if (!isNotFound(e)) throw e;
           await this.client.create(base, {
@@ -369,7 +382,7 @@ class Kubelet {
   // ------------------------------------------------------------------------------------------ watch
 
   async watchPods(): Promise<void> {
-    const path = "/api/v1/pods";
+    const path = resourcePath(Resources.pods);
     const fieldSelector = "spec.nodeName!=";
     let rv: string | undefined;
     let backoff = 100;
@@ -728,7 +741,7 @@ class Kubelet {
   }
 
   async patchStatus(run: Run): Promise<void> {
-    const path = `/api/v1/namespaces/${run.ns}/pods/${run.name}/status`;
+    const path = resourcePath({ ...Resources.pods, namespace: run.ns, name: run.name, subresource: "status" });
     for (let attempt = 0; ; attempt++) {
       const body = podStatusPatch(run.model, run.pod, nowIso());
       try {
@@ -791,7 +804,7 @@ class Kubelet {
       killPod(model, now);
       try {
         await this.client.patch(
-          `/api/v1/namespaces/${ns}/pods/${name}/status`,
+          resourcePath({ ...Resources.pods, namespace: ns, name, subresource: "status" }),
           podStatusPatch(model, pod, now),
           "strategic",
         );
@@ -803,7 +816,7 @@ class Kubelet {
     }
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.client.delete(`/api/v1/namespaces/${ns}/pods/${name}`, {
+        await this.client.delete(resourcePath({ ...Resources.pods, namespace: ns, name }), {
           gracePeriodSeconds: 0,
           preconditions: { uid },
         });
@@ -850,7 +863,7 @@ class Kubelet {
           if (n in store) continue;
           try {
             const obj = await this.client.get<{ data?: Record<string, string> }>(
-              `/api/v1/namespaces/${run.ns}/${kind}/${n}`,
+              resourcePath({ group: "", version: "v1", resource: kind, namespace: run.ns, name: n }),
             );
             store[n] = obj.data ?? {};
           } catch (e) {

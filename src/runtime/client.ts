@@ -141,23 +141,8 @@ export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
-/** Where a resource lives in the API: `/api/v1/...` for the core group, `/apis/<group>/<version>/...` otherwise. */
-export interface ResourceRef {
-  group?: string;
-  version: string;
-  plural: string;
-  namespace?: string;
-  name?: string;
-  subresource?: string;
-}
-
-export function resourcePath(r: ResourceRef): string {
-  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
-  const ns = r.namespace ? `/namespaces/${encodeURIComponent(r.namespace)}` : "";
-  const name = r.name ? `/${encodeURIComponent(r.name)}` : "";
-  const sub = r.name && r.subresource ? `/${r.subresource}` : "";
-  return `${base}${ns}/${r.plural}${name}${sub}`;
-}
+// Paths are built by resources.ts (re-exported here for callers that import them with the client).
+export { type GroupVersionResource, type ResourceRef, Resources, resourcePath } from "./resources.ts";
 
 export class KubeClient {
   /** Number of requests sent, by HTTP method (for benchmarks and metrics). */

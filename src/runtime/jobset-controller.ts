@@ -20,7 +20,7 @@
 // Concurrency: `workers` (default 1, as upstream); the queue never hands one key to two workers.
 
 import { DefaultLeaderElectionID } from "../api/config.ts";
-import { ApiVersion, Kind, Labels } from "../api/constants.ts";
+import { ApiVersion, JobSetResource, Kind, Labels } from "../api/constants.ts";
 import { defaultFeatureGates, type FeatureGates } from "../api/features.ts";
 import type { Job, KubeObject, Pod, Service } from "../api/k8s.ts";
 import type { JobSet } from "../api/types.ts";
@@ -35,6 +35,7 @@ import { KubeLeaseStore } from "./leader-election.ts";
 import { type Logger, reconcileLogger, silentLogger } from "./logger.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
 import type { Metrics } from "./metrics.ts";
+import { Resources, resourcePath } from "./resources.ts";
 import { controllerOwnerIndex, namespacedLabelIndex, splitKey } from "./store.ts";
 import { jobSetPodCacheTransform } from "./transforms.ts";
 import { type ReconcileResult, runWorkers, WorkQueue } from "./workqueue.ts";
@@ -44,10 +45,6 @@ export const ControllerName = "jobset";
 export const OwnerIndex = ".metadata.controller";
 /** Index of pods by `<namespace>/<jobset-name label>` (spec §5.1 `podsIndexByJobSet`). */
 export const PodsByJobSetIndex = "podsIndexByJobSet";
-
-const JOBSETS = "/apis/jobset.x-k8s.io/v1alpha2";
-const nsPath = (prefix: string, plural: string, namespace?: string) =>
-  namespace ? `${prefix}/namespaces/${encodeURIComponent(namespace)}/${plural}` : `${prefix}/${plural}`;
 
 export interface JobSetControllerOptions {
   client: KubeClient;
@@ -129,9 +126,12 @@ export class JobSetController {
         resyncPeriodMs: o.resyncPeriodMs ?? 10 * 60_000,
         ...(o.metrics ? { metrics: o.metrics.informerSink(name) } : {}),
       });
-    this.jobSets = informer<JobSet>(nsPath(JOBSETS, "jobsets", o.namespace), "jobsets.jobset.x-k8s.io");
-    this.jobs = informer<Job>(nsPath("/apis/batch/v1", "jobs", o.namespace), "jobs.batch");
-    this.services = informer<Service>(nsPath("/api/v1", "services", o.namespace), "services");
+    this.jobSets = informer<JobSet>(
+      resourcePath({ ...JobSetResource, namespace: o.namespace }),
+      "jobsets.jobset.x-k8s.io",
+    );
+    this.jobs = informer<Job>(resourcePath({ ...Resources.jobs, namespace: o.namespace }), "jobs.batch");
+    this.services = informer<Service>(resourcePath({ ...Resources.services, namespace: o.namespace }), "services");
     this.jobs.addIndex(OwnerIndex, controllerOwnerIndex<Job>(ApiVersion, Kind));
     this.services.addIndex(OwnerIndex, controllerOwnerIndex<Service>(ApiVersion, Kind));
     if (o.pods) {
@@ -141,7 +141,7 @@ export class JobSetController {
       // Only pods of JobSets: the label selector keeps the cache small.
       this.pods = new Informer<Pod>({
         client: o.client,
-        path: nsPath("/api/v1", "pods", o.namespace),
+        path: resourcePath({ ...Resources.pods, namespace: o.namespace }),
         name: "pods",
         labelSelector: Labels.JobSetName,
         transform: jobSetPodCacheTransform,

@@ -16,7 +16,7 @@ import {
   podNameIndexKeys,
   shouldReconcileLeader,
 } from "../controller/placement.ts";
-import { ApiError, isNotFound, resourcePath } from "../runtime/client.ts";
+import { ApiError, isNotFound, Resources, resourcePath } from "../runtime/client.ts";
 import { type Clock, realClock } from "../runtime/clock.ts";
 import { mapSettled } from "../runtime/parallel.ts";
 import { type ReconcileOutcome, runWorkers, WorkQueue } from "../runtime/workqueue.ts";
@@ -55,7 +55,7 @@ export function addPodIndexes(cache: PodCache): void {
 export function nodeGetter(client: NodeReader): (name: string) => Promise<Node | null> {
   return async (name) => {
     try {
-      return await client.get<Node>(resourcePath({ version: "v1", plural: "nodes", name }));
+      return await client.get<Node>(resourcePath({ ...Resources.nodes, name }));
     } catch (e) {
       if (isNotFound(e)) return null;
       throw e;
@@ -139,12 +139,12 @@ export class PodController {
       const podName = e.pod.metadata?.name ?? "";
       if (e.statusUpdate) {
         await this.o.client.update(
-          resourcePath({ version: "v1", plural: "pods", namespace: ns, name: podName, subresource: "status" }),
+          resourcePath({ ...Resources.pods, namespace: ns, name: podName, subresource: "status" }),
           e.statusUpdate,
         );
       }
       try {
-        await this.o.client.delete(resourcePath({ version: "v1", plural: "pods", namespace: ns, name: podName }), {
+        await this.o.client.delete(resourcePath({ ...Resources.pods, namespace: ns, name: podName }), {
           propagationPolicy: "Background",
         });
       } catch (err) {

@@ -3,7 +3,7 @@
 // command, `jobset up`'s local cluster and the test stacks all use this, so they run the same thing.
 import type { FeatureGates } from "../api/features.ts";
 import type { PersistentVolumeClaim } from "../api/k8s.ts";
-import { isNotFound, type KubeClient, resourcePath } from "../runtime/client.ts";
+import { isNotFound, type KubeClient, Resources, resourcePath } from "../runtime/client.ts";
 import type { Runnable } from "../runtime/manager.ts";
 import { webhookHandlers } from "./handlers.ts";
 import {
@@ -38,7 +38,7 @@ export function pvcGetter(
   return async (namespace, name) => {
     try {
       return await client.get<PersistentVolumeClaim>(
-        resourcePath({ version: "v1", plural: "persistentvolumeclaims", namespace, name }),
+        resourcePath({ ...Resources.persistentvolumeclaims, namespace, name }),
       );
     } catch (e) {
       if (isNotFound(e)) return undefined;
