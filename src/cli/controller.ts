@@ -18,6 +18,7 @@ import {
   DefaultMetricsCertDir,
   DefaultReadinessEndpoint,
   DefaultWebhookCertDir,
+  DefaultWorkers,
   loadConfiguration,
   parseDuration,
 } from "../api/config.ts";
@@ -65,7 +66,7 @@ Extensions (not in upstream):
   --webhooks=BOOL                    host the admission webhooks and their certificates (default true)
   --webhook-url URL                  local clusters: webhooks called at this https URL, e.g. https://127.0.0.1:9443 (certificate for its host; configurations created if missing)
   --metrics-secure=BOOL              HTTPS + Kubernetes authn/authz on /metrics (default true)
-  --workers N                        concurrent JobSet reconciles (default 1, as upstream)
+  --workers N                        concurrent JobSet reconciles (default ${DefaultWorkers}; upstream runs 1)
   --namespace NS                     watch only this namespace (default: all namespaces)
   -h, --help                         show this help
 `;
@@ -323,7 +324,7 @@ export async function controller(argv: string[]): Promise<number> {
     gates,
     metrics,
     logger: root.child({ logger: "controller" }),
-    workers: num(flags, "workers") ?? 1,
+    workers: num(flags, "workers") ?? DefaultWorkers,
     ...(namespace ? { namespace } : {}),
     ...(pods ? { pods } : {}),
     ...(leaderElection ? { leaderElection } : {}),

@@ -17,9 +17,9 @@
 //   (and its write would fail with 409): it is skipped, the watch event of our write enqueues the key.
 //   A status write that does conflict (someone else wrote) fails the pass → rate-limited retry, as upstream.
 //
-// Concurrency: `workers` (default 1, as upstream); the queue never hands one key to two workers.
+// Concurrency: `workers` (default DefaultWorkers of api/config.ts); the queue never hands one key to two workers.
 
-import { DefaultLeaderElectionID } from "../api/config.ts";
+import { DefaultLeaderElectionID, DefaultWorkers } from "../api/config.ts";
 import { ApiVersion, JobSetResource, Kind, Labels } from "../api/constants.ts";
 import { defaultFeatureGates, type FeatureGates } from "../api/features.ts";
 import type { Job, KubeObject, Pod, Service } from "../api/k8s.ts";
@@ -112,7 +112,7 @@ export class JobSetController {
       if (o.metrics) queueOpts.metrics = o.metrics.queueSink(ControllerName);
       this.queue = new WorkQueue(queueOpts);
       o.metrics?.trackQueue(ControllerName, this.queue);
-      o.metrics?.initController(ControllerName, Math.max(1, o.workers ?? 1));
+      o.metrics?.initController(ControllerName, Math.max(1, o.workers ?? DefaultWorkers));
     }
     this.events = o.events ?? new EventRecorder({ client: o.client, clock: this.clock, logger: this.log });
 
@@ -239,7 +239,7 @@ export class JobSetController {
     for (const i of this.informers()) i.start();
     const synced = await Promise.all(this.informers().map((i) => i.waitForSync(signal)));
     if (!synced.every(Boolean)) return false;
-    this.log.info({ workers: this.o.workers ?? 1 }, "caches synced, starting workers");
+    this.log.info({ workers: this.o.workers ?? DefaultWorkers }, "caches synced, starting workers");
     const hooks = {
       onResult: (_key: string, outcome: Parameters<Metrics["observeReconcile"]>[1], seconds: number) =>
         this.metrics?.observeReconcile(ControllerName, outcome, seconds),
@@ -247,7 +247,7 @@ export class JobSetController {
     };
     this.workers = runWorkers(
       this.queue,
-      Math.max(1, this.o.workers ?? 1),
+      Math.max(1, this.o.workers ?? DefaultWorkers),
       (k) => this.reconcile(k),
       hooks,
       this.clock,
@@ -362,7 +362,7 @@ export function addJobSetController(manager: Manager, o: Omit<JobSetControllerOp
   const box: { c?: JobSetController } = {};
   const ctl = manager.addController({
     name: ControllerName,
-    concurrency: Math.max(1, o.workers ?? 1),
+    concurrency: Math.max(1, o.workers ?? DefaultWorkers),
     reconcile: (key, ctx) => {
       if (!box.c) throw new Error("JobSet controller not ready");
       return box.c.reconcile(key, ctx);
