@@ -1,9 +1,9 @@
 // A thin Kubernetes REST client: raw JSON in and out, one HTTP/1.1 connection pool, a client-side
 // token-bucket rate limiter (client-go's QPS/burst), explicit patch content types, a user agent, and
 // watch streams. Kubeconfig loading and authentication: kubeconfig.ts.
-import { Agent, type Dispatcher, ProxyAgent, request as undiciRequest } from "undici";
 import type { KubeObject, Status } from "../api/k8s.ts";
 import { type Credentials, loadKubeConfig, type ResolvedKubeConfig } from "./kubeconfig.ts";
+import { Transport, type TransportResponse } from "./transport.ts";
 
 export type PatchType = "merge" | "json" | "strategic" | "apply";
 const patchContentTypes: Record<PatchType, string> = {
@@ -151,9 +151,9 @@ export class KubeClient {
   /** The resolved kubeconfig (context, namespace, TLS, credentials). */
   readonly config: ResolvedKubeConfig;
   private readonly limiter: TokenBucket;
-  private dispatcher: Dispatcher;
-  /** The client certificate the dispatcher was built with (exec plugins may rotate it). */
-  private dispatcherCert: string | undefined;
+  private transport: Transport;
+  /** The client certificate the transport was built with (exec plugins may rotate it). */
+  private transportCert: string | undefined;
   private readonly opts: ClientOptions;
   /** Observers of every request (metrics); more can be pushed at any time. */
   readonly requestObservers: RequestObserver[] = [];
@@ -165,22 +165,18 @@ export class KubeClient {
     if (opts.onRequest) this.requestObservers.push(opts.onRequest);
     this.server = config.server;
     this.limiter = new TokenBucket(opts.qps ?? 500, opts.burst ?? 500);
-    this.dispatcherCert = config.tls.cert;
-    this.dispatcher = this.makeDispatcher(config.tls.cert, config.tls.key);
+    this.transportCert = config.tls.cert;
+    this.transport = this.makeTransport(config.tls.cert, config.tls.key);
   }
 
-  private makeDispatcher(cert: string | undefined, key: string | undefined): Dispatcher {
-    const t = this.config.tls;
-    const tls: { ca?: string; cert?: string; key?: string; rejectUnauthorized: boolean; servername?: string } = {
-      rejectUnauthorized: t.rejectUnauthorized,
-    };
-    if (t.ca !== undefined) tls.ca = t.ca;
+  private makeTransport(cert: string | undefined, key: string | undefined): Transport {
+    const tls = { ...this.config.tls };
     if (cert !== undefined) tls.cert = cert;
     if (key !== undefined) tls.key = key;
-    if (t.servername !== undefined) tls.servername = t.servername;
-    const pool = { connections: 128, keepAliveTimeout: 30_000 };
-    if (this.config.proxyUrl) return new ProxyAgent({ uri: this.config.proxyUrl, requestTls: tls, ...pool });
-    return new Agent({ connect: tls, ...pool });
+    return new Transport(this.server, {
+      tls,
+      ...(this.config.proxyUrl ? { proxyUrl: this.config.proxyUrl } : {}),
+    });
   }
 
   /** Loads a kubeconfig (explicit path, $KUBECONFIG, ~/.kube/config, or the in-cluster service account). */
@@ -203,12 +199,11 @@ export class KubeClient {
   /** Credentials of the kubeconfig (token files and exec plugins cache and refresh them themselves). */
   private async auth(): Promise<Record<string, string>> {
     const creds: Credentials = await this.config.credentials.get();
-    if (creds.cert !== undefined && creds.cert !== this.dispatcherCert) {
-      // an exec plugin issued a (new) client certificate: new connections use it
-      const old = this.dispatcher;
-      this.dispatcher = this.makeDispatcher(creds.cert, creds.key);
-      this.dispatcherCert = creds.cert;
-      void old.close().catch(() => undefined);
+    if (creds.cert !== undefined && creds.cert !== this.transportCert) {
+      // an exec plugin issued a (new) client certificate: new requests use a pool with it; requests in
+      // flight (watches) finish on the old one, which is dropped when they end
+      this.transport = this.makeTransport(creds.cert, creds.key);
+      this.transportCert = creds.cert;
     }
     return creds.headers;
   }
@@ -248,7 +243,7 @@ export class KubeClient {
     }
   }
 
-  private async send(method: string, path: string, o: RequestOptions = {}): Promise<Dispatcher.ResponseData> {
+  private async send(method: string, path: string, o: RequestOptions = {}): Promise<TransportResponse> {
     const queued = performance.now();
     await this.limiter.acquire();
     const sent = performance.now();
@@ -264,14 +259,12 @@ export class KubeClient {
       headers["content-type"] = o.contentType ?? "application/json";
     }
     try {
-      const res = await undiciRequest(this.url(path, o.query), {
-        method: method as Dispatcher.HttpMethod,
+      const res = await this.transport.request(this.url(path, o.query), {
+        method,
         headers,
-        body,
-        dispatcher: this.dispatcher,
-        signal: o.signal,
-        headersTimeout: o.timeoutMs ?? 60_000,
-        bodyTimeout: o.timeoutMs ?? 60_000,
+        ...(body !== undefined ? { body } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+        timeoutMs: o.timeoutMs ?? 60_000,
       });
       this.observe(method, path, res.statusCode, sent, sent - queued);
       if (res.statusCode === 401) this.config.credentials.invalidate();
@@ -284,7 +277,7 @@ export class KubeClient {
     }
   }
 
-  private static async fail(res: Dispatcher.ResponseData): Promise<never> {
+  private static async fail(res: TransportResponse): Promise<never> {
     const text = await res.body.text();
     let status: Status | undefined;
     try {
@@ -405,6 +398,6 @@ export class KubeClient {
 
   /** Closes the connection pool. */
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await this.transport.close();
   }
 }
