@@ -79,6 +79,29 @@ interface PendingCreate {
 /** How long a created Job is added to observations while the cache has not shown it. */
 const PendingTtlMs = 60_000;
 
+/**
+ * Whether the cached Job reads the same to plan() as the Job we sent: same labels, suspend, parallelism
+ * (server default 1) and completions, no status counts or conditions, not being deleted.
+ */
+function unchangedForPlan(created: Job, cached: Job): boolean {
+  const a = created.metadata?.labels ?? {};
+  const b = cached.metadata?.labels ?? {};
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length || keys.some((k) => a[k] !== b[k])) return false;
+  const st = cached.status;
+  return (
+    !cached.metadata?.deletionTimestamp &&
+    (created.spec?.suspend ?? false) === (cached.spec?.suspend ?? false) &&
+    (created.spec?.parallelism ?? 1) === (cached.spec?.parallelism ?? 1) &&
+    created.spec?.completions === cached.spec?.completions &&
+    !st?.active &&
+    !st?.ready &&
+    !st?.succeeded &&
+    !st?.failed &&
+    (st?.conditions?.length ?? 0) === 0
+  );
+}
+
 export class JobSetController {
   readonly queue: WorkQueue;
   readonly jobSets: Informer<JobSet>;
@@ -181,17 +204,23 @@ export class JobSetController {
         this.queue.add(key(js));
       },
     });
-    const seen = (job: Job) => {
+    /** Forgets a pending create; returns the Job as we created it, if it was pending. */
+    const seen = (job: Job): Job | undefined => {
       const uid = controllerOwnerIndex<Job>(ApiVersion, Kind)(job)[0];
       const names = uid === undefined ? undefined : this.pending.get(uid);
-      if (names && uid !== undefined) {
-        names.delete(job.metadata?.name ?? "");
-        if (names.size === 0) this.pending.delete(uid);
-      }
+      if (!names || uid === undefined) return undefined;
+      const name = job.metadata?.name ?? "";
+      const created = names.get(name)?.job;
+      names.delete(name);
+      if (names.size === 0) this.pending.delete(uid);
+      return created;
     };
     this.jobs.addEventHandler({
       onAdd: (job) => {
-        seen(job);
+        // A Job this controller created and already counted in its observations (client-go's
+        // "expectations"): its ADD event changes nothing a plan reads, so it needs no reconcile.
+        const created = seen(job);
+        if (created && unchangedForPlan(created, job)) return;
         this.enqueueOwner(job);
       },
       onUpdate: (old, job) => {
