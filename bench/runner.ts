@@ -4,7 +4,8 @@
 //
 //   deployed (default)  `jobset controller` itself (the CLI's controller()), as deployed: admission
 //                       webhooks on (registered at --webhook-url with their own certificates), the pod
-//                       informer on, leader election off, /metrics over plain HTTP on 127.0.0.1; the
+//                       informer on, logging flags as shipped (upstream's development defaults), leader
+//                       election off, /metrics over plain HTTP on 127.0.0.1; the
 //                       counters below are read from its /metrics (rest_client_*, controller_runtime_*).
 //   library             startJobSetController with a short informer resync (--resync-ms), no webhooks:
 //                       the steady-state scenario (the deployed command has no resync flag).
@@ -132,8 +133,6 @@ async function deployed(): Promise<Mode> {
     "--metrics-secure=false",
     `--metrics-bind-address=127.0.0.1:${values["metrics-port"]}`,
     `--health-probe-bind-address=127.0.0.1:${values["health-port"]}`,
-    "--zap-devel=false",
-    "--zap-log-level=info",
     ...(values.namespace ? ["--namespace", values.namespace] : []),
     ...(values.workers ? ["--workers", values.workers] : []),
   ];
