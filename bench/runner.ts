@@ -145,6 +145,17 @@ async function deployed(): Promise<Mode> {
     const res = await fetch(url);
     return { status: res.status, text: await res.text() };
   };
+  /** /metrics, retried: on a loaded machine a connection may be reset. */
+  const scrape = async (): Promise<string> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await get(`http://127.0.0.1:${values["metrics-port"]}/metrics`)).text;
+      } catch (e) {
+        if (attempt >= 10) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  };
   for (;;) {
     if (exited) throw new Error(`the controller exited before it was ready (code ${await done})`);
     try {
@@ -156,7 +167,7 @@ async function deployed(): Promise<Mode> {
   }
   return {
     async report() {
-      const text = (await get(`http://127.0.0.1:${values["metrics-port"]}/metrics`)).text;
+      const text = await scrape();
       const reconciles = samples(text, "controller_runtime_reconcile_total", "result", { controller: "jobset" });
       const count = samples(text, "rest_client_request_duration_seconds_count")[""] ?? 0;
       return {
