@@ -3,13 +3,17 @@
 //
 //   a        one JobSet of 1,000 Jobs (one replicated job, replicas 1000)
 //   b        500 JobSets of 4 Jobs each, created at once
+//   c        1,000 JobSets of 5 Jobs each (5,000 Jobs), created at once      (with --scale)
+//   d        one JobSet of 10,000 Jobs                                       (with --scale)
 //   ceiling  the same Job creations (1,000 and 2,000 Jobs) by a bare client loop: one KubeClient with the
 //            controller's default limiter (QPS 500, burst 500), 50 creates in flight (the controller's fan-out)
 //   steady   the controller restarted over all of the above with a short informer resync: requests per
 //            resync of unchanged JobSets (non-GET requests must be 0)
 //
 // The controller runs in a child process (bench/runner.ts) so its CPU seconds and peak RSS are its own;
-// each scenario gets a fresh controller process. "Time to all Jobs" runs from just before the first
+// each scenario gets a fresh controller process: the compiled dist/ (built first unless --no-build) run as
+// `jobset controller` is deployed (webhooks and pod informer on, default worker count); the steady
+// scenario uses the library entry point with a short resync. "Time to all Jobs" runs from just before the first
 // JobSet create request until a watch on Jobs (opened by this process before the create) has delivered
 // every expected Job: it is measured from the API, not from the controller.
 //
@@ -19,8 +23,11 @@
 // Flags: --only a,b,ceiling,steady   --cpu-prof (V8 CPU profile of each controller run, written to the temp dir)
 //        --reference                 --resyncs N (steady state, default 5)
 //        --ceiling-runs N            bare-client runs per shape, the best counts (default 2)
-//        --workers N                 concurrent reconciles of the controller (default 1, as upstream)
-import { type ChildProcess, spawn } from "node:child_process";
+//        --workers N                 concurrent reconciles of the controller (default: the controller's default)
+//        --scale                     also the scale scenarios c and d (several minutes)
+//        --no-build                  use dist/ as it is
+//        --dist DIR                  run the controller of another build (e.g. a base commit's dist/)
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -32,7 +39,7 @@ import { defaultJobSet } from "../src/api/defaults.ts";
 import type { Job, KubeObject } from "../src/api/k8s.ts";
 import type { JobSet } from "../src/api/types.ts";
 import { constructJobs } from "../src/controller/jobs.ts";
-import { type ControlPlane, startControlPlane } from "../src/local/controlplane.ts";
+import { type ControlPlane, freePort, startControlPlane } from "../src/local/controlplane.ts";
 import { isGone, KubeClient } from "../src/runtime/client.ts";
 import { mapSettled } from "../src/runtime/parallel.ts";
 import { jobSet, rjob } from "../test/builders.ts";
@@ -48,18 +55,23 @@ const { values: flags } = parseArgs({
     reference: { type: "boolean", default: false },
     resyncs: { type: "string", default: "5" },
     "ceiling-runs": { type: "string", default: "2" },
-    workers: { type: "string", default: "1" },
+    workers: { type: "string" },
+    scale: { type: "boolean", default: false },
+    "no-build": { type: "boolean", default: false },
+    dist: { type: "string" },
   },
 });
-const only = new Set((flags.only ?? "a,b,ceiling,steady").split(",").map((s) => s.trim()));
+const only = new Set((flags.only ?? `a,b,${flags.scale ? "c,d," : ""}ceiling,steady`).split(",").map((s) => s.trim()));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const load = () => os.loadavg().map((x) => round(x));
+/** The deployed controller's webhook, metrics and health ports: fixed for the run (the webhook configurations keep the URL). */
+let ports: string[] = [];
 
 // ---------------------------------------------------------------------------------------------- shapes
 
 interface Shape {
-  name: "a" | "b";
+  name: "a" | "b" | "c" | "d";
   description: string;
   namespace: string;
   jobSets: JobSet[];
@@ -76,9 +88,19 @@ function shapes(): Shape[] {
         .obj(),
     ),
   );
+  const c = Array.from({ length: 1000 }, (_, i) =>
+    defaultJobSet(
+      jobSet(`js-${String(i).padStart(4, "0")}`, "bench-c")
+        .replicatedJob(rjob("w").replicas(5))
+        .obj(),
+    ),
+  );
+  const d = defaultJobSet(jobSet("huge", "bench-d").replicatedJob(rjob("w").replicas(10_000)).obj());
   return [
     { name: "a", description: "1 JobSet × 1,000 Jobs", namespace: "bench-a", jobSets: [a], jobs: 1000 },
     { name: "b", description: "500 JobSets × 4 Jobs, created at once", namespace: "bench-b", jobSets: b, jobs: 2000 },
+    { name: "c", description: "1,000 JobSets × 5 Jobs, created at once", namespace: "bench-c", jobSets: c, jobs: 5000 },
+    { name: "d", description: "1 JobSet × 10,000 Jobs", namespace: "bench-d", jobSets: [d], jobs: 10_000 },
   ];
 }
 
@@ -168,16 +190,19 @@ class Runner {
   private readonly exited: Promise<number | null>;
   readonly profilePath: string | undefined;
   constructor(kubeconfig: string, o: { namespace?: string; resyncMs?: number; label: string }) {
-    const args = [join(here, "runner.ts"), "--kubeconfig", kubeconfig, "--workers", String(flags.workers)];
+    const args = [join(here, "runner.ts"), "--kubeconfig", kubeconfig, ...ports];
+    if (flags.workers) args.push("--workers", flags.workers);
+    if (flags.dist) args.push("--dist", resolve(flags.dist));
     if (o.namespace) args.push("--namespace", o.namespace);
-    if (o.resyncMs !== undefined) args.push("--resync-ms", String(o.resyncMs));
+    if (o.resyncMs !== undefined) args.push("--mode", "library", "--resync-ms", String(o.resyncMs));
     if (flags["cpu-prof"]) {
       this.profilePath = join(os.tmpdir(), `jobset-bench-${o.label}-${Date.now()}.cpuprofile`);
       args.push("--cpu-prof", this.profilePath);
     }
-    this.child = spawn(process.execPath, args, { stdio: ["pipe", "pipe", "inherit"] });
+    // stdout: the controller's logs (discarded, as a log shipper would take them); fd 3: the runner's answers
+    this.child = spawn(process.execPath, args, { stdio: ["pipe", "ignore", "inherit", "pipe"] });
     this.exited = new Promise((r) => this.child.on("exit", (code) => r(code)));
-    const rl = createInterface({ input: this.child.stdout as NodeJS.ReadableStream });
+    const rl = createInterface({ input: this.child.stdio[3] as NodeJS.ReadableStream });
     rl.on("line", (line) => {
       const w = this.waiting;
       if (w) {
@@ -568,6 +593,20 @@ interface Results {
 
 async function main(): Promise<number> {
   const thresholds = JSON.parse(readFileSync(join(here, "thresholds.json"), "utf8")) as Thresholds;
+  if (!flags["no-build"] && !flags.dist) {
+    log("building dist/ (npm run build)");
+    execFileSync(process.execPath, [join(here, "..", "scripts", "build.ts")], {
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  }
+  ports = [
+    "--webhook-port",
+    String(await freePort()),
+    "--metrics-port",
+    String(await freePort()),
+    "--health-port",
+    String(await freePort()),
+  ];
   const loadavgAtStart = load();
   const t = performance.now();
   const cp = await startControlPlane({ profile: "apiserver", log: (l) => log(`control plane: ${l}`) });
@@ -590,9 +629,13 @@ async function main(): Promise<number> {
       ceiling: {},
     };
     await warmUp(admin);
+    await ensureNamespace(admin, "jobset-system"); // the webhook certificate's Secret
     for (const shape of shapes()) {
       if (only.has(shape.name)) results.scenarios[shape.name] = await runScenario(cp, admin, shape);
-      if (only.has("ceiling")) results.ceiling[shape.name] = await runCeiling(cp, admin, shape);
+      // the ceiling of a scale shape only when that shape runs (c and d take minutes)
+      const scaleShape = shape.name === "c" || shape.name === "d";
+      if (only.has("ceiling") && (!scaleShape || only.has(shape.name)))
+        results.ceiling[shape.name] = await runCeiling(cp, admin, shape);
     }
     if (only.has("steady")) results.steady = await runSteady(cp, admin);
 

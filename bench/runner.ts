@@ -1,20 +1,31 @@
 // The controller under benchmark, in its own process so that its CPU time and peak RSS are its own.
-// Runs startControllerManager (as `jobset controller --leader-elect=false --webhooks=false` does, same
-// client defaults: QPS 500, burst 500, one worker) and talks JSON lines on stdio:
+// Runs the compiled controller from dist/ (`npm run build`), as the container image does, in one of two
+// modes:
 //
-//   stdout  {"type":"ready"}                      caches synced, workers running
-//   stdin   report                                → stdout {"type":"report", ...Report}
-//   stdin   stop (or SIGTERM)                     → stops, then stdout {"type":"final", ...Report}, exit 0
+//   deployed (default)  `jobset controller` itself (the CLI's controller()), as deployed: admission
+//                       webhooks on (registered at --webhook-url with their own certificates), the pod
+//                       informer on, logging flags as shipped (upstream's development defaults), leader
+//                       election off, /metrics over plain HTTP on 127.0.0.1; the
+//                       counters below are read from its /metrics (rest_client_*, controller_runtime_*).
+//   library             startControllerManager with a short informer resync (--resync-ms), no webhooks:
+//                       the steady-state scenario (the deployed command has no resync flag).
 //
-// Usage: npx node bench/runner.ts --kubeconfig PATH [--resync-ms N] [--namespace NS] [--qps N] [--burst N]
-//        [--workers N]
-//        [--cpu-prof]  (writes a V8 CPU profile to bench/results/ when stopping; see docs/benchmarks.md)
-import { writeFileSync } from "node:fs";
+// It talks JSON lines: commands on stdin, answers on file descriptor 3 (stdout carries the controller's
+// own logs, which the driver discards):
+//
+//   fd 3   {"type":"ready"}                      caches synced, webhooks serving (deployed), workers running
+//   stdin  report                                → fd 3 {"type":"report", ...Report}
+//   stdin  stop (or SIGTERM)                     → stops, then fd 3 {"type":"final", ...Report}, exit 0
+//
+// Usage: npx node bench/runner.ts --kubeconfig PATH [--mode deployed|library] [--resync-ms N]
+//        [--namespace NS] [--workers N] [--cpu-prof PATH] [--dist DIR] [--webhook-port N --metrics-port N --health-port N]
+import { mkdtempSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { Session } from "node:inspector/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { startControllerManager } from "../src/app/controller-manager.ts";
-import { silentLogger } from "../src/runtime/logger.ts";
 
 export interface RunnerReport {
   /** process.cpuUsage() of this process, seconds (user + system). */
@@ -29,23 +40,28 @@ export interface RunnerReport {
   /** The controller client's requests by HTTP method (watches and list pages are GETs). */
   requests: Record<string, number>;
   /** Every request: summed seconds to the answer's status line (watches: to the stream's start), summed rate-limiter waits. */
-  latency: { requests: number; seconds: number; rateLimiterSeconds: number; maxSeconds: number };
-  /** JobSetController.stats (reconciles, errors, writes, skippedStale). */
+  latency: { requests: number; seconds: number; rateLimiterSeconds: number };
+  /** Reconciles and reconcile errors of the JobSet controller. */
   stats: Record<string, number>;
 }
 
 const { values } = parseArgs({
   options: {
     kubeconfig: { type: "string" },
+    mode: { type: "string", default: "deployed" },
     "resync-ms": { type: "string" },
     namespace: { type: "string" },
-    qps: { type: "string", default: "500" },
-    burst: { type: "string", default: "500" },
     "cpu-prof": { type: "string" },
-    workers: { type: "string", default: "1" },
+    workers: { type: "string" },
+    "webhook-port": { type: "string", default: "9443" },
+    "metrics-port": { type: "string", default: "18080" },
+    "health-port": { type: "string", default: "18081" },
+    dist: { type: "string" },
   },
 });
 if (!values.kubeconfig) throw new Error("--kubeconfig is required");
+// --dist: another build's dist/ (the "before" figures of docs/benchmarks.md came from the base commit's)
+const dist = values.dist ? pathToFileURL(join(values.dist, "src/")) : new URL("../dist/src/", import.meta.url);
 
 let profiler: Session | undefined;
 if (values["cpu-prof"]) {
@@ -56,30 +72,9 @@ if (values["cpu-prof"]) {
 }
 
 const MiB = 1024 * 1024;
-const running = await startControllerManager({
-  client: {
-    kubeconfig: values.kubeconfig,
-    qps: Number(values.qps),
-    burst: Number(values.burst),
-    userAgent: "jobset-bench-controller",
-  },
-  telemetry: { logger: silentLogger() },
-  ...(values.namespace ? { namespace: values.namespace } : {}),
-  jobset: {
-    workers: Number(values.workers),
-    ...(values["resync-ms"] ? { resyncPeriodMs: Number(values["resync-ms"]) } : {}),
-  },
-});
+const say = (o: object) => writeSync(3, `${JSON.stringify(o)}\n`);
 
-const latency = { requests: 0, seconds: 0, rateLimiterSeconds: 0, maxSeconds: 0 };
-running.client.requestObservers.push((r) => {
-  latency.requests++;
-  latency.seconds += r.seconds;
-  latency.rateLimiterSeconds += r.rateLimiterSeconds;
-  latency.maxSeconds = Math.max(latency.maxSeconds, r.seconds);
-});
-
-function report(): RunnerReport {
+function processFigures() {
   const cpu = process.cpuUsage();
   const mem = process.memoryUsage();
   return {
@@ -89,34 +84,172 @@ function report(): RunnerReport {
     peakRssMiB: (process.resourceUsage().maxRSS * 1024) / MiB,
     rssMiB: mem.rss / MiB,
     heapUsedMiB: mem.heapUsed / MiB,
-    requests: { ...running.client.requestCounts },
-    latency: { ...latency },
-    stats: { ...running.controller.stats },
   };
 }
 
-const say = (o: object) => process.stdout.write(`${JSON.stringify(o)}\n`);
+interface Mode {
+  report(): Promise<RunnerReport>;
+  stop(): Promise<void>;
+}
+
+/** Prometheus text: the summed value of every sample of `name` whose labels contain `match`, grouped by `by`. */
+function samples(text: string, name: string, by?: string, match: Record<string, string> = {}): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    if (!line.startsWith(name)) continue;
+    const m = /^([a-z_]+)(?:\{([^}]*)\})? ([^ ]+)/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[2] ?? "").matchAll(/([a-z_]+)="([^"]*)"/g)) labels[l[1] ?? ""] = l[2] ?? "";
+    if (Object.entries(match).some(([k, v]) => labels[k] !== v)) continue;
+    const key = by ? (labels[by] ?? "") : "";
+    out[key] = (out[key] ?? 0) + Number(m[3]);
+  }
+  return out;
+}
+
+async function deployed(): Promise<Mode> {
+  const { controller } = (await import(
+    new URL("cli/controller.js", dist).href
+  )) as typeof import("../src/cli/controller.ts");
+  const dir = mkdtempSync(join(tmpdir(), "jobset-bench-runner-"));
+  const config = join(dir, "config.yaml");
+  writeFileSync(
+    config,
+    [
+      "apiVersion: config.jobset.x-k8s.io/v1alpha1",
+      "kind: Configuration",
+      `webhook: {host: 127.0.0.1, port: ${values["webhook-port"]}}`,
+      "",
+    ].join("\n"),
+  );
+  const args = [
+    "--config",
+    config,
+    "--kubeconfig",
+    values.kubeconfig ?? "",
+    "--leader-elect=false",
+    `--webhook-url=https://127.0.0.1:${values["webhook-port"]}`,
+    "--metrics-secure=false",
+    `--metrics-bind-address=127.0.0.1:${values["metrics-port"]}`,
+    `--health-probe-bind-address=127.0.0.1:${values["health-port"]}`,
+    ...(values.namespace ? ["--namespace", values.namespace] : []),
+    ...(values.workers ? ["--workers", values.workers] : []),
+  ];
+  const done = controller(args);
+  let exited = false;
+  void done.finally(() => {
+    exited = true;
+  });
+  const get = async (url: string) => {
+    const res = await fetch(url);
+    return { status: res.status, text: await res.text() };
+  };
+  /** /metrics, retried: on a loaded machine a connection may be reset. */
+  const scrape = async (): Promise<string> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await get(`http://127.0.0.1:${values["metrics-port"]}/metrics`)).text;
+      } catch (e) {
+        if (attempt >= 10) throw e;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
+  };
+  for (;;) {
+    if (exited) throw new Error(`the controller exited before it was ready (code ${await done})`);
+    try {
+      if ((await get(`http://127.0.0.1:${values["health-port"]}/readyz`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    async report() {
+      const text = await scrape();
+      const reconciles = samples(text, "controller_runtime_reconcile_total", "result", { controller: "jobset" });
+      const count = samples(text, "rest_client_request_duration_seconds_count")[""] ?? 0;
+      return {
+        ...processFigures(),
+        requests: samples(text, "rest_client_requests_total", "method"),
+        latency: {
+          requests: count,
+          seconds: samples(text, "rest_client_request_duration_seconds_sum")[""] ?? 0,
+          rateLimiterSeconds: samples(text, "rest_client_rate_limiter_duration_seconds_sum")[""] ?? 0,
+        },
+        stats: {
+          reconciles: Object.values(reconciles).reduce((s, n) => s + n, 0),
+          errors: reconciles.error ?? 0,
+        },
+      };
+    },
+    async stop() {
+      process.kill(process.pid, "SIGTERM"); // the controller's own graceful shutdown
+      await done;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function library(): Promise<Mode> {
+  const { startControllerManager } = (await import(
+    new URL("app/controller-manager.js", dist).href
+  )) as typeof import("../src/app/controller-manager.ts");
+  const { silentLogger } = (await import(
+    new URL("runtime/logger.js", dist).href
+  )) as typeof import("../src/runtime/logger.ts");
+  const running = await startControllerManager({
+    client: { kubeconfig: values.kubeconfig ?? "", userAgent: "jobset-bench-controller" },
+    telemetry: { logger: silentLogger() },
+    ...(values.namespace ? { namespace: values.namespace } : {}),
+    jobset: {
+      ...(values.workers ? { workers: Number(values.workers) } : {}),
+      ...(values["resync-ms"] ? { resyncPeriodMs: Number(values["resync-ms"]) } : {}),
+    },
+  });
+  const latency = { requests: 0, seconds: 0, rateLimiterSeconds: 0 };
+  running.client.requestObservers.push((r) => {
+    latency.requests++;
+    latency.seconds += r.seconds;
+    latency.rateLimiterSeconds += r.rateLimiterSeconds;
+  });
+  return {
+    report: () =>
+      Promise.resolve({
+        ...processFigures(),
+        requests: { ...running.client.requestCounts },
+        latency: { ...latency },
+        stats: { ...running.controller.stats },
+      }),
+    stop: () => running.stop(),
+  };
+}
+
+const mode = values.mode === "library" ? await library() : await deployed();
 
 let stopping = false;
 async function stop(): Promise<void> {
   if (stopping) return;
   stopping = true;
-  const final = report(); // before shutdown traffic (lease-free, but watches close)
+  const final = await mode.report(); // before shutdown traffic
   if (profiler && values["cpu-prof"]) {
     const { profile } = await profiler.post("Profiler.stop");
     writeFileSync(values["cpu-prof"], JSON.stringify(profile));
   }
-  await running.stop();
+  await mode.stop();
   say({ type: "final", ...final });
   process.exit(0);
 }
 
-process.on("SIGTERM", () => void stop());
-process.on("SIGINT", () => void stop());
+if (values.mode === "library") {
+  process.on("SIGTERM", () => void stop());
+  process.on("SIGINT", () => void stop());
+}
 const rl = createInterface({ input: process.stdin });
 rl.on("line", (line) => {
   const cmd = line.trim();
-  if (cmd === "report") say({ type: "report", ...report() });
+  if (cmd === "report") void mode.report().then((r) => say({ type: "report", ...r }));
   else if (cmd === "stop") void stop();
 });
 rl.on("close", () => void stop());

@@ -13,6 +13,13 @@ export const ConfigApiVersion = `${ConfigGroup}/${ConfigVersion}`;
 export const ConfigKind = "Configuration";
 
 export const DefaultWebhookPort = 9443;
+/**
+ * Concurrent JobSet reconciles (`jobset controller --workers`). Upstream runs one (controller-runtime's
+ * default); reconciles wait on API round trips, so one worker leaves many JobSets created at once
+ * waiting in line. The work queue never hands one JobSet to two workers, so each JobSet's requests keep
+ * their order. Chosen from the benchmark (docs/benchmarks.md, "Workers").
+ */
+export const DefaultWorkers = 8;
 export const DefaultWebhookCertDir = "/tmp/k8s-webhook-server/serving-certs";
 export const DefaultMetricsCertDir = "/tmp/k8s-metrics-server/serving-certs";
 export const DefaultMetricsBindAddress = ":8443";

@@ -9,6 +9,8 @@ export const ApiVersion = `${Group}/${Version}`;
 export const Kind = "JobSet";
 export const ListKind = "JobSetList";
 export const Plural = "jobsets";
+/** The JobSet resource, for resourcePath (src/runtime/resources.ts). */
+export const JobSetResource = { group: Group, version: Version, resource: Plural } as const;
 export const Singular = "jobset";
 export const CrdName = `${Plural}.${Group}`;
 

@@ -7,8 +7,9 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { ApiVersion, Plural } from "../api/constants.ts";
+import { JobSetResource } from "../api/constants.ts";
 import { ApiError, KubeClient } from "../runtime/client.ts";
+import { resourcePath } from "../runtime/resources.ts";
 import { CliError, firstLine } from "./errors.ts";
 import { type LocalState, readLocalState } from "./local-state.ts";
 
@@ -97,7 +98,7 @@ export function explain(e: unknown, server?: string): Error {
 
 /** Path of the JobSet collection (one namespace, or all with `namespace` undefined). */
 export const jobsetsPath = (namespace?: string, name?: string): string =>
-  `/apis/${ApiVersion}${namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ""}/${Plural}${name ? `/${encodeURIComponent(name)}` : ""}`;
+  resourcePath({ ...JobSetResource, namespace, name });
 
 /** A 404 on a collection means the CRD is missing: say so. */
 export function explainNotFound(e: unknown, what: string): Error {

@@ -18,6 +18,7 @@ import {
   DefaultMetricsCertDir,
   DefaultReadinessEndpoint,
   DefaultWebhookCertDir,
+  DefaultWorkers,
   loadConfiguration,
   parseDuration,
 } from "../api/config.ts";
@@ -33,6 +34,7 @@ import { createCa, issueServingCert } from "../pki/x509.ts";
 import { KubeClient } from "../runtime/client.ts";
 import { createLogger, type LogFormat, type Logger, parseLogLevel } from "../runtime/logger.ts";
 import { kubeMetricsAuthorizer, Metrics } from "../runtime/metrics.ts";
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import { buildInfo, userAgent } from "../version.ts";
 import {
   localWebhookConfigurations,
@@ -68,7 +70,7 @@ Extensions (not in upstream):
   --webhooks=BOOL                    host the admission webhooks and their certificates (default true)
   --webhook-url URL                  local clusters: webhooks called at this https URL, e.g. https://127.0.0.1:9443 (certificate for its host; configurations created if missing)
   --metrics-secure=BOOL              HTTPS + Kubernetes authn/authz on /metrics (default true)
-  --workers N                        concurrent JobSet reconciles (default 1, as upstream)
+  --workers N                        concurrent JobSet reconciles (default ${DefaultWorkers}; upstream runs 1)
   --namespace NS                     watch only this namespace (default: all namespaces)
   -h, --help                         show this help
 `;
@@ -387,7 +389,7 @@ export async function controller(argv: string[]): Promise<number> {
       telemetry: { logger: root.child({ logger: "controller" }), metrics },
       gates,
       ...(namespace ? { namespace } : {}),
-      jobset: { workers: num(flags, "workers") ?? 1 },
+      jobset: { workers: num(flags, "workers") ?? DefaultWorkers },
       manager: {
         ...(leaderElection ? { leaderElection } : {}),
         ...(metricsServer.server ? { metricsServer: metricsServer.server } : {}),

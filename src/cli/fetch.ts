@@ -5,13 +5,13 @@ import { Labels } from "../api/constants.ts";
 import type { Event, Job, Pod } from "../api/k8s.ts";
 import type { JobSet } from "../api/types.ts";
 import type { KubeClient } from "../runtime/client.ts";
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import { explain, explainNotFound, jobsetsPath } from "./cluster.ts";
 import type { Snapshot } from "./render.ts";
 
-const enc = encodeURIComponent;
-export const jobsPath = (ns: string) => `/apis/batch/v1/namespaces/${enc(ns)}/jobs`;
-export const podsPath = (ns: string) => `/api/v1/namespaces/${enc(ns)}/pods`;
-export const eventsPath = (ns: string) => `/apis/events.k8s.io/v1/namespaces/${enc(ns)}/events`;
+export const jobsPath = (namespace: string) => resourcePath({ ...Resources.jobs, namespace });
+export const podsPath = (namespace: string) => resourcePath({ ...Resources.pods, namespace });
+export const eventsPath = (namespace: string) => resourcePath({ ...Resources.events, namespace });
 
 const ownedBy = (uid: string) => (o: { metadata?: { ownerReferences?: { uid: string }[] } }) =>
   (o.metadata?.ownerReferences ?? []).some((r) => r.uid === uid);
@@ -73,13 +73,14 @@ export function podLog(
   container: string,
   o: { previous?: boolean; tailLines?: number } = {},
 ): Promise<string> {
-  return client.requestText("GET", `${podsPath(ns)}/${enc(pod)}/log`, {
+  return client.requestText("GET", podLogPath(ns, pod), {
     query: { container, previous: o.previous || undefined, tailLines: o.tailLines },
   });
 }
 
 /** The pods/log path of a pod (follow it with client.streamText). */
-export const podLogPath = (ns: string, pod: string) => `${podsPath(ns)}/${enc(pod)}/log`;
+export const podLogPath = (namespace: string, pod: string) =>
+  resourcePath({ ...Resources.pods, namespace, name: pod, subresource: "log" });
 
 /** Prefixes every line of `text` (a trailing partial line too). */
 export function prefixLines(text: string, prefix: string): string {

@@ -12,6 +12,7 @@ import { type FakeKubelet, type NodeSpec, startFakeKubelet } from "../local/kube
 import { issueServingCert, loadCa } from "../pki/x509.ts";
 import { isAlreadyExists, type KubeClient } from "../runtime/client.ts";
 import { createLogger } from "../runtime/logger.ts";
+import { type GroupVersionResource, Resources, resourcePath } from "../runtime/resources.ts";
 import { localWebhookConfigurations } from "../webhooks/configurations.ts";
 
 export interface LocalClusterOptions {
@@ -37,17 +38,18 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-const ADMISSION = "/apis/admissionregistration.k8s.io/v1";
-
-async function apply(client: KubeClient, plural: string, obj: { metadata?: { name?: string } }): Promise<void> {
-  const base = `${ADMISSION}/${plural}`;
+async function apply(
+  client: KubeClient,
+  resource: GroupVersionResource,
+  obj: { metadata?: { name?: string } },
+): Promise<void> {
   try {
-    await client.create(base, obj);
+    await client.create(resourcePath(resource), obj);
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
     const name = obj.metadata?.name ?? "";
-    const cur = await client.get<{ metadata?: { resourceVersion?: string } }>(`${base}/${name}`);
-    await client.update(`${base}/${name}`, {
+    const cur = await client.get<{ metadata?: { resourceVersion?: string } }>(resourcePath({ ...resource, name }));
+    await client.update(resourcePath({ ...resource, name }), {
       ...obj,
       metadata: { ...obj.metadata, resourceVersion: cur.metadata?.resourceVersion },
     });
@@ -105,8 +107,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const url = await controller.webhooks?.serving;
     if (url === undefined) throw new Error("the controller manager did not host the webhooks");
     const [mutating, validating] = localWebhookConfigurations(url, ca.certPem);
-    await apply(client, "mutatingwebhookconfigurations", mutating);
-    await apply(client, "validatingwebhookconfigurations", validating);
+    await apply(client, Resources.mutatingWebhookConfigurations, mutating);
+    await apply(client, Resources.validatingWebhookConfigurations, validating);
     o.log(`JobSet controller started; webhooks serving at ${url}`);
 
     // The fake kubelet and its nodes.

@@ -32,6 +32,22 @@ const minInt64 = -(2n ** 63n);
  * the exact Go error text (`strconv.Atoi: parsing "x": invalid syntax` / `value out of range`).
  */
 export function goAtoi(s: string): { ok: true; value: number } | { ok: false; error: string } {
+  // Fast path (every reconcile parses a label of every Job): an optional sign and 1–15 digits are
+  // always in range and exact as a double.
+  const n = s.length;
+  if (n > 0 && n <= 16) {
+    const c0 = s.charCodeAt(0);
+    let i = c0 === 43 || c0 === 45 ? 1 : 0;
+    if (i < n && n - i <= 15) {
+      let v = 0;
+      for (; i < n; i++) {
+        const d = s.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        v = v * 10 + d;
+      }
+      if (i === n) return { ok: true, value: c0 === 45 && v !== 0 ? -v : v };
+    }
+  }
   if (!/^[+-]?[0-9]+$/.test(s)) return { ok: false, error: `strconv.Atoi: parsing ${goQuote(s)}: invalid syntax` };
   const big = BigInt(s.startsWith("+") ? s.slice(1) : s);
   if (big > maxInt64 || big < minInt64) {

@@ -313,6 +313,19 @@ function allJobsReady(js: JobSet, statuses: readonly ReplicatedJobStatus[]): boo
   return want === have;
 }
 
+/** The child Job names of an rjob, by index; kept per rjob object (cached JobSets are immutable). */
+const jobNamesMemo = new WeakMap<object, { prefix: string; names: string[] }>();
+function jobNames(js: JobSet, rjob: NonNullable<NonNullable<JobSet["spec"]>["replicatedJobs"]>[number]): string[] {
+  const prefix = jobName(js, rjob.name, 0).slice(0, -1);
+  const replicas = rjobReplicas(rjob);
+  let m = jobNamesMemo.get(rjob);
+  if (!m || m.prefix !== prefix || m.names.length !== replicas) {
+    m = { prefix, names: Array.from({ length: replicas }, (_, i) => `${prefix}${i}`) };
+    jobNamesMemo.set(rjob, m);
+  }
+  return m.names;
+}
+
 /**
  * §5.8: per rjob in spec order — skip when dependsOn is unsatisfied (§6.6) or (not suspended, InOrder)
  * already started (§6.5); create every index whose name is in no bucket, none at all under
@@ -341,8 +354,9 @@ function planJobCreation(
     if (!suspended && inOrder && replicatedJobStarted(rjob, statuses)) continue;
     if (!blocked) {
       const jobs: Job[] = [];
-      for (let idx = 0; idx < rjobReplicas(rjob); idx++) {
-        if (existing.has(jobName(js, rjob.name, idx))) continue;
+      const names = jobNames(js, rjob);
+      for (let idx = 0; idx < names.length; idx++) {
+        if (existing.has(names[idx] ?? "")) continue;
         jobs.push(constructJob(js, rjob, idx, opts));
       }
       if (jobs.length > 0) batches.push({ replicatedJob: rjob.name, jobs });

@@ -3,9 +3,9 @@
 // (placement repair) and the pod webhooks. Built here only, with every index its readers use, so all
 // processes (`jobset controller`, `jobset up`, the test stacks) watch the same thing the same way.
 import { Labels } from "../api/constants.ts";
-import type { Pod } from "../api/k8s.ts";
+import type { KubeObject, Pod, PodSpec } from "../api/k8s.ts";
 import { PodJobKeyIndex, PodNameIndex, podJobKeyIndexKeys, podNameIndexKeys } from "../controller/placement.ts";
-import { resourcePath } from "../runtime/client.ts";
+import { Resources, resourcePath } from "../runtime/client.ts";
 import { Informer } from "../runtime/informer.ts";
 import { namespacedLabelIndex } from "../runtime/store.ts";
 import type { ControllerDeps } from "./deps.ts";
@@ -42,9 +42,10 @@ export interface JobSetPodsOptions {
 export function jobSetPodsInformer(deps: ControllerDeps, o: JobSetPodsOptions = {}): Informer<Pod> {
   const pods = new Informer<Pod>({
     client: deps.client,
-    path: resourcePath({ version: "v1", plural: "pods", ...(o.namespace ? { namespace: o.namespace } : {}) }),
+    path: resourcePath({ ...Resources.pods, ...(o.namespace ? { namespace: o.namespace } : {}) }),
     name: "pods",
     labelSelector: Labels.JobSetName,
+    transform: jobSetPodCacheTransform,
     ...(deps.logger ? { logger: deps.logger } : {}),
     ...(deps.clock ? { clock: deps.clock } : {}),
     ...(o.resyncPeriodMs !== undefined ? { resyncPeriodMs: o.resyncPeriodMs } : {}),
@@ -53,4 +54,34 @@ export function jobSetPodsInformer(deps: ControllerDeps, o: JobSetPodsOptions = 
   pods.addIndex(PodsByJobSetIndex, namespacedLabelIndex<Pod>(Labels.JobSetName));
   addPlacementIndexes(pods);
   return pods;
+}
+
+// The JobSet-pods cache keeps only what its readers (pod webhooks, exclusive-placement pod controller,
+// in-place restart) use: metadata, the whole status (the placement controller PUTs pods/status from the
+// cached pod; the server takes the spec from its own copy for a status update, but would take the status
+// from ours), and of the spec only the fields below. Containers, volumes and the rest of the spec are
+// dropped. Keep this in step with the readers; their tests run over transformed caches.
+/** The pod spec fields that readers of the JobSet-pods cache use. */
+const KeptPodSpecFields = [
+  "nodeName",
+  "nodeSelector",
+  "affinity",
+  "tolerations",
+  "priority",
+  "schedulingGates",
+] as const;
+
+/**
+ * The transform of the JobSet-pods cache: pod spec trimmed to the fields its readers use (see above).
+ * `spec.containers` becomes `[]` (the type requires it): no reader of this cache may read containers.
+ */
+export function jobSetPodCacheTransform(obj: KubeObject): KubeObject {
+  const pod = obj as Pod;
+  if (!pod.spec) return pod;
+  const spec: PodSpec = { containers: [] };
+  for (const k of KeptPodSpecFields) {
+    const v = pod.spec[k];
+    if (v !== undefined) (spec as Record<string, unknown>)[k] = v;
+  }
+  return { ...pod, spec };
 }

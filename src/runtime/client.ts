@@ -1,9 +1,9 @@
 // A thin Kubernetes REST client: raw JSON in and out, one HTTP/1.1 connection pool, a client-side
 // token-bucket rate limiter (client-go's QPS/burst), explicit patch content types, a user agent, and
-// watch streams. Kubeconfig parsing and authentication come from @kubernetes/client-node's KubeConfig.
-import { KubeConfig } from "@kubernetes/client-node";
-import { Agent, type Dispatcher, request as undiciRequest } from "undici";
+// watch streams. Kubeconfig loading and authentication: kubeconfig.ts.
 import type { KubeObject, Status } from "../api/k8s.ts";
+import { type Credentials, loadKubeConfig, type ResolvedKubeConfig } from "./kubeconfig.ts";
+import { Transport, type TransportResponse } from "./transport.ts";
 
 export type PatchType = "merge" | "json" | "strategic" | "apply";
 const patchContentTypes: Record<PatchType, string> = {
@@ -141,95 +141,71 @@ export interface DeleteOptions {
   preconditions?: { uid?: string; resourceVersion?: string };
 }
 
-/** Where a resource lives in the API: `/api/v1/...` for the core group, `/apis/<group>/<version>/...` otherwise. */
-export interface ResourceRef {
-  group?: string;
-  version: string;
-  plural: string;
-  namespace?: string;
-  name?: string;
-  subresource?: string;
-}
-
-export function resourcePath(r: ResourceRef): string {
-  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
-  const ns = r.namespace ? `/namespaces/${encodeURIComponent(r.namespace)}` : "";
-  const name = r.name ? `/${encodeURIComponent(r.name)}` : "";
-  const sub = r.name && r.subresource ? `/${r.subresource}` : "";
-  return `${base}${ns}/${r.plural}${name}${sub}`;
-}
+// Paths are built by resources.ts (re-exported here for callers that import them with the client).
+export { type GroupVersionResource, type ResourceRef, Resources, resourcePath } from "./resources.ts";
 
 export class KubeClient {
   /** Number of requests sent, by HTTP method (for benchmarks and metrics). */
   readonly requestCounts: Record<string, number> = {};
   readonly server: string;
+  /** The resolved kubeconfig (context, namespace, TLS, credentials). */
+  readonly config: ResolvedKubeConfig;
   private readonly limiter: TokenBucket;
-  private readonly dispatcher: Dispatcher;
-  private authHeaders: Record<string, string> = {};
-  private authExpires = 0;
-  private readonly kc: KubeConfig;
+  private transport: Transport;
+  /** The client certificate the transport was built with (exec plugins may rotate it). */
+  private transportCert: string | undefined;
   private readonly opts: ClientOptions;
   /** Observers of every request (metrics); more can be pushed at any time. */
   readonly requestObservers: RequestObserver[] = [];
 
-  private constructor(
-    kc: KubeConfig,
-    opts: ClientOptions,
-    tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean },
-  ) {
-    this.kc = kc;
+  /** A client for a resolved kubeconfig (see kubeconfig.ts); `create` finds and loads one. */
+  constructor(config: ResolvedKubeConfig, opts: ClientOptions = {}) {
+    this.config = config;
     this.opts = opts;
     if (opts.onRequest) this.requestObservers.push(opts.onRequest);
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster: set current-context or pass --context");
-    this.server = cluster.server.replace(/\/+$/, "");
+    this.server = config.server;
     this.limiter = new TokenBucket(opts.qps ?? 500, opts.burst ?? 500);
-    this.dispatcher = new Agent({ connect: { ...tls }, connections: 128, keepAliveTimeout: 30_000 });
+    this.transportCert = config.tls.cert;
+    this.transport = this.makeTransport(config.tls.cert, config.tls.key);
+  }
+
+  private makeTransport(cert: string | undefined, key: string | undefined): Transport {
+    const tls = { ...this.config.tls };
+    if (cert !== undefined) tls.cert = cert;
+    if (key !== undefined) tls.key = key;
+    return new Transport(this.server, {
+      tls,
+      ...(this.config.proxyUrl ? { proxyUrl: this.config.proxyUrl } : {}),
+    });
   }
 
   /** Loads a kubeconfig (explicit path, $KUBECONFIG, ~/.kube/config, or the in-cluster service account). */
   static async create(opts: ClientOptions = {}): Promise<KubeClient> {
-    const kc = new KubeConfig();
-    try {
-      if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
-      else kc.loadFromDefault();
-    } catch (e) {
-      const where = opts.kubeconfig ?? (process.env.KUBECONFIG || "the default kubeconfig");
-      const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
-      throw new Error(`cannot load kubeconfig ${where}: ${reason}`);
-    }
-    if (opts.context) kc.setCurrentContext(opts.context);
-    const httpsOpts: {
-      ca?: string | Buffer;
-      cert?: string | Buffer;
-      key?: string | Buffer;
-      rejectUnauthorized?: boolean;
-      headers?: Record<string, string>;
-    } = {};
-    await kc.applyToHTTPSOptions(httpsOpts as Parameters<KubeConfig["applyToHTTPSOptions"]>[0]);
-    const tls: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean } =
-      {};
-    if (httpsOpts.ca !== undefined) tls.ca = httpsOpts.ca;
-    if (httpsOpts.cert !== undefined) tls.cert = httpsOpts.cert;
-    if (httpsOpts.key !== undefined) tls.key = httpsOpts.key;
-    if (httpsOpts.rejectUnauthorized !== undefined) tls.rejectUnauthorized = httpsOpts.rejectUnauthorized;
-    return new KubeClient(kc, opts, tls);
+    const lo: { kubeconfig?: string; context?: string } = {};
+    if (opts.kubeconfig) lo.kubeconfig = opts.kubeconfig;
+    if (opts.context) lo.context = opts.context;
+    const config = loadKubeConfig(lo);
+    const client = new KubeClient(config, opts);
+    // fail early on credentials that cannot be obtained (an exec plugin that is missing or fails)
+    await client.auth();
+    return client;
   }
 
   /** The namespace of the current kubeconfig context ("default" when unset). */
   get defaultNamespace(): string {
-    const ctx = this.kc.getContextObject(this.kc.getCurrentContext());
-    return ctx?.namespace || "default";
+    return this.config.namespace;
   }
 
-  /** Bearer tokens (static, exec plugins, rotating service-account tokens) are re-read every minute. */
+  /** Credentials of the kubeconfig (token files and exec plugins cache and refresh them themselves). */
   private async auth(): Promise<Record<string, string>> {
-    if (Date.now() < this.authExpires) return this.authHeaders;
-    const o: { headers?: Record<string, string> } = {};
-    await this.kc.applyToHTTPSOptions(o as Parameters<KubeConfig["applyToHTTPSOptions"]>[0]);
-    this.authHeaders = o.headers ?? {};
-    this.authExpires = Date.now() + 60_000;
-    return this.authHeaders;
+    const creds: Credentials = await this.config.credentials.get();
+    if (creds.cert !== undefined && creds.cert !== this.transportCert) {
+      // an exec plugin issued a (new) client certificate: new requests use a pool with it; requests in
+      // flight (watches) finish on the old one, which is dropped when they end
+      this.transport = this.makeTransport(creds.cert, creds.key);
+      this.transportCert = creds.cert;
+    }
+    return creds.headers;
   }
 
   private url(path: string, query?: RequestOptions["query"]): string {
@@ -267,7 +243,7 @@ export class KubeClient {
     }
   }
 
-  private async send(method: string, path: string, o: RequestOptions = {}): Promise<Dispatcher.ResponseData> {
+  private async send(method: string, path: string, o: RequestOptions = {}): Promise<TransportResponse> {
     const queued = performance.now();
     await this.limiter.acquire();
     const sent = performance.now();
@@ -283,16 +259,15 @@ export class KubeClient {
       headers["content-type"] = o.contentType ?? "application/json";
     }
     try {
-      const res = await undiciRequest(this.url(path, o.query), {
-        method: method as Dispatcher.HttpMethod,
+      const res = await this.transport.request(this.url(path, o.query), {
+        method,
         headers,
-        body,
-        dispatcher: this.dispatcher,
-        signal: o.signal,
-        headersTimeout: o.timeoutMs ?? 60_000,
-        bodyTimeout: o.timeoutMs ?? 60_000,
+        ...(body !== undefined ? { body } : {}),
+        ...(o.signal ? { signal: o.signal } : {}),
+        timeoutMs: o.timeoutMs ?? 60_000,
       });
       this.observe(method, path, res.statusCode, sent, sent - queued);
+      if (res.statusCode === 401) this.config.credentials.invalidate();
       return res;
     } catch (e) {
       this.observe(method, path, 0, sent, sent - queued);
@@ -302,7 +277,7 @@ export class KubeClient {
     }
   }
 
-  private static async fail(res: Dispatcher.ResponseData): Promise<never> {
+  private static async fail(res: TransportResponse): Promise<never> {
     const text = await res.body.text();
     let status: Status | undefined;
     try {
@@ -423,6 +398,6 @@ export class KubeClient {
 
   /** Closes the connection pool. */
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await this.transport.close();
   }
 }

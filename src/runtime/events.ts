@@ -11,6 +11,7 @@ import type { KubeObject } from "../api/k8s.ts";
 import { isNotFound, type KubeClient } from "./client.ts";
 import { type Clock, microTime, realClock } from "./clock.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { Resources, resourcePath } from "./resources.ts";
 
 export type EventType = "Normal" | "Warning";
 
@@ -169,7 +170,7 @@ export class EventRecorder {
         const count = hit.count + 1;
         try {
           await this.client.patch(
-            `/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(hit.namespace)}/events/${encodeURIComponent(hit.name)}`,
+            resourcePath({ ...Resources.events, namespace: hit.namespace, name: hit.name }),
             { series: { count, lastObservedTime: microTime(now) } },
             "merge",
           );
@@ -196,7 +197,7 @@ export class EventRecorder {
         type,
         regarding: ref,
       };
-      await this.client.create(`/apis/events.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/events`, ev);
+      await this.client.create(resourcePath({ ...Resources.events, namespace }), ev);
       this.stats.created++;
       this.remember(key, { name: ev.metadata.name, namespace, count: 1, lastObserved: now });
     } catch (e) {

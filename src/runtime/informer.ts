@@ -15,6 +15,7 @@ import { Backoff, type Clock, realClock, sleep } from "./clock.ts";
 import type { Logger } from "./logger.ts";
 import { silentLogger } from "./logger.ts";
 import { type IndexFunc, type Notification, Store } from "./store.ts";
+import { dropManagedFields } from "./transforms.ts";
 
 /** What an informer needs from the client (KubeClient satisfies it; tests may fake it). */
 export interface ListWatcher {
@@ -71,6 +72,13 @@ export interface InformerOptions {
   random?: () => number;
   logger?: Logger;
   metrics?: InformerMetricsSink;
+  /**
+   * Trims every object before it is cached and handed to handlers (controller-runtime's cache
+   * transform), e.g. dropping fields no reader of this cache uses; see transforms.ts. `metadata.
+   * managedFields` is always dropped first unless `keepManagedFields` is set.
+   */
+  transform?: (obj: KubeObject) => KubeObject;
+  keepManagedFields?: boolean;
 }
 
 class Aborted extends Error {
@@ -104,6 +112,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private cancelResync: (() => void) | undefined;
   private cancelRelist: (() => void) | undefined;
   private lastEventAt = 0;
+  private readonly trim: (obj: T) => T;
   /** Counters since start (also fed to the metrics sink). */
   readonly stats = { lists: 0, watches: 0, reconnects: 0, events: 0, errors: 0 };
 
@@ -113,6 +122,12 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.clock = o.clock ?? realClock;
     this.random = o.random ?? Math.random;
     this.log = (o.logger ?? silentLogger()).child({ informer: this.name });
+    const custom = o.transform;
+    const keep = o.keepManagedFields === true;
+    this.trim = (obj) => {
+      const kept = keep ? obj : dropManagedFields(obj);
+      return (custom ? custom(kept) : kept) as T;
+    };
     this.backoff = new Backoff({
       initialMs: o.backoff?.initialMs ?? 200,
       maxMs: o.backoff?.maxMs ?? 30_000,
@@ -296,7 +311,9 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.stats.lists++;
     this.o.metrics?.relist(reason);
     this.rv = res.metadata?.resourceVersion;
-    const notes = this.store.replace(res.items ?? []);
+    const items = res.items ?? [];
+    for (let i = 0; i < items.length; i++) items[i] = this.trim(items[i] as T);
+    const notes = this.store.replace(items);
     this.log.debug(
       { reason, items: res.items?.length ?? 0, changes: notes.length, resourceVersion: this.rv },
       "listed",
@@ -347,6 +364,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         const rv = ev.object?.metadata?.resourceVersion;
         if (rv) this.rv = rv;
         if (ev.type === "BOOKMARK") continue;
+        ev.object = this.trim(ev.object);
         const n = this.store.applyEvent(ev);
         if (n) this.dispatch(n);
       }

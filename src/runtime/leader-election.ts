@@ -12,6 +12,7 @@ import type { Lease } from "../api/k8s.ts";
 import { isAlreadyExists, isConflict, isNotFound, type KubeClient } from "./client.ts";
 import { type Clock, microTime, realClock, sleep } from "./clock.ts";
 import { type Logger, silentLogger } from "./logger.ts";
+import { Resources, resourcePath } from "./resources.ts";
 
 /** Where the Lease lives; `KubeLeaseStore` is the real one, tests use an in-memory one. */
 export interface LeaseStore {
@@ -38,7 +39,7 @@ export class KubeLeaseStore implements LeaseStore {
     return `${this.namespace}/${this.name}`;
   }
   private get collection(): string {
-    return `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(this.namespace)}/leases`;
+    return resourcePath({ ...Resources.leases, namespace: this.namespace });
   }
   async get(): Promise<Lease | undefined> {
     try {

@@ -11,6 +11,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { KubeClient, RequestInfo } from "./client.ts";
 import type { InformerMetricsSink } from "./informer.ts";
 import { closeServer, listen, parseBindAddress } from "./net.ts";
+import { Resources, resourcePath } from "./resources.ts";
 import type { QueueMetricsSink, ReconcileOutcome, WorkQueue } from "./workqueue.ts";
 
 /** controller-runtime's reconcile-time buckets. */
@@ -377,7 +378,7 @@ export function kubeMetricsAuthorizer(
     const token = m[1];
     const hit = cache.get(token);
     if (hit && Date.now() - hit.at < cacheMs) return hit.result;
-    const tr = await client.create<TokenReview>("/apis/authentication.k8s.io/v1/tokenreviews", {
+    const tr = await client.create<TokenReview>(resourcePath(Resources.tokenReviews), {
       apiVersion: "authentication.k8s.io/v1",
       kind: "TokenReview",
       spec: { token },
@@ -385,7 +386,7 @@ export function kubeMetricsAuthorizer(
     let result: true | number = 401;
     const user = tr.status?.user;
     if (tr.status?.authenticated && user) {
-      const sar = await client.create<SubjectAccessReview>("/apis/authorization.k8s.io/v1/subjectaccessreviews", {
+      const sar = await client.create<SubjectAccessReview>(resourcePath(Resources.subjectAccessReviews), {
         apiVersion: "authorization.k8s.io/v1",
         kind: "SubjectAccessReview",
         spec: {

@@ -15,7 +15,14 @@ import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Secret } from "../api/k8s.ts";
 import { type CertAuthority, caFromPem, createCa, issueCert } from "../pki/x509.ts";
-import { isAlreadyExists, isConflict, isNotFound, resourcePath } from "../runtime/client.ts";
+import {
+  type GroupVersionResource,
+  isAlreadyExists,
+  isConflict,
+  isNotFound,
+  Resources,
+  resourcePath,
+} from "../runtime/client.ts";
 import {
   injectCABundle,
   MutatingConfigurationName,
@@ -248,7 +255,7 @@ export class CertManager {
     return [`${this.o.serviceName}.${this.o.namespace}.svc`, ...(this.o.dnsNames ?? [])];
   }
   private get secretPath(): string {
-    return resourcePath({ version: "v1", plural: "secrets", namespace: this.o.namespace, name: this.secretName });
+    return resourcePath({ ...Resources.secrets, namespace: this.o.namespace, name: this.secretName });
   }
 
   /**
@@ -358,10 +365,7 @@ export class CertManager {
       try {
         if (secret) await this.o.client.update(this.secretPath, body);
         else {
-          await this.o.client.create(
-            resourcePath({ version: "v1", plural: "secrets", namespace: this.o.namespace }),
-            body,
-          );
+          await this.o.client.create(resourcePath({ ...Resources.secrets, namespace: this.o.namespace }), body);
         }
       } catch (e) {
         // Another replica wrote first: use what it wrote.
@@ -427,13 +431,13 @@ export class CertManager {
 
   /** Sets `caBundle` on every webhook of both configurations (creating them in local mode). */
   private async inject(bundle: string): Promise<void> {
-    const names: [string, string][] = [
-      ["mutatingwebhookconfigurations", this.o.mutatingConfigurationName ?? MutatingConfigurationName],
-      ["validatingwebhookconfigurations", this.o.validatingConfigurationName ?? ValidatingConfigurationName],
+    const names: [GroupVersionResource, string][] = [
+      [Resources.mutatingWebhookConfigurations, this.o.mutatingConfigurationName ?? MutatingConfigurationName],
+      [Resources.validatingWebhookConfigurations, this.o.validatingConfigurationName ?? ValidatingConfigurationName],
     ];
-    for (const [plural, name] of names) {
+    for (const [resource, name] of names) {
       for (let attempt = 0; ; attempt++) {
-        const path = resourcePath({ group: "admissionregistration.k8s.io", version: "v1", plural, name });
+        const path = resourcePath({ ...resource, name });
         let cfg: WebhookConfiguration | undefined;
         try {
           cfg = await this.o.client.get<WebhookConfiguration>(path);
@@ -444,10 +448,7 @@ export class CertManager {
           if (!cfg) {
             const wanted = this.o.createConfigurations?.(bundle).find((c) => c.metadata.name === name);
             if (!wanted) throw new Error(`webhook configuration ${name} not found`);
-            await this.o.client.create(
-              resourcePath({ group: "admissionregistration.k8s.io", version: "v1", plural }),
-              wanted,
-            );
+            await this.o.client.create(resourcePath(resource), wanted);
           } else if (injectCABundle(cfg, bundle)) {
             await this.o.client.update(path, cfg);
           }

@@ -7,7 +7,7 @@ import type { Node, PersistentVolumeClaim } from "../api/k8s.ts";
 import { PodNameIndex } from "../controller/placement.ts";
 import { nodeGetter } from "../controllers/pod/controller.ts";
 import { namespacedIndexValue, type PodCache } from "../controllers/pods.ts";
-import { ApiError, isNotFound, type KubeClient, resourcePath } from "../runtime/client.ts";
+import { ApiError, isNotFound, type KubeClient, Resources, resourcePath } from "../runtime/client.ts";
 import { webhookHandlers } from "./handlers.ts";
 import type { PodWebhookLookups } from "./pod-webhook.ts";
 import type { AdmissionHandler } from "./server.ts";
@@ -26,7 +26,7 @@ export function pvcGetter(
   return async (namespace, name) => {
     try {
       return await client.get<PersistentVolumeClaim>(
-        resourcePath({ version: "v1", plural: "persistentvolumeclaims", namespace, name }),
+        resourcePath({ ...Resources.persistentvolumeclaims, namespace, name }),
       );
     } catch (e) {
       if (isNotFound(e)) return undefined;

@@ -431,3 +431,50 @@ describe("Informer", () => {
     await informer.stop();
   });
 });
+
+describe("Informer cache transforms", () => {
+  const mf = [{ manager: "kubectl", operation: "Update", apiVersion: "v1", fieldsType: "FieldsV1", fieldsV1: {} }];
+
+  test("managedFields are dropped from listed and watched objects unless kept; a transform trims the rest", async () => {
+    const api = new FakeApi();
+    const clock = new FakeClock();
+    api.put("listed", false, { managedFields: mf, labels: { a: "1" } });
+    const seen: KubeObject[] = [];
+    const trimmed = new Informer({
+      client: api,
+      path: "/api/v1/things",
+      clock,
+      random: () => 0,
+      resyncPeriodMs: 0,
+      transform: (o) => ({ ...o, metadata: { ...o.metadata, annotations: { trimmed: "yes" } } }),
+    });
+    trimmed.onAdd((o) => seen.push(o));
+    trimmed.onUpdate((_old, o) => seen.push(o));
+    trimmed.start();
+    await trimmed.waitForSync();
+    await until(() => api.streams.length === 1);
+    api.put("watched", true, { managedFields: mf });
+    await until(() => trimmed.get("ns", "watched") !== undefined);
+    for (const name of ["listed", "watched"]) {
+      const o = trimmed.get("ns", name);
+      assert.equal(o?.metadata?.managedFields, undefined, `${name}: managedFields dropped`);
+      assert.deepEqual(o?.metadata?.annotations, { trimmed: "yes" }, `${name}: transformed`);
+    }
+    assert.equal(trimmed.get("ns", "listed")?.metadata?.labels?.a, "1");
+    assert.deepEqual(
+      seen.map((o) => [o.metadata?.name, o.metadata?.managedFields, o.metadata?.annotations?.trimmed]),
+      [
+        ["listed", undefined, "yes"],
+        ["watched", undefined, "yes"],
+      ],
+      "handlers see the transformed objects",
+    );
+    await trimmed.stop();
+
+    const keeping = new Informer({ client: api, path: "/x", clock, random: () => 0, keepManagedFields: true });
+    keeping.start();
+    await keeping.waitForSync();
+    assert.deepEqual(keeping.get("ns", "listed")?.metadata?.managedFields, mf);
+    await keeping.stop();
+  });
+});

@@ -22,6 +22,16 @@ describe("goAtoi", () => {
     ["1.5", 'strconv.Atoi: parsing "1.5": invalid syntax'],
     ["abc", 'strconv.Atoi: parsing "abc": invalid syntax'],
     ["99999999999999999999", 'strconv.Atoi: parsing "99999999999999999999": value out of range'],
+    ["-0", 0],
+    ["+", 'strconv.Atoi: parsing "+": invalid syntax'],
+    ["-", 'strconv.Atoi: parsing "-": invalid syntax'],
+    ["1-", 'strconv.Atoi: parsing "1-": invalid syntax'],
+    ["123456789012345", 123456789012345],
+    ["-123456789012345", -123456789012345],
+    ["1234567890123456", 1234567890123456],
+    ["9223372036854775807", Number(2n ** 63n - 1n)],
+    ["-9223372036854775808", Number(-(2n ** 63n))],
+    ["9223372036854775808", 'strconv.Atoi: parsing "9223372036854775808": value out of range'],
   ];
   for (const [input, want] of cases) {
     test(JSON.stringify(input), () => {

@@ -20,16 +20,24 @@
 //   (and its write would fail with 409): it is skipped, the watch event of our write enqueues the key.
 //   A status write that does conflict (someone else wrote) fails the pass → rate-limited retry, as upstream.
 //
-// Concurrency: `workers` (default 1, as upstream); the queue never hands one key to two workers.
+// Concurrency: `workers` (default DefaultWorkers of api/config.ts); the queue never hands one key to two workers.
 
-import { ApiVersion, EventAction, EventReportingController, Kind, Labels } from "../../api/constants.ts";
+import { DefaultWorkers } from "../../api/config.ts";
+import {
+  ApiVersion,
+  EventAction,
+  EventReportingController,
+  JobSetResource,
+  Kind,
+  Labels,
+} from "../../api/constants.ts";
 import { defaultFeatureGates, type FeatureGates } from "../../api/features.ts";
 import type { Job, KubeObject, Pod, Service } from "../../api/k8s.ts";
 import type { JobSet } from "../../api/types.ts";
 import { type Observed, plan } from "../../controller/plan.ts";
 import { usesScheduling } from "../../controller/scheduling.ts";
 import { headlessServiceName, wantsHeadlessService } from "../../controller/service.ts";
-import { type ResourceRef, resourcePath } from "../../runtime/client.ts";
+import { type ResourceRef, Resources, resourcePath } from "../../runtime/client.ts";
 import { type Clock, realClock } from "../../runtime/clock.ts";
 import { EventRecorder } from "../../runtime/events.ts";
 import { Informer } from "../../runtime/informer.ts";
@@ -94,6 +102,29 @@ interface PendingCreate {
 /** How long a created Job is added to observations while the cache has not shown it. */
 const PendingTtlMs = 60_000;
 
+/**
+ * Whether the cached Job reads the same to plan() as the Job we sent: same labels, suspend, parallelism
+ * (server default 1) and completions, no status counts or conditions, not being deleted.
+ */
+function unchangedForPlan(created: Job, cached: Job): boolean {
+  const a = created.metadata?.labels ?? {};
+  const b = cached.metadata?.labels ?? {};
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length || keys.some((k) => a[k] !== b[k])) return false;
+  const st = cached.status;
+  return (
+    !cached.metadata?.deletionTimestamp &&
+    (created.spec?.suspend ?? false) === (cached.spec?.suspend ?? false) &&
+    (created.spec?.parallelism ?? 1) === (cached.spec?.parallelism ?? 1) &&
+    created.spec?.completions === cached.spec?.completions &&
+    !st?.active &&
+    !st?.ready &&
+    !st?.succeeded &&
+    !st?.failed &&
+    (st?.conditions?.length ?? 0) === 0
+  );
+}
+
 export class JobSetController {
   readonly queue: WorkQueue;
   readonly jobSets: Informer<JobSet>;
@@ -135,12 +166,9 @@ export class JobSetController {
         resyncPeriodMs: o.resyncPeriodMs ?? 10 * 60_000,
         ...(o.metrics ? { metrics: o.metrics.informerSink(name) } : {}),
       });
-    this.jobSets = informer<JobSet>(
-      { group: "jobset.x-k8s.io", version: "v1alpha2", plural: "jobsets" },
-      "jobsets.jobset.x-k8s.io",
-    );
-    this.jobs = informer<Job>({ group: "batch", version: "v1", plural: "jobs" }, "jobs.batch");
-    this.services = informer<Service>({ version: "v1", plural: "services" }, "services");
+    this.jobSets = informer<JobSet>(JobSetResource, "jobsets.jobset.x-k8s.io");
+    this.jobs = informer<Job>(Resources.jobs, "jobs.batch");
+    this.services = informer<Service>(Resources.services, "services");
     this.jobs.addIndex(OwnerIndex, controllerOwnerIndex<Job>(ApiVersion, Kind));
     this.services.addIndex(OwnerIndex, controllerOwnerIndex<Service>(ApiVersion, Kind));
     this.pods = o.pods;
@@ -172,17 +200,23 @@ export class JobSetController {
         this.queue.add(key(js));
       },
     });
-    const seen = (job: Job) => {
+    /** Forgets a pending create; returns the Job as we created it, if it was pending. */
+    const seen = (job: Job): Job | undefined => {
       const uid = controllerOwnerIndex<Job>(ApiVersion, Kind)(job)[0];
       const names = uid === undefined ? undefined : this.pending.get(uid);
-      if (names && uid !== undefined) {
-        names.delete(job.metadata?.name ?? "");
-        if (names.size === 0) this.pending.delete(uid);
-      }
+      if (!names || uid === undefined) return undefined;
+      const name = job.metadata?.name ?? "";
+      const created = names.get(name)?.job;
+      names.delete(name);
+      if (names.size === 0) this.pending.delete(uid);
+      return created;
     };
     this.jobs.addEventHandler({
       onAdd: (job) => {
-        seen(job);
+        // A Job this controller created and already counted in its observations (client-go's
+        // "expectations"): its ADD event changes nothing a plan reads, so it needs no reconcile.
+        const created = seen(job);
+        if (created && unchangedForPlan(created, job)) return;
         this.enqueueOwner(job);
       },
       onUpdate: (old, job) => {
@@ -321,7 +355,7 @@ export function setupJobSetController(
 ): JobSetController {
   const registration = manager.addController({
     name: ControllerName,
-    concurrency: Math.max(1, settings.workers ?? 1),
+    concurrency: Math.max(1, settings.workers ?? DefaultWorkers),
     // late-bound, so that tests may wrap `controller.reconcile`
     reconcile: (key, ctx) => controller.reconcile(key, ctx),
   });

@@ -15,6 +15,7 @@
 //   that name owned by anyone else stays an error, as upstream.
 // - Deletes carry the observed UID as a precondition: a 409 then means "that object is already gone and
 //   another one of the same name replaced it", which counts as success instead of deleting the newcomer.
+import { JobSetResource } from "../../api/constants.ts";
 import type { Job, PersistentVolumeClaim, Service } from "../../api/k8s.ts";
 import type { JobSet } from "../../api/types.ts";
 import type { JobSetEvent } from "../../controller/conditions.ts";
@@ -29,6 +30,7 @@ import {
   type KubeClient,
 } from "../../runtime/client.ts";
 import { MaxParallelism, mapSettled } from "../../runtime/parallel.ts";
+import { Resources, resourcePath } from "../../runtime/resources.ts";
 import { executeScheduling } from "./scheduling-objects.ts";
 
 /** The part of KubeClient the executor uses (tests pass a fake). */
@@ -70,12 +72,13 @@ export interface ExecuteResult {
 
 // ---------------------------------------------------------------------------------------------- paths
 
-const jobsPath = (ns: string) => `/apis/batch/v1/namespaces/${encodeURIComponent(ns)}/jobs`;
-const jobPath = (ns: string, name: string) => `${jobsPath(ns)}/${encodeURIComponent(name)}`;
-const servicesPath = (ns: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/services`;
-const pvcsPath = (ns: string) => `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims`;
-const jobSetPath = (ns: string, name: string) =>
-  `/apis/jobset.x-k8s.io/v1alpha2/namespaces/${encodeURIComponent(ns)}/jobsets/${encodeURIComponent(name)}`;
+const jobsPath = (namespace: string) => resourcePath({ ...Resources.jobs, namespace });
+const jobPath = (namespace: string, name: string, subresource?: string) =>
+  resourcePath({ ...Resources.jobs, namespace, name, ...(subresource ? { subresource } : {}) });
+const servicesPath = (namespace: string) => resourcePath({ ...Resources.services, namespace });
+const pvcsPath = (namespace: string) => resourcePath({ ...Resources.persistentvolumeclaims, namespace });
+const jobSetPath = (namespace: string, name: string, subresource?: string) =>
+  resourcePath({ ...JobSetResource, namespace, name, ...(subresource ? { subresource } : {}) });
 
 export const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -290,7 +293,7 @@ class Execution {
     let body = job;
     if (clearStartTime) {
       this.result.writes++;
-      const afterStatus = await this.deps.client.update<Job>(`${path}/status`, job);
+      const afterStatus = await this.deps.client.update<Job>(jobPath(ns, job.metadata?.name ?? "", "status"), job);
       body = { ...job, metadata: { ...job.metadata, resourceVersion: afterStatus.metadata?.resourceVersion ?? "" } };
     }
     this.result.writes++;
@@ -306,7 +309,7 @@ class Execution {
     const body: JobSet = { ...this.js, status: this.plan.status };
     this.result.writes++;
     try {
-      return await this.deps.client.update<JobSet>(`${jobSetPath(this.namespace, this.name)}/status`, body);
+      return await this.deps.client.update<JobSet>(jobSetPath(this.namespace, this.name, "status"), body);
     } catch (e) {
       if (this.jobSetDeleted && (isConflict(e) || isNotFound(e))) return undefined;
       throw e;

@@ -11,7 +11,7 @@ import { Labels } from "../../api/constants.ts";
 import type { Node, Pod } from "../../api/k8s.ts";
 import { rfc3339 } from "../../api/time.ts";
 import { ParallelDeletions, PodJobKeyIndex, planPlacement, shouldReconcileLeader } from "../../controller/placement.ts";
-import { isNotFound, resourcePath } from "../../runtime/client.ts";
+import { isNotFound, Resources, resourcePath } from "../../runtime/client.ts";
 import { type Clock, realClock } from "../../runtime/clock.ts";
 import type { Manager } from "../../runtime/manager.ts";
 import { mapSettled } from "../../runtime/parallel.ts";
@@ -35,7 +35,7 @@ export interface NodeReader {
 export function nodeGetter(client: NodeReader): (name: string) => Promise<Node | null> {
   return async (name) => {
     try {
-      return await client.get<Node>(resourcePath({ version: "v1", plural: "nodes", name }));
+      return await client.get<Node>(resourcePath({ ...Resources.nodes, name }));
     } catch (e) {
       if (isNotFound(e)) return null;
       throw e;
@@ -52,7 +52,7 @@ export interface PodControllerOptions {
 }
 
 const podPath = (namespace: string, name: string, subresource?: string) =>
-  resourcePath({ version: "v1", plural: "pods", namespace, name, ...(subresource ? { subresource } : {}) });
+  resourcePath({ ...Resources.pods, namespace, name, ...(subresource ? { subresource } : {}) });
 
 export class PodController {
   private readonly o: PodControllerOptions;
