@@ -47,11 +47,17 @@ export const Resources = {
   customResourceDefinitions: { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions" },
 } as const satisfies Record<string, GroupVersionResource>;
 
+/** The discovery path of a group version (lists its resources): `/api/v1`, `/apis/batch/v1`. */
+export function groupVersionPath(gv: Pick<GroupVersionResource, "group" | "version">): string {
+  if (!gv.version) throw new Error("groupVersionPath: version is required");
+  return gv.group ? `/apis/${gv.group}/${gv.version}` : `/api/${gv.version}`;
+}
+
 /** The path of a collection, an object, or an object's subresource. */
 export function resourcePath(r: ResourceRef): string {
   if (!r.resource) throw new Error("resourcePath: resource is required");
   if (r.subresource && !r.name) throw new Error(`resourcePath: subresource ${r.subresource} needs a name`);
-  const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+  const base = groupVersionPath(r);
   const ns = r.namespace ? `/namespaces/${encodeURIComponent(r.namespace)}` : "";
   const name = r.name ? `/${encodeURIComponent(r.name)}` : "";
   const sub = r.name && r.subresource ? `/${r.subresource}` : "";

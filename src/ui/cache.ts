@@ -5,12 +5,13 @@
 // It also remembers the Jobs and pods it saw deleted (with when), per JobSet, so that a restart — which
 // deletes every Job of the failed attempt — still shows the old attempt on the timeline. That memory is
 // dropped when the JobSet goes, and capped per JobSet.
-import { Group, Labels, Plural, Version } from "../api/constants.ts";
+import { JobSetResource, Labels } from "../api/constants.ts";
 import type { Event, Job, KubeObject, Pod } from "../api/k8s.ts";
 import type { JobSet } from "../api/types.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import { Informer } from "../runtime/informer.ts";
 import type { Logger } from "../runtime/logger.ts";
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import type { Gone } from "./timeline.ts";
 
 /** At most this many deleted Jobs and as many deleted pods are remembered per JobSet. */
@@ -18,10 +19,6 @@ export const GONE_CAP = 5000;
 
 export type ChangeKind = "jobset" | "job" | "pod" | "event";
 export type ChangeListener = (kind: ChangeKind, namespace: string) => void;
-
-const enc = encodeURIComponent;
-const scoped = (ns: string | undefined, base: string, plural: string) =>
-  ns ? `${base}/namespaces/${enc(ns)}/${plural}` : `${base}/${plural}`;
 
 interface History {
   jobs: Map<string, Gone<Job>>;
@@ -55,30 +52,30 @@ export class UiCache {
     this.jobsets = new Informer<JobSet>({
       ...common,
       name: "ui-jobsets",
-      path: scoped(ns, `/apis/${Group}/${Version}`, Plural),
+      path: resourcePath({ ...JobSetResource, namespace: ns }),
     });
     this.jobs = new Informer<Job>({
       ...common,
       name: "ui-jobs",
-      path: scoped(ns, "/apis/batch/v1", "jobs"),
+      path: resourcePath({ ...Resources.jobs, namespace: ns }),
       labelSelector: Labels.JobSetName,
     });
     this.pods = new Informer<Pod>({
       ...common,
       name: "ui-pods",
-      path: scoped(ns, "/api/v1", "pods"),
+      path: resourcePath({ ...Resources.pods, namespace: ns }),
       labelSelector: Labels.JobSetName,
     });
     this.jobsetEvents = new Informer<Event>({
       ...common,
       name: "ui-jobset-events",
-      path: scoped(ns, "/apis/events.k8s.io/v1", "events"),
+      path: resourcePath({ ...Resources.events, namespace: ns }),
       fieldSelector: "regarding.kind=JobSet",
     });
     this.jobEvents = new Informer<Event>({
       ...common,
       name: "ui-job-events",
-      path: scoped(ns, "/apis/events.k8s.io/v1", "events"),
+      path: resourcePath({ ...Resources.events, namespace: ns }),
       fieldSelector: "regarding.kind=Job",
     });
     const ownerUid = (o: { metadata?: { ownerReferences?: { uid: string }[] } }) =>

@@ -17,12 +17,13 @@ import { createHash } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
-import { Group, Plural, Version } from "../api/constants.ts";
+import { JobSetResource } from "../api/constants.ts";
 import type { JobSet } from "../api/types.ts";
 import { podLogPath } from "../cli/fetch.ts";
 import { ApiError, type KubeClient } from "../runtime/client.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { silentLogger } from "../runtime/logger.ts";
+import { resourcePath } from "../runtime/resources.ts";
 import { assets, contentSecurityPolicy, indexHtml } from "./assets.ts";
 import { type ChangeKind, UiCache } from "./cache.ts";
 import { buildPage, listRows } from "./model.ts";
@@ -86,8 +87,7 @@ class HttpError extends Error {
   }
 }
 
-const jobsetPath = (ns: string, name: string) =>
-  `/apis/${Group}/${Version}/namespaces/${encodeURIComponent(ns)}/${Plural}/${encodeURIComponent(name)}`;
+const jobsetPath = (namespace: string, name: string) => resourcePath({ ...JobSetResource, namespace, name });
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const OBJECT_NAME = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
@@ -111,8 +111,7 @@ export async function startUiServer(o: UiServerOptions): Promise<UiServer> {
   const scheme: "http" | "https" = tls ? "https" : "http";
 
   // Fail fast with the API server's own answer (no CRD, forbidden, unreachable) instead of retrying forever.
-  const scope = o.namespace ? `/namespaces/${encodeURIComponent(o.namespace)}` : "";
-  await o.client.get(`/apis/${Group}/${Version}${scope}/${Plural}`, { limit: 1 });
+  await o.client.get(resourcePath({ ...JobSetResource, namespace: o.namespace }), { limit: 1 });
 
   const cache = new UiCache({ client: o.client, logger: log, now, ...(o.namespace ? { namespace: o.namespace } : {}) });
   cache.start();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { JobSetResource } from "../../src/api/constants.ts";
-import { Resources, resourcePath } from "../../src/runtime/resources.ts";
+import { groupVersionPath, Resources, resourcePath } from "../../src/runtime/resources.ts";
 
 describe("resourcePath", () => {
   test("core and grouped resources, collections, objects and subresources", () => {
@@ -32,5 +32,15 @@ describe("resourcePath", () => {
     assert.throws(() => resourcePath({ ...Resources.pods, subresource: "log" }), {
       message: /subresource log needs a name/,
     });
+  });
+
+  test("the discovery path of a group version", () => {
+    assert.equal(groupVersionPath(Resources.pods), "/api/v1");
+    assert.equal(groupVersionPath(Resources.jobs), "/apis/batch/v1");
+    assert.equal(
+      groupVersionPath({ group: "scheduling.k8s.io", version: "v1alpha2" }),
+      "/apis/scheduling.k8s.io/v1alpha2",
+    );
+    assert.throws(() => groupVersionPath({ group: "batch", version: "" }), { message: /version is required/ });
   });
 });

@@ -17,16 +17,28 @@ import type {
 } from "../../controller/scheduling.ts";
 import { desiredScheduling } from "../../controller/scheduling.ts";
 import { ApiError, isConflict, isNotFound, type KubeClient } from "../../runtime/client.ts";
+import { type GroupVersionResource, groupVersionPath, resourcePath } from "../../runtime/resources.ts";
 
 type Client = Pick<KubeClient, "get" | "create" | "delete">;
 
-const groupVersionPath = `/apis/${WorkloadApi.Group}/${WorkloadApi.Version}`;
-const plural = { Workload: "workloads", PodGroup: "podgroups" } as const;
+const schedulingResource = (resource: string): GroupVersionResource => ({
+  group: WorkloadApi.Group,
+  version: WorkloadApi.Version,
+  resource,
+});
+
+/** The Workload API's resources (scheduling.k8s.io/v1alpha2), by kind. */
+export const SchedulingResources = {
+  Workload: schedulingResource("workloads"),
+  PodGroup: schedulingResource("podgroups"),
+} as const;
+
+/** Discovery path of scheduling.k8s.io/v1alpha2. */
+const schedulingGroupVersionPath = groupVersionPath({ group: WorkloadApi.Group, version: WorkloadApi.Version });
 
 /** `/apis/scheduling.k8s.io/v1alpha2/namespaces/<ns>/<workloads|podgroups>[/<name>]`. */
-export function schedulingPath(kind: keyof typeof plural, namespace: string, name?: string): string {
-  const base = `${groupVersionPath}/namespaces/${encodeURIComponent(namespace)}/${plural[kind]}`;
-  return name === undefined ? base : `${base}/${encodeURIComponent(name)}`;
+export function schedulingPath(kind: keyof typeof SchedulingResources, namespace: string, name?: string): string {
+  return resourcePath({ ...SchedulingResources[kind], namespace, name });
 }
 
 /** How long a "not served" discovery answer is trusted before asking again. */
@@ -48,9 +60,10 @@ export class SchedulingObjects {
     if (this.served === true) return true;
     if (this.served === false && this.now() - this.checkedAt < NotServedRecheckMs) return false;
     try {
-      const list = await this.client.get<{ resources?: { name?: string }[] }>(groupVersionPath);
+      const list = await this.client.get<{ resources?: { name?: string }[] }>(schedulingGroupVersionPath);
       const names = new Set((list.resources ?? []).map((r) => r.name));
-      this.served = names.has("workloads") && names.has("podgroups");
+      this.served =
+        names.has(SchedulingResources.Workload.resource) && names.has(SchedulingResources.PodGroup.resource);
     } catch (e) {
       if (!isNotFound(e)) throw e;
       this.served = false;
