@@ -2,6 +2,7 @@
 // test see the whole command line) and how it is started and found healthy. Flags follow
 // shared/spec/real-control-plane.md §3-§4. Each component takes extra flags last (a later flag wins),
 // and kube-apiserver, kube-controller-manager and kube-scheduler share the feature gates.
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import type { PkiFiles } from "./pki.ts";
 import { type Component, type ProcessGroup, type TlsMaterial, waitHealthy } from "./processes.ts";
 
@@ -112,7 +113,7 @@ export async function startApiServer(
   const api = group.start("kube-apiserver", binary, apiServerArgs(c), c.port);
   const server = apiServerUrl(c.port);
   await waitHealthy(api, `${server}/readyz`, adminTls, timeoutMs);
-  await waitHealthy(api, `${server}/api/v1/namespaces/default`, adminTls, timeoutMs);
+  await waitHealthy(api, `${server}${resourcePath({ ...Resources.namespaces, name: "default" })}`, adminTls, timeoutMs);
   return api;
 }
 

@@ -4,13 +4,14 @@ import { readFile } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
 import type { KubeObject } from "../api/k8s.ts";
 import { isAlreadyExists, isNotFound, type KubeClient } from "../runtime/client.ts";
+import { groupVersionPath, Resources, resourcePath } from "../runtime/resources.ts";
 
 interface CrdObject extends KubeObject {
   spec?: { group?: string; names?: { plural?: string }; versions?: { name: string; served?: boolean }[] };
   status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 }
 
-const CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions";
+const crdPath = (name?: string) => resourcePath({ ...Resources.customResourceDefinitions, name });
 
 async function readCrds(paths: string[]): Promise<CrdObject[]> {
   const crds: CrdObject[] = [];
@@ -27,11 +28,11 @@ async function readCrds(paths: string[]): Promise<CrdObject[]> {
 async function apply(c: KubeClient, crd: CrdObject): Promise<void> {
   const name = crd.metadata?.name ?? "";
   try {
-    await c.create(CRDS, crd);
+    await c.create(crdPath(), crd);
   } catch (e) {
     if (!isAlreadyExists(e)) throw e;
-    const cur = await c.get<CrdObject>(`${CRDS}/${name}`);
-    await c.update(`${CRDS}/${name}`, {
+    const cur = await c.get<CrdObject>(crdPath(name));
+    await c.update(crdPath(name), {
       ...crd,
       metadata: { ...crd.metadata, resourceVersion: cur.metadata?.resourceVersion },
     });
@@ -39,13 +40,13 @@ async function apply(c: KubeClient, crd: CrdObject): Promise<void> {
 }
 
 async function isServed(c: KubeClient, crd: CrdObject): Promise<boolean> {
-  const cur = await c.get<CrdObject>(`${CRDS}/${crd.metadata?.name ?? ""}`);
+  const cur = await c.get<CrdObject>(crdPath(crd.metadata?.name ?? ""));
   if (cur.status?.conditions?.find((x) => x.type === "Established")?.status !== "True") return false;
   const group = crd.spec?.group ?? "";
   const plural = crd.spec?.names?.plural ?? "";
   for (const v of (crd.spec?.versions ?? []).filter((x) => x.served !== false)) {
     try {
-      const rl = await c.get<{ resources?: { name: string }[] }>(`/apis/${group}/${v.name}`);
+      const rl = await c.get<{ resources?: { name: string }[] }>(groupVersionPath({ group, version: v.name }));
       if (!(rl.resources ?? []).some((r) => r.name === plural)) return false;
     } catch (e) {
       if (!isNotFound(e)) throw e;

@@ -2,10 +2,13 @@
 // on a timer (the node-lifecycle controller reads them), and removal at stop.
 import type { KubeClient } from "../runtime/client.ts";
 import { isAlreadyExists, isNotFound } from "../runtime/client.ts";
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import { errMsg, type KubeletLog, type KubeletStats, nowIso } from "./kubelet-context.ts";
 import { FakeNodeIP, microTime, type NodeSpec, nodeBody } from "./kubelet-status.ts";
 
-const LEASES = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases";
+const NodeLeaseNamespace = "kube-node-lease";
+const nodePath = (name?: string, subresource?: string) => resourcePath({ ...Resources.nodes, name, subresource });
+const leasePath = (name?: string) => resourcePath({ ...Resources.leases, namespace: NodeLeaseNamespace, name });
 
 export interface NodeRegistryOptions {
   /** The nodes to register, or how many (named `<namePrefix>-<i>`). */
@@ -59,11 +62,11 @@ export class NodeRegistry {
         const name = body.metadata.name;
         if (this.ips.has(name)) throw new Error(`fake kubelet: duplicate node name ${name}`);
         this.ips.set(name, FakeNodeIP);
-        const path = `/api/v1/nodes/${name}`;
+        const path = nodePath(name);
         type NodeOut = { metadata?: { uid?: string }; spec?: { taints?: { key: string }[] } };
         let node: NodeOut;
         try {
-          node = await this.client.create<NodeOut>("/api/v1/nodes", { apiVersion: "v1", kind: "Node", ...body });
+          node = await this.client.create<NodeOut>(nodePath(), { apiVersion: "v1", kind: "Node", ...body });
         } catch (e) {
           if (!isAlreadyExists(e)) throw e;
           node = await this.client.patch<NodeOut>(
@@ -73,7 +76,7 @@ export class NodeRegistry {
           );
         }
         this.uids.set(name, node.metadata?.uid ?? "");
-        await this.client.patch(`${path}/status`, { status: body.status }, "merge");
+        await this.client.patch(nodePath(name, "status"), { status: body.status }, "merge");
         // The TaintNodesByCondition admission plugin taints new nodes not-ready; without the node
         // lifecycle controller nothing would remove it, so put back exactly the taints asked for.
         const want = new Set((body.spec.taints ?? []).map((t) => t.key));
@@ -97,15 +100,15 @@ export class NodeRegistry {
     const rs = await Promise.allSettled(
       this.names.map(async (name) => {
         try {
-          await this.client.patch(`${LEASES}/${name}`, { spec: { renewTime, holderIdentity: name } }, "merge");
+          await this.client.patch(leasePath(name), { spec: { renewTime, holderIdentity: name } }, "merge");
         } catch (e) {
           if (!isNotFound(e)) throw e;
-          await this.client.create(LEASES, {
+          await this.client.create(leasePath(), {
             apiVersion: "coordination.k8s.io/v1",
             kind: "Lease",
             metadata: {
               name,
-              namespace: "kube-node-lease",
+              namespace: NodeLeaseNamespace,
               ownerReferences: [{ apiVersion: "v1", kind: "Node", name, uid: this.uids.get(name) ?? "" }],
             },
             spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime },
@@ -128,10 +131,10 @@ export class NodeRegistry {
   async remove(): Promise<void> {
     await Promise.allSettled(
       this.names.flatMap((n) => [
-        this.client.delete(`/api/v1/nodes/${n}`).catch((e) => {
+        this.client.delete(nodePath(n)).catch((e) => {
           if (!isNotFound(e)) this.log("warn", "cannot delete node", { node: n, error: errMsg(e) });
         }),
-        this.client.delete(`${LEASES}/${n}`).catch(() => undefined),
+        this.client.delete(leasePath(n)).catch(() => undefined),
       ]),
     );
   }

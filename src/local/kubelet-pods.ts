@@ -5,6 +5,7 @@
 import { rm } from "node:fs/promises";
 import type { Pod } from "../api/k8s.ts";
 import { isConflict, isNotFound, type KubeClient } from "../runtime/client.ts";
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import { type BackOffPolicy, goDuration } from "./kubelet-backoff.ts";
 import { delay, errMsg, type KubeletLog, type KubeletStats, nowIso, transient } from "./kubelet-context.ts";
 import { IpPool } from "./kubelet-ips.ts";
@@ -272,7 +273,7 @@ export class PodLifecycle implements RuntimeHost {
 
   /** A deleted pod we never ran (e.g. deleted while we were down): Failed, as a kubelet reports it. */
   private async markKilled(pod: Pod): Promise<void> {
-    const ns = pod.metadata?.namespace ?? "";
+    const namespace = pod.metadata?.namespace ?? "";
     const name = pod.metadata?.name ?? "";
     const now = nowIso();
     const ips = { podIP: pod.status?.podIP || this.ips.take(), hostIP: this.o.nodeIP(pod.spec?.nodeName) };
@@ -280,14 +281,14 @@ export class PodLifecycle implements RuntimeHost {
     killPod(model, now);
     try {
       await this.o.client.patch(
-        `/api/v1/namespaces/${ns}/pods/${name}/status`,
+        resourcePath({ ...Resources.pods, namespace, name, subresource: "status" }),
         podStatusPatch(model, pod, now),
         "strategic",
       );
       this.o.stats.podsKilled++;
     } catch (e) {
       if (!isNotFound(e))
-        this.log("warn", "cannot mark deleted pod Failed", { pod: `${ns}/${name}`, error: errMsg(e) });
+        this.log("warn", "cannot mark deleted pod Failed", { pod: `${namespace}/${name}`, error: errMsg(e) });
     }
   }
 
@@ -298,7 +299,7 @@ export class PodLifecycle implements RuntimeHost {
     const name = pod.metadata?.name ?? "";
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.o.client.delete(`/api/v1/namespaces/${ns}/pods/${name}`, {
+        await this.o.client.delete(resourcePath({ ...Resources.pods, namespace: ns, name }), {
           gracePeriodSeconds: 0,
           preconditions: { uid },
         });

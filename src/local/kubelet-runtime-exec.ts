@@ -5,6 +5,7 @@
 import { mkdirSync } from "node:fs";
 import type { Container } from "../api/k8s.ts";
 import { isNotFound, type KubeClient } from "../runtime/client.ts";
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import { errMsg, nowIso } from "./kubelet-context.ts";
 import { containerArgv, EnvError, type EnvSources, envSources, resolveEnv } from "./kubelet-env.ts";
 import { runProbe, spawnContainer } from "./kubelet-exec.ts";
@@ -39,15 +40,15 @@ export class ExecRuntime implements ContainerRuntime {
     const out: EnvSources = { configMaps: {}, secrets: {} };
     for (const c of containers) {
       const want = envSources(c);
-      for (const [kind, names, store] of [
-        ["configmaps", want.configMaps, out.configMaps],
-        ["secrets", want.secrets, out.secrets],
+      for (const [resource, names, store] of [
+        [Resources.configmaps, want.configMaps, out.configMaps],
+        [Resources.secrets, want.secrets, out.secrets],
       ] as const) {
         for (const n of names) {
           if (n in store) continue;
           try {
             const obj = await this.client.get<{ data?: Record<string, string> }>(
-              `/api/v1/namespaces/${run.ns}/${kind}/${n}`,
+              resourcePath({ ...resource, namespace: run.ns, name: n }),
             );
             store[n] = obj.data ?? {};
           } catch (e) {

@@ -2,6 +2,7 @@
 // always of the latest model), retried on transient errors, and finished for good once the pod is gone.
 import type { KubeClient } from "../runtime/client.ts";
 import { isNotFound } from "../runtime/client.ts";
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import { delay, errMsg, type KubeletLog, type KubeletStats, transient } from "./kubelet-context.ts";
 
 export interface StatusWriterOptions {
@@ -50,7 +51,7 @@ export class StatusWriter {
 
   private async patch(): Promise<void> {
     const { client, stats, namespace, name } = this.o;
-    const path = `/api/v1/namespaces/${namespace}/pods/${name}/status`;
+    const path = resourcePath({ ...Resources.pods, namespace, name, subresource: "status" });
     for (let attempt = 0; ; attempt++) {
       try {
         await client.patch(path, this.o.render(), "strategic");

@@ -2,6 +2,7 @@
 // by node), resumed from the last resourceVersion; relist on 410 Gone, reconnect with back-off on errors.
 import type { Pod } from "../api/k8s.ts";
 import { isGone, type KubeClient } from "../runtime/client.ts";
+import { Resources, resourcePath } from "../runtime/resources.ts";
 import { delay, errMsg, type KubeletLog, type KubeletStats } from "./kubelet-context.ts";
 
 export interface PodWatchHandlers {
@@ -20,7 +21,7 @@ export interface PodWatchOptions {
 
 /** Lists and watches until `signal` aborts; never rejects for API errors (it retries them). */
 export async function watchScheduledPods(o: PodWatchOptions, h: PodWatchHandlers): Promise<void> {
-  const path = "/api/v1/pods";
+  const path = resourcePath(Resources.pods);
   const fieldSelector = "spec.nodeName!=";
   let rv: string | undefined;
   let backoff = 100;

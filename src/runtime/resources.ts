@@ -27,6 +27,7 @@ export const Resources = {
   services: core("services"),
   persistentvolumeclaims: core("persistentvolumeclaims"),
   secrets: core("secrets"),
+  configmaps: core("configmaps"),
   nodes: core("nodes"),
   namespaces: core("namespaces"),
   jobs: { group: "batch", version: "v1", resource: "jobs" },
