@@ -75,6 +75,7 @@
 // no active/terminating pods; `Failed` needs `FailureTarget=True` and a `startTime`; `ready ≤ active`;
 // `startTime` cannot change once set on an unsuspended Job. The helpers here write exactly that.
 import { before, describe, test } from "node:test";
+import { JobSetResource } from "../../src/api/constants.ts";
 import { defaultJobSet } from "../../src/api/defaults.ts";
 import type { FeatureName } from "../../src/api/features.ts";
 import { parseFeatureGates } from "../../src/api/features.ts";
@@ -87,13 +88,14 @@ import { headlessServiceName } from "../../src/controller/service.ts";
 import { type JobSetController, jobSetEventRecorder } from "../../src/controllers/jobset/controller.ts";
 import { ApiError, isConflict, isNotFound, KubeClient, type RequestInfo } from "../../src/runtime/client.ts";
 import { createLogger } from "../../src/runtime/logger.ts";
+import { Resources, resourcePath } from "../../src/runtime/resources.ts";
 import { JobSetBuilder } from "../builders.ts";
 import { getIfExists, type TestCluster, testNamespace, useCluster, waitFor } from "../support/cluster.ts";
 
 // ---------------------------------------------------------------------------------------------- paths
 
-export const jobSetsPath = (ns: string) => `/apis/jobset.x-k8s.io/v1alpha2/namespaces/${ns}/jobsets`;
-export const jobsPath = (ns: string) => `/apis/batch/v1/namespaces/${ns}/jobs`;
+export const jobSetsPath = (namespace: string) => resourcePath({ ...JobSetResource, namespace });
+export const jobsPath = (namespace: string) => resourcePath({ ...Resources.jobs, namespace });
 
 // ---------------------------------------------------------------------------------------------- Job status
 
@@ -384,7 +386,9 @@ export class ScenarioContext {
 
   /** events.k8s.io/v1 events regarding this JobSet. */
   async events(): Promise<RecordedEvent[]> {
-    const list = await this.client.list<RecordedEvent>(`/apis/events.k8s.io/v1/namespaces/${this.namespace}/events`);
+    const list = await this.client.list<RecordedEvent>(
+      resourcePath({ ...Resources.events, namespace: this.namespace }),
+    );
     return list.items.filter((e) => e.regarding?.kind === "JobSet" && e.regarding.name === this.name);
   }
 }
@@ -617,7 +621,7 @@ export async function mismatch(ctx: ScenarioContext, e: Expectation): Promise<st
   }
   if (e.service !== undefined) {
     const name = js ? headlessServiceName(js) : ctx.name;
-    const exists = await ctx.client.get(`/api/v1/namespaces/${ctx.namespace}/services/${name}`).then(
+    const exists = await ctx.client.get(resourcePath({ ...Resources.services, namespace: ctx.namespace, name })).then(
       () => true,
       (err: unknown) => {
         if (isNotFound(err)) return false;

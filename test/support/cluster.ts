@@ -14,6 +14,7 @@ import type { TestContext } from "node:test";
 import { promisify } from "node:util";
 import { type ControlPlane, type Profile, startControlPlane } from "../../src/local/controlplane.ts";
 import { isNotFound, KubeClient } from "../../src/runtime/client.ts";
+import { Resources, resourcePath } from "../../src/runtime/resources.ts";
 
 const execFileP = promisify(execFile);
 
@@ -155,13 +156,13 @@ const slug = (s: string) =>
 export async function testNamespace(t: TestContext, cluster?: TestCluster): Promise<string> {
   const c = cluster ?? (await useCluster("apiserver"));
   const name = `${slug(t.name) || "test"}-${randomBytes(3).toString("hex")}`;
-  await c.client.create("/api/v1/namespaces", {
+  await c.client.create(resourcePath(Resources.namespaces), {
     apiVersion: "v1",
     kind: "Namespace",
     metadata: { name, labels: { "jobset-ts.test/namespace": "true" } },
   });
   t.after(async () => {
-    await c.client.delete(`/api/v1/namespaces/${name}`).catch(() => {});
+    await c.client.delete(resourcePath({ ...Resources.namespaces, name })).catch(() => {});
   });
   return name;
 }

@@ -1,15 +1,16 @@
 // Small helpers shared by the JobSet e2e files: paths, typed reads, condition waits and the exact
 // child-Job check (names, controller owner UID, restart attempt).
 import assert from "node:assert/strict";
-import { Labels } from "../../src/api/constants.ts";
+import { JobSetResource, Labels } from "../../src/api/constants.ts";
 import type { Job, Pod } from "../../src/api/k8s.ts";
 import type { JobSet, JobSetCondition } from "../../src/api/types.ts";
 import type { KubeClient } from "../../src/runtime/client.ts";
+import { Resources, resourcePath } from "../../src/runtime/resources.ts";
 import { waitFor } from "./cluster.ts";
 
-export const jobSetsPath = (ns: string) => `/apis/jobset.x-k8s.io/v1alpha2/namespaces/${ns}/jobsets`;
-export const jobsPath = (ns: string) => `/apis/batch/v1/namespaces/${ns}/jobs`;
-export const podsPath = (ns: string) => `/api/v1/namespaces/${ns}/pods`;
+export const jobSetsPath = (namespace: string) => resourcePath({ ...JobSetResource, namespace });
+export const jobsPath = (namespace: string) => resourcePath({ ...Resources.jobs, namespace });
+export const podsPath = (namespace: string) => resourcePath({ ...Resources.pods, namespace });
 
 export const getJobSet = (c: KubeClient, ns: string, name: string) => c.get<JobSet>(`${jobSetsPath(ns)}/${name}`);
 
