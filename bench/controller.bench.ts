@@ -35,6 +35,7 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { JobSetResource } from "../src/api/constants.ts";
 import { defaultJobSet } from "../src/api/defaults.ts";
 import type { Job, KubeObject } from "../src/api/k8s.ts";
 import type { JobSet } from "../src/api/types.ts";
@@ -42,6 +43,7 @@ import { constructJobs } from "../src/controller/jobs.ts";
 import { type ControlPlane, freePort, startControlPlane } from "../src/local/controlplane.ts";
 import { isGone, KubeClient } from "../src/runtime/client.ts";
 import { mapSettled } from "../src/runtime/parallel.ts";
+import { Resources, resourcePath } from "../src/runtime/resources.ts";
 import { jobSet, rjob } from "../test/builders.ts";
 import type { RunnerReport } from "./runner.ts";
 
@@ -106,7 +108,7 @@ function shapes(): Shape[] {
 
 // ---------------------------------------------------------------------------------------------- job watch
 
-const jobsPath = (ns: string) => `/apis/batch/v1/namespaces/${ns}/jobs`;
+const jobsPath = (namespace: string) => resourcePath({ ...Resources.jobs, namespace });
 
 /** Counts the Jobs of a namespace from a LIST then a WATCH; resolves the time the count reached n. */
 class JobCounter {
@@ -326,7 +328,7 @@ async function runScenario(cp: ControlPlane, admin: KubeClient, shape: Shape): P
   try {
     await runner.ready();
     const atSync = await runner.report();
-    const jsPath = `/apis/jobset.x-k8s.io/v1alpha2/namespaces/${shape.namespace}/jobsets`;
+    const jsPath = resourcePath({ ...JobSetResource, namespace: shape.namespace });
     const t0 = performance.now();
     const created = await mapSettled(shape.jobSets, 100, (js) => admin.create(jsPath, js));
     const tCreated = performance.now();
@@ -446,7 +448,7 @@ async function runSteady(cp: ControlPlane, admin: KubeClient): Promise<SteadyRes
   const resyncs = Number(flags.resyncs);
   log(`steady state: ${resyncs} resyncs every ${resyncMs / 1000} s over every JobSet`);
   const before = load();
-  const all = await admin.list<JobSet>("/apis/jobset.x-k8s.io/v1alpha2/jobsets");
+  const all = await admin.list<JobSet>(resourcePath(JobSetResource));
   const runner = new Runner(cp.kubeconfigPath, { resyncMs, label: "steady" });
   try {
     await runner.ready();
@@ -485,16 +487,18 @@ async function warmUp(admin: KubeClient): Promise<void> {
   await ensureNamespace(admin, ns);
   const t = performance.now();
   const js = defaultJobSet(jobSet("warmup", ns).replicatedJob(rjob("w").replicas(1)).obj());
-  await admin.create(`/apis/jobset.x-k8s.io/v1alpha2/namespaces/${ns}/jobsets`, js);
-  await admin.delete(`/apis/jobset.x-k8s.io/v1alpha2/namespaces/${ns}/jobsets/warmup`);
+  await admin.create(resourcePath({ ...JobSetResource, namespace: ns }), js);
+  await admin.delete(resourcePath({ ...JobSetResource, namespace: ns, name: "warmup" }));
   const [job] = constructJobs({ ...js, metadata: { ...js.metadata, uid: randomUUID() } }, { restartJobGate: false });
   await admin.create(jobsPath(ns), job);
-  await admin.delete(`${jobsPath(ns)}/${job?.metadata?.name ?? ""}`, { propagationPolicy: "Background" });
+  await admin.delete(resourcePath({ ...Resources.jobs, namespace: ns, name: job?.metadata?.name ?? "" }), {
+    propagationPolicy: "Background",
+  });
   log(`warm-up: ${round((performance.now() - t) / 1000)} s`);
 }
 
 async function ensureNamespace(admin: KubeClient, name: string): Promise<void> {
-  await admin.create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name } });
+  await admin.create(resourcePath(Resources.namespaces), { apiVersion: "v1", kind: "Namespace", metadata: { name } });
 }
 
 // ---------------------------------------------------------------------------------------------- checks

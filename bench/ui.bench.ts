@@ -16,7 +16,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import puppeteer from "puppeteer-core";
-import { Labels } from "../src/api/constants.ts";
+import { JobSetResource, Labels } from "../src/api/constants.ts";
 import { defaultJobSet } from "../src/api/defaults.ts";
 import type { Job, Pod } from "../src/api/k8s.ts";
 import type { JobSet } from "../src/api/types.ts";
@@ -24,6 +24,7 @@ import { constructJobs } from "../src/controller/jobs.ts";
 import { startControlPlane } from "../src/local/controlplane.ts";
 import { KubeClient } from "../src/runtime/client.ts";
 import { mapSettled } from "../src/runtime/parallel.ts";
+import { Resources, resourcePath } from "../src/runtime/resources.ts";
 import { startUiServer } from "../src/ui/server.ts";
 import { jobSet, rjob } from "../test/builders.ts";
 
@@ -59,8 +60,12 @@ async function main(): Promise<number> {
   });
   try {
     const ns = `ui-bench-${randomUUID().slice(0, 6)}`;
-    await admin.create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-    const jsPath = `/apis/jobset.x-k8s.io/v1alpha2/namespaces/${ns}/jobsets`;
+    await admin.create(resourcePath(Resources.namespaces), {
+      apiVersion: "v1",
+      kind: "Namespace",
+      metadata: { name: ns },
+    });
+    const jsPath = resourcePath({ ...JobSetResource, namespace: ns });
 
     // page1000: the JobSet, its 1,000 Jobs (started), one running pod each.
     log("creating a JobSet of 1,000 Jobs with their pods…");
@@ -69,9 +74,9 @@ async function main(): Promise<number> {
     const jobs = constructJobs(big, { restartJobGate: false });
     const started = new Date().toISOString();
     const made = await mapSettled(jobs, 50, async (j) => {
-      const created = await admin.create<Job>(`/apis/batch/v1/namespaces/${ns}/jobs`, j);
+      const created = await admin.create<Job>(resourcePath({ ...Resources.jobs, namespace: ns }), j);
       await admin.patch(
-        `/apis/batch/v1/namespaces/${ns}/jobs/${created.metadata?.name}/status`,
+        resourcePath({ ...Resources.jobs, namespace: ns, name: created.metadata?.name, subresource: "status" }),
         { status: { startTime: started, active: 1 } },
         "merge",
       );
@@ -92,7 +97,7 @@ async function main(): Promise<number> {
         },
         spec: { containers: [{ name: "main", image: "busybox" }] },
       };
-      await admin.create(`/api/v1/namespaces/${ns}/pods`, pod);
+      await admin.create(resourcePath({ ...Resources.pods, namespace: ns }), pod);
     });
     const failed = made.filter((r) => r.status === "rejected");
     if (failed.length > 0) throw new Error(`${failed.length} creates failed: ${String(failed[0]?.reason)}`);
