@@ -70,7 +70,12 @@ describe("jobset lint: the project's examples and test JobSets", () => {
   test("there are JobSets to check", () => assert.ok(files.length >= 15, `found ${files.length}`));
 
   test("every JobSet passes (alpha gates on)", () => {
-    const r = jobset(["lint", "--feature-gates", "InPlaceRestart=true,RestartJob=true", ...files]);
+    const r = jobset([
+      "lint",
+      "--feature-gates",
+      "InPlaceRestart=true,RestartJob=true,JobSetWorkloadAwareSchedulingAPI=true",
+      ...files,
+    ]);
     assert.equal(r.stdout, "");
     assert.equal(r.code, 0, r.stderr);
     // Non-JobSet documents (here a PriorityClass) are skipped with a note, never judged.
@@ -81,13 +86,18 @@ describe("jobset lint: the project's examples and test JobSets", () => {
   });
 
   test("gated JobSets are rejected with the gates off", () => {
-    const gated = [join(fixtures, "restart-job-action.yaml"), join(fixtures, "in-place-restart.yaml")];
+    const gated = [
+      join(fixtures, "restart-job-action.yaml"),
+      join(fixtures, "in-place-restart.yaml"),
+      join(root, "examples", "gang.yaml"),
+    ];
     const r = jobset(["lint", ...gated]);
     assert.equal(r.code, 1);
     assert.equal(
       r.stdout,
       `${gated[0]}:1: ${P}RestartJob and RestartJobAndIgnoreMaxRestarts failure policy actions are not allowed when RestartJob feature gate is disabled\n` +
-        `${gated[1]}:1: ${P}InPlaceRestart restart strategy cannot be set when InPlaceRestart feature gate is disabled\n`,
+        `${gated[1]}:1: ${P}InPlaceRestart restart strategy cannot be set when InPlaceRestart feature gate is disabled\n` +
+        `${gated[2]}:1: spec.scheduling: Forbidden: spec.scheduling requires the JobSetWorkloadAwareSchedulingAPI feature gate; enable it in the controller's Configuration (featureGates) or remove spec.scheduling\n`,
     );
   });
 });
