@@ -34,7 +34,6 @@ import { createCa, issueServingCert } from "../pki/x509.ts";
 import { KubeClient } from "../runtime/client.ts";
 import { createLogger, type LogFormat, type Logger, parseLogLevel } from "../runtime/logger.ts";
 import { kubeMetricsAuthorizer, Metrics } from "../runtime/metrics.ts";
-import { Resources, resourcePath } from "../runtime/resources.ts";
 import { buildInfo, userAgent } from "../version.ts";
 import {
   localWebhookConfigurations,
