@@ -139,7 +139,7 @@ function decodeSpecial(v: unknown, t: Special, ctx: Ctx): unknown {
     case "Time":
     case "MicroTime":
       if (typeof v !== "string") typeError(v, ctx, "string");
-      if (v !== "" && Number.isNaN(Date.parse(v))) {
+      if (timeMillis(v) === undefined) {
         throw new GoDecodeError(`parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse`);
       }
       return v;
@@ -201,11 +201,24 @@ const toQuantity = (v: unknown): Quantity | undefined => {
   return q;
 };
 
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** The instant (ms) of a time Go's time.Parse(time.RFC3339) accepts (`""` and `2024-01-01` are refused), or undefined. */
+function timeMillis(v: unknown): number | undefined {
+  const m = typeof v === "string" ? RFC3339.exec(v) : null;
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}${m[3]}`.toUpperCase());
+  return Number.isNaN(ms) ? undefined : ms + Math.floor(Number(`0.${m[2] ?? "0"}`) * 1000);
+}
+
+const ZERO_TIME = "0001-01-01T00:00:00";
+
+/** metav1.Time/MicroTime as Go prints them: UTC, whole seconds (micro: 6 digits); undefined for null (zero or absent). */
 const rfc3339 = (v: unknown, micro: boolean): string | undefined => {
-  if (typeof v !== "string" || v === "") return undefined;
-  const ms = Date.parse(v);
-  if (Number.isNaN(ms)) return undefined;
+  const ms = timeMillis(v);
+  if (ms === undefined || typeof v !== "string") return undefined;
   const iso = new Date(ms).toISOString();
+  if (iso.startsWith(ZERO_TIME) && ms === Date.parse(`${ZERO_TIME}Z`)) return undefined;
   if (!micro) return `${iso.slice(0, 19)}Z`;
   const frac = /\.(\d+)/.exec(v.replace(/[zZ]|[+-]\d\d:\d\d$/, ""))?.[1] ?? "";
   return `${iso.slice(0, 19)}.${frac.padEnd(6, "0").slice(0, 6)}Z`;
@@ -324,12 +337,6 @@ export class GoValue {
 
 // ---------------------------------------------------------------------------------------------- semantic equality
 
-const timeKey = (v: unknown): number | undefined => {
-  if (typeof v !== "string" || v === "") return undefined;
-  const ms = Date.parse(v);
-  return Number.isNaN(ms) ? undefined : ms;
-};
-
 const EmptyRecord: Readonly<Record<string, unknown>> = Object.freeze({});
 
 function equalNode(a: unknown, b: unknown, n: Node): boolean {
@@ -383,7 +390,7 @@ function equalSpecial(a: unknown, b: unknown, t: Special): boolean {
     }
     case "Time":
     case "MicroTime":
-      return timeKey(a) === timeKey(b);
+      return timeMillis(a) === timeMillis(b);
     case "IntOrString": {
       const norm = (v: unknown) => (typeof v === "string" ? `s${v}` : `i${typeof v === "number" ? v : 0}`);
       return norm(a) === norm(b);
