@@ -17,7 +17,7 @@ console.log(`wrote ${SCHEMA_JSON_PATH}`);
 writeFileSync(WebhookManifestPath, renderWebhookManifests());
 console.log("wrote config/webhook/manifests.yaml");
 
-// ---- Go round-trip table and fixtures (scripts/gotypes, needs Go)
+// ---- the Go type table and every Go-answered fixture (scripts/gotypes, needs Go)
 if (goAvailable()) {
   for (const a of GoArtifacts) {
     writeFileSync(join(root, a.path), renderGoArtifact(a));

@@ -1,5 +1,5 @@
-// The artifacts scripts/gotypes/ prints with Go (the Go type table of the round trip and the fixtures
-// of its tests); `npm run generate` writes them, test/integration/gotypes.test.ts checks they are fresh.
+// The artifacts scripts/gotypes/ prints with Go (the one Go type table and every Go-answered fixture);
+// `npm run generate` writes them, test/integration/gotypes.test.ts checks they are fresh.
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -10,6 +10,7 @@ const dir = join(root, "scripts", "gotypes");
 
 export const GoArtifacts: { path: string; args: string[]; stdin?: string }[] = [
   { path: "src/api/go-types.generated.json", args: ["types"] },
+  { path: "test/fixtures/go-oracle.generated.json", args: ["oracle"] },
   { path: "test/fixtures/go-quantities.generated.json", args: ["quantities"] },
   {
     path: "test/fixtures/go-roundtrip.generated.json",

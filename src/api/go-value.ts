@@ -1,167 +1,14 @@
-// Plain JSON seen through the Go types of JobSet (src/api/go-types.generated.ts, generated from the Go
+// Plain JSON seen through the Go types of JobSet (the model of src/api/go-types.ts, generated from the Go
 // types by reflection): what Go's JSON decoder refuses and how it words it, how json.Marshal prints the
 // typed value (`Invalid value: <JSON>` in field errors), and apimachinery's `equality.Semantic.DeepEqual`
 // (the immutability checks). The value is the typed object a Go decode would build: an absent or null
 // field is the Go zero value, so `{}` equals an absent struct but not an absent pointer, `0` equals an
 // absent int32 but not an absent *int32, nil and empty lists and maps are equal, and quantities compare
 // by value (`1024Mi` = `1Gi`).
-import { goStructs } from "./go-types.generated.ts";
-import { compareQuantities, formatQuantity, isQuantity, parseQuantity, type Quantity } from "./quantity-fidelity.ts";
+import { absent, type GoType, goTypeName, isRecord, type Node, nodeOf, type Special } from "./go-types.ts";
+import { compareQuantities, isQuantity, parseQuantity, type Quantity, quantityString } from "./quantity.ts";
 
-/** A Go type in the model: `jobset/v1alpha2.ReplicatedJob`, `[]…`, `*…`, `map[string]…`, `int32`, `Quantity`, … */
-export type GoType = string;
-
-export const GoTypes = {
-  JobSet: "jobset/v1alpha2.JobSet",
-  ReplicatedJobs: "[]jobset/v1alpha2.ReplicatedJob",
-  PersistentVolumeClaimSpec: "core/v1.PersistentVolumeClaimSpec",
-} as const;
-
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const absent = (v: unknown): boolean => v === undefined || v === null;
-
-// ---------------------------------------------------------------------------------------------- compiled model
-
-type Special =
-  | "Quantity"
-  | "Time"
-  | "MicroTime"
-  | "IntOrString"
-  | "RawExtension"
-  | "Duration"
-  | "FieldsV1"
-  | "bytes"
-  | "any";
-
-interface CField {
-  name: string;
-  node: Node;
-  omitempty: boolean;
-  omitzero: boolean;
-  /** Decode-error path segment: the JSON name, after the embedded Go fields it was flattened from. */
-  pathSegment: string;
-  /** The struct Go names in decode errors for this field (the embedded type for flattened fields). */
-  errorStruct: string;
-}
-
-type Node =
-  | { k: "ptr"; type: GoType; elem: Node }
-  | { k: "slice"; type: GoType; elem: Node }
-  | { k: "map"; type: GoType; elem: Node }
-  | { k: "struct"; type: GoType; fields: CField[]; byName: Map<string, CField> }
-  | { k: "special"; type: GoType; special: Special }
-  | { k: "string" | "bool" | "float"; type: GoType }
-  | { k: "int"; type: GoType; lo: number; hi: number };
-
-const specials = new Set<string>([
-  "Quantity",
-  "Time",
-  "MicroTime",
-  "IntOrString",
-  "RawExtension",
-  "Duration",
-  "FieldsV1",
-  "bytes",
-  "any",
-]);
-
-const intRanges: Readonly<Record<string, readonly [number, number]>> = {
-  int8: [-128, 127],
-  int16: [-32768, 32767],
-  int32: [-2147483648, 2147483647],
-  int: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-  int64: [Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER],
-  uint8: [0, 255],
-  uint16: [0, 65535],
-  uint32: [0, 4294967295],
-  uint: [0, Number.MAX_SAFE_INTEGER],
-  uint64: [0, Number.MAX_SAFE_INTEGER],
-};
-
-const nodes = new Map<GoType, Node>();
-
-/** The compiled form of a model type (built once, shared; recursive types are fine). */
-function nodeOf(t: GoType): Node {
-  const hit = nodes.get(t);
-  if (hit) return hit;
-  let n: Node;
-  if (t.startsWith("*")) n = { k: "ptr", type: t, elem: nodeOf(t.slice(1)) };
-  else if (t.startsWith("[]")) n = { k: "slice", type: t, elem: nodeOf(t.slice(2)) };
-  else if (t.startsWith("map[")) {
-    const close = t.indexOf("]");
-    n = { k: "map", type: t, elem: nodeOf(t.slice(close + 1)) };
-  } else if (specials.has(t)) n = { k: "special", type: t, special: t as Special };
-  else if (goStructs[t]) {
-    const fields: CField[] = [];
-    const sn: Node = { k: "struct", type: t, fields, byName: new Map() };
-    nodes.set(t, sn); // before the fields: a struct may contain itself (through pointers or lists)
-    const own = structName(t);
-    for (const [name, ft, flags, via, declaredIn] of goStructs[t] ?? []) {
-      const f: CField = {
-        name,
-        node: nodeOf(ft),
-        omitempty: flags.includes("o"),
-        omitzero: flags.includes("z"),
-        pathSegment: via ? `${via}.${name}` : name,
-        errorStruct: declaredIn || own,
-      };
-      fields.push(f);
-      sn.byName.set(name, f);
-    }
-    return sn;
-  } else {
-    const kind = t.split("@")[0] ?? t;
-    if (kind === "string") n = { k: "string", type: t };
-    else if (kind === "bool") n = { k: "bool", type: t };
-    else if (kind === "float64" || kind === "float32") n = { k: "float", type: t };
-    else if (Object.hasOwn(intRanges, kind)) {
-      const [lo, hi] = intRanges[kind] ?? [0, 0];
-      n = { k: "int", type: t, lo, hi };
-    } else throw new Error(`go-value: unknown Go type ${t} (regenerate src/api/go-types.generated.ts)`);
-  }
-  nodes.set(t, n);
-  return n;
-}
-
-// ---------------------------------------------------------------------------------------------- names Go prints
-
-/** The Go spelling of a model type (`[]v1alpha2.ReplicatedJob`, `v1.RestartPolicy`, `int32`). */
-export function goTypeName(t: GoType): string {
-  if (t.startsWith("*")) return `*${goTypeName(t.slice(1))}`;
-  if (t.startsWith("[]")) return `[]${goTypeName(t.slice(2))}`;
-  const map = /^map\[([^\]]+)\](.*)$/.exec(t);
-  if (map) return `map[${goTypeName(map[1] ?? "")}]${goTypeName(map[2] ?? "")}`;
-  const at = t.indexOf("@");
-  if (at >= 0) return t.slice(at + 1);
-  switch (t) {
-    case "Quantity":
-      return "resource.Quantity";
-    case "Time":
-      return "v1.Time";
-    case "MicroTime":
-      return "v1.MicroTime";
-    case "IntOrString":
-      return "intstr.IntOrString";
-    case "RawExtension":
-      return "runtime.RawExtension";
-    case "Duration":
-      return "v1.Duration";
-    case "FieldsV1":
-      return "v1.FieldsV1";
-    case "bytes":
-      return "[]uint8";
-    case "any":
-      return "interface {}";
-  }
-  const slash = t.indexOf("/");
-  return slash >= 0 ? t.slice(slash + 1) : t;
-}
-
-/** The bare Go type name of a struct (`ReplicatedJob`). */
-const structName = (t: GoType): string => {
-  const dot = t.lastIndexOf(".");
-  return dot >= 0 ? t.slice(dot + 1) : t;
-};
+export { type GoType, GoTypes, goTypeName } from "./go-types.ts";
 
 // ---------------------------------------------------------------------------------------------- decoding
 
@@ -292,7 +139,7 @@ function decodeSpecial(v: unknown, t: Special, ctx: Ctx): unknown {
     case "Time":
     case "MicroTime":
       if (typeof v !== "string") typeError(v, ctx, "string");
-      if (v !== "" && Number.isNaN(Date.parse(v))) {
+      if (timeMillis(v) === undefined) {
         throw new GoDecodeError(`parsing time ${JSON.stringify(v)} as "2006-01-02T15:04:05Z07:00": cannot parse`);
       }
       return v;
@@ -354,11 +201,24 @@ const toQuantity = (v: unknown): Quantity | undefined => {
   return q;
 };
 
+const RFC3339 = /^(\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})$/;
+
+/** The instant (ms) of a time Go's time.Parse(time.RFC3339) accepts (`""` and `2024-01-01` are refused), or undefined. */
+function timeMillis(v: unknown): number | undefined {
+  const m = typeof v === "string" ? RFC3339.exec(v) : null;
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}${m[3]}`.toUpperCase());
+  return Number.isNaN(ms) ? undefined : ms + Math.floor(Number(`0.${m[2] ?? "0"}`) * 1000);
+}
+
+const ZERO_TIME = "0001-01-01T00:00:00";
+
+/** metav1.Time/MicroTime as Go prints them: UTC, whole seconds (micro: 6 digits); undefined for null (zero or absent). */
 const rfc3339 = (v: unknown, micro: boolean): string | undefined => {
-  if (typeof v !== "string" || v === "") return undefined;
-  const ms = Date.parse(v);
-  if (Number.isNaN(ms)) return undefined;
+  const ms = timeMillis(v);
+  if (ms === undefined || typeof v !== "string") return undefined;
   const iso = new Date(ms).toISOString();
+  if (iso.startsWith(ZERO_TIME) && ms === Date.parse(`${ZERO_TIME}Z`)) return undefined;
   if (!micro) return `${iso.slice(0, 19)}Z`;
   const frac = /\.(\d+)/.exec(v.replace(/[zZ]|[+-]\d\d:\d\d$/, ""))?.[1] ?? "";
   return `${iso.slice(0, 19)}.${frac.padEnd(6, "0").slice(0, 6)}Z`;
@@ -441,7 +301,7 @@ function marshalSpecial(v: unknown, t: Special): string {
   switch (t) {
     case "Quantity": {
       const q = toQuantity(v);
-      return goJsonString(q ? formatQuantity(q) : "0");
+      return goJsonString(q ? quantityString(q) : "0");
     }
     case "IntOrString":
       return typeof v === "string" ? goJsonString(v) : String(typeof v === "number" ? v : 0);
@@ -476,12 +336,6 @@ export class GoValue {
 }
 
 // ---------------------------------------------------------------------------------------------- semantic equality
-
-const timeKey = (v: unknown): number | undefined => {
-  if (typeof v !== "string" || v === "") return undefined;
-  const ms = Date.parse(v);
-  return Number.isNaN(ms) ? undefined : ms;
-};
 
 const EmptyRecord: Readonly<Record<string, unknown>> = Object.freeze({});
 
@@ -536,7 +390,7 @@ function equalSpecial(a: unknown, b: unknown, t: Special): boolean {
     }
     case "Time":
     case "MicroTime":
-      return timeKey(a) === timeKey(b);
+      return timeMillis(a) === timeMillis(b);
     case "IntOrString": {
       const norm = (v: unknown) => (typeof v === "string" ? `s${v}` : `i${typeof v === "number" ? v : 0}`);
       return norm(a) === norm(b);

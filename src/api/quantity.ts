@@ -1,10 +1,34 @@
-// resource.Quantity as apimachinery decodes and re-encodes it (k8s.io/apimachinery v0.36
-// pkg/api/resource): parse, keep the input text when it is already canonical, otherwise print the
-// canonical form (binary suffixes Ki…Ei, decimal SI n…E, or a decimal exponent, by the input's format).
-// test/unit/roundtrip-quantity.test.ts checks every case of test/fixtures/go-quantities.generated.json, which
-// Go printed (scripts/gotypes).
+// Kubernetes resource quantities (k8s.io/apimachinery v0.36 pkg/api/resource.Quantity) as Go parses,
+// compares and prints them; the one home of quantities (ADR 0008). Parsing follows apimachinery's two
+// paths (exact int64, then arbitrary precision rounded up to a nano-unit) with its error texts; a value
+// keeps the input text when Go's parser does (already canonical), otherwise it prints in canonical form
+// (binary suffixes Ki…Ei, decimal SI n…E, or a decimal exponent, by the input's format): `1024Mi` and
+// `1Gi` are the same value and both print as `1Gi`; `1000m` prints as `1`. Exact arithmetic with bigint.
+// test/unit/roundtrip-quantity.test.ts checks every case of test/fixtures/go-quantities.generated.json,
+// which Go printed (scripts/gotypes).
 
-type Format = "DecimalExponent" | "BinarySI" | "DecimalSI";
+export type QuantityFormat = "DecimalExponent" | "BinarySI" | "DecimalSI";
+
+/** A parsed quantity: the value `unscaled × 10^(-scale)`, exactly, its format, and Go's cached text. */
+export interface Quantity {
+  unscaled: bigint;
+  scale: number;
+  format: QuantityFormat;
+  /** The input text, kept when it is already canonical (Go's `q.s`): what String() prints then. */
+  text?: string;
+}
+
+/** apimachinery's error texts (ErrFormatWrong, ErrNumeric, ErrSuffix). */
+export const QuantityErrors = {
+  format: "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'",
+  numeric: "unable to parse numeric part of quantity",
+  suffix: "unable to parse quantity's suffix",
+} as const;
+
+/** Go would refuse the quantity; the message is apimachinery's. */
+export class QuantityError extends Error {}
+
+type Format = QuantityFormat;
 
 /** The value `m × 10^e`, its format, and the text kept from the input (Go's cached string). */
 interface Parsed {
@@ -13,13 +37,6 @@ interface Parsed {
   format: Format;
   s?: string;
 }
-
-export const QuantityFormatError =
-  "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'";
-const SuffixError = "unable to parse quantity's suffix";
-const NumericError = "unable to parse numeric value of quantity";
-
-export class QuantityError extends Error {}
 
 const MAX_INT64 = (1n << 63n) - 1n;
 const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
@@ -69,7 +86,7 @@ function split(str: string): Pieces {
   if (str[k] === "-" || str[k] === "+") k++;
   while (k < end && isDigit(str[k])) k++;
   if (k >= end) return { positive, value, num, denom, suffix: str.slice(suffixStart) };
-  throw new QuantityError(QuantityFormatError);
+  throw new QuantityError(QuantityErrors.format);
 }
 
 const decimalSuffixes: Record<string, number> = { n: -9, u: -6, m: -3, "": 0, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
@@ -84,16 +101,16 @@ function interpret(suffix: string): { base: 2 | 10; exponent: number; format: Fo
   if (Object.hasOwn(binarySuffixes, suffix) && bin !== undefined) return { base: 2, exponent: bin, format: "BinarySI" };
   if (suffix.length > 1 && (suffix[0] === "e" || suffix[0] === "E") && /^[+-]?[0-9]+$/.test(suffix.slice(1))) {
     const n = BigInt(suffix.slice(1));
-    if (n > MAX_INT64 || n < -MAX_INT64 - 1n) throw new QuantityError(SuffixError);
+    if (n > MAX_INT64 || n < -MAX_INT64 - 1n) throw new QuantityError(QuantityErrors.suffix);
     return { base: 10, exponent: Number(BigInt.asIntN(32, n)), format: "DecimalExponent" };
   }
-  throw new QuantityError(SuffixError);
+  throw new QuantityError(QuantityErrors.suffix);
 }
 
 const pow10 = (n: number): bigint => 10n ** BigInt(n);
 
 function parse(str: string): Parsed {
-  if (str.length === 0) throw new QuantityError(QuantityFormatError);
+  if (str.length === 0) throw new QuantityError(QuantityErrors.format);
   if (str === "0") return { m: 0n, e: 0, format: "DecimalSI", s: str };
   const { positive, value, num, denom, suffix } = split(str);
   const { base, exponent, format } = interpret(suffix);
@@ -118,7 +135,7 @@ function parse(str: string): Parsed {
     if (scale >= -9) {
       const shifted = num + denom;
       const v = BigInt(shifted);
-      if (v > MAX_INT64) throw new QuantityError(NumericError);
+      if (v > MAX_INT64) throw new QuantityError(QuantityErrors.numeric);
       const product = v * mantissa;
       if (product <= MAX_INT64) {
         const m = positive ? product : -product;
@@ -133,7 +150,7 @@ function parse(str: string): Parsed {
 
   // The arbitrary-precision path (gopkg.in/inf.v0 Dec).
   const dec = /^([+-]?)([0-9]*)(?:\.([0-9]*))?$/.exec(value);
-  if (!dec || `${dec[2]}${dec[3] ?? ""}` === "") throw new QuantityError(NumericError);
+  if (!dec || `${dec[2]}${dec[3] ?? ""}` === "") throw new QuantityError(QuantityErrors.numeric);
   const frac = dec[3] ?? "";
   let m = BigInt(`${dec[2]}${frac}` || "0");
   let e = -frac.length;
@@ -199,6 +216,40 @@ function canonical(q: Parsed): string {
   const suffix = Object.entries(decimalSuffixes).find(([, x]) => x === e)?.[0] ?? "";
   return `${m}${suffix}`;
 }
+
+/** Go's resource.ParseQuantity: the quantity, or the error text Go gives. */
+export function parseQuantity(str: string): Quantity | { error: string } {
+  try {
+    const p = parse(str);
+    const q: Quantity = { unscaled: p.m, scale: -p.e, format: p.format };
+    if (p.s !== undefined) q.text = p.s;
+    return q;
+  } catch (e) {
+    if (e instanceof QuantityError) return { error: e.message };
+    throw e;
+  }
+}
+
+export const isQuantity = (q: Quantity | { error: string }): q is Quantity => !("error" in q);
+
+function compareParts(a: bigint, as: number, b: bigint, bs: number): number {
+  const s = Math.max(as, bs);
+  const x = a * pow10(s - as);
+  const y = b * pow10(s - bs);
+  return x === y ? 0 : x < y ? -1 : 1;
+}
+
+/** Go's `a.Cmp(b)`: compares values, whatever their format. */
+export const compareQuantities = (a: Quantity, b: Quantity): number =>
+  compareParts(a.unscaled, a.scale, b.unscaled, b.scale);
+
+/** The canonical form of the value (`1Gi`, `1500m`, `1e3`, `0`), whatever text it was parsed from. */
+export function formatQuantity(q: Quantity): string {
+  return canonical({ m: q.unscaled, e: -q.scale, format: q.format });
+}
+
+/** Go's `q.String()`, which json.Marshal prints: the kept input text (`+1`, `1.`), else the canonical form. */
+export const quantityString = (q: Quantity): string => q.text ?? formatQuantity(q);
 
 /**
  * A quantity as it comes out of Go's JSON round trip: `value` is the JSON value of the request (a

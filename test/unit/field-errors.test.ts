@@ -193,8 +193,8 @@ describe("Kubernetes name validators", () => {
   });
 });
 
-describe("agrees with apimachinery v0.36.3 (answers computed by Go: test/fixtures/go-oracle)", () => {
-  const oracle = JSON.parse(readFileSync(new URL("../fixtures/go-oracle/expected.json", import.meta.url), "utf8")) as {
+describe("agrees with apimachinery v0.36.3 (answers computed by Go: scripts/gotypes)", () => {
+  const oracle = JSON.parse(readFileSync(new URL("../fixtures/go-oracle.generated.json", import.meta.url), "utf8")) as {
     helpers: { name: string; output: string }[];
     status: { name: string; status: Record<string, unknown> }[];
   };

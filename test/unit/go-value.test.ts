@@ -1,11 +1,11 @@
 // The Go view of JobSet values (decode errors, json.Marshal, semantic equality) and resource quantities,
-// against answers computed by running Go with k8s.io/apimachinery v0.36.3 (test/fixtures/go-oracle;
-// regenerate with scripts/go-oracle.sh).
+// against answers computed by running Go with k8s.io/apimachinery v0.36.3 (scripts/gotypes, `go run . oracle`;
+// regenerate with npm run generate).
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { describe, test } from "node:test";
 import { GoTypes, goDecode, goMarshal, goSemanticEqual } from "../../src/api/go-value.ts";
-import { formatQuantity, isQuantity, parseQuantity } from "../../src/api/quantity-fidelity.ts";
+import { formatQuantity, isQuantity, parseQuantity } from "../../src/api/quantity.ts";
 import { decodeJobSet, decodePod } from "../../src/webhooks/decode.ts";
 
 interface Oracle {
@@ -15,7 +15,7 @@ interface Oracle {
 }
 
 const oracle = JSON.parse(
-  readFileSync(new URL("../fixtures/go-oracle/expected.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../fixtures/go-oracle.generated.json", import.meta.url), "utf8"),
 ) as Oracle;
 
 const modelType = (goType: string): string =>

@@ -1,5 +1,5 @@
 // RE2 for onJobFailureMessagePatterns, against answers computed by Go's regexp package
-// (test/fixtures/go-oracle, regenerate with scripts/go-oracle.sh): every pattern compiles or fails as in
+// (scripts/gotypes, regenerate with npm run generate): every pattern compiles or fails as in
 // Go, with Go's error text, and every match agrees with Go's MatchString.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -15,7 +15,7 @@ interface Re2Case {
   matches: { input: string; match: boolean }[];
 }
 
-const oracle = JSON.parse(readFileSync(new URL("../fixtures/go-oracle/expected.json", import.meta.url), "utf8")) as {
+const oracle = JSON.parse(readFileSync(new URL("../fixtures/go-oracle.generated.json", import.meta.url), "utf8")) as {
   re2: Re2Case[];
 };
 

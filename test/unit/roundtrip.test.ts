@@ -53,7 +53,8 @@ describe("goRoundTrip", () => {
     assert.throws(() => goRoundTrip(bad), {
       name: "Error",
       message:
-        "json: cannot unmarshal string into Go struct field spec.replicatedJobs[0].template.spec.parallelism of type int",
+        // Go's own text (the "parallelism string" decode case of test/fixtures/go-oracle.generated.json).
+        "json: cannot unmarshal string into Go struct field JobSpec.spec.replicatedJobs.template.spec.parallelism of type int32",
     });
     const quantity = {
       spec: {
