@@ -19,5 +19,10 @@ export class RoundTripError extends Error {}
 export function goRoundTrip<T>(obj: T): T {
   const decoded = goDecode<T>(obj, GoTypes.JobSet);
   if (!decoded.ok) throw new RoundTripError(decoded.message);
-  return JSON.parse(goMarshal(decoded.value, GoTypes.JobSet)) as T;
+  return goEncode(decoded.value);
+}
+
+/** The second half of the round trip: what Go encodes for a JobSet already decoded by goDecode. */
+export function goEncode<T>(decoded: T): T {
+  return JSON.parse(goMarshal(decoded, GoTypes.JobSet)) as T;
 }

@@ -5,7 +5,7 @@ import { defaultJobSet } from "../api/defaults.ts";
 import type { FeatureGates } from "../api/features.ts";
 import { toStatus } from "../api/field-errors.ts";
 import type { PersistentVolumeClaim } from "../api/k8s.ts";
-import { goRoundTrip, RoundTripError } from "../api/roundtrip.ts";
+import { goEncode } from "../api/roundtrip.ts";
 import type { JobSet } from "../api/types.ts";
 import { validateCreateWithLookup, validateUpdate } from "../api/validation.ts";
 import { type AdmissionRequest, allowed, deniedWithStatus, errored, type Outcome, patchResponse } from "./admission.ts";
@@ -39,14 +39,8 @@ export function mutateJobSet(req: AdmissionRequest): Outcome {
   const d = decode(req, req.object);
   if ("outcome" in d) return d.outcome;
   // Upstream defaults its decoded Go object and encodes it again: the patch carries that round trip.
-  let typed: JobSet;
-  try {
-    typed = goRoundTrip(d.js);
-  } catch (e) {
-    if (e instanceof RoundTripError) return errored(400, e.message);
-    throw e;
-  }
-  const defaulted = defaultJobSet(typed);
+  // decode() already decoded as Go does (errors answered 400 there); this is the encoding half.
+  const defaulted = defaultJobSet(goEncode(d.js));
   if (req.namespace && !(req.object as { metadata?: { namespace?: string } }).metadata?.namespace) {
     // The namespace was only filled in for validation; do not patch it.
     if (defaulted.metadata) delete defaulted.metadata.namespace;
