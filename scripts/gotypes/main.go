@@ -1,4 +1,4 @@
-// Command gotypes is the one Go program behind the TypeScript ports of Go's behavior (ADR 0008). With
+// Command gotypes is the one Go program behind the TypeScript ports of Go's behavior (ADR 0013). With
 // one mirror of the JobSet types (api/jobset/v1alpha2) and the real k8s.io/api and apimachinery, it
 // prints:
 //   - `types`: the Go type table of JobSet and Pod (src/api/go-types.generated.json), walked by both

@@ -1,5 +1,5 @@
 // Kubernetes resource quantities (k8s.io/apimachinery v0.36 pkg/api/resource.Quantity) as Go parses,
-// compares and prints them; the one home of quantities (ADR 0008). Parsing follows apimachinery's two
+// compares and prints them; the one home of quantities (ADR 0013). Parsing follows apimachinery's two
 // paths (exact int64, then arbitrary precision rounded up to a nano-unit) with its error texts; a value
 // keeps the input text when Go's parser does (already canonical), otherwise it prints in canonical form
 // (binary suffixes Ki…Ei, decimal SI n…E, or a decimal exponent, by the input's format): `1024Mi` and

@@ -1,5 +1,5 @@
 // Kubeconfig loading and authentication, without @kubernetes/client-node (whose module load costs the
-// process ≈ 85 MiB and ≈ 0.5 s: it loads its whole generated API). See docs/adr/0008-own-kubeconfig-loader.md.
+// process ≈ 85 MiB and ≈ 0.5 s: it loads its whole generated API). See docs/adr/0011-own-kubeconfig-loader.md.
 //
 // What is supported, as kubectl / client-go do it:
 // - where: an explicit file; else $KUBECONFIG (several files, path-list separated: for each cluster, user

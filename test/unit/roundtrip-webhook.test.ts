@@ -1,4 +1,4 @@
-// The mutating webhook's patch is upstream's typed round trip (ADR 0008), checked through the real
+// The mutating webhook's patch is upstream's typed round trip (ADR 0013), checked through the real
 // webhook server: the patched object for the cases of issue 15 item 2, and their consequences.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
