@@ -6,7 +6,7 @@
 // local cluster instead of submitting to whatever ~/.kube/config points at).
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { delimiter, join } from "node:path";
 import { JobSetResource } from "../api/constants.ts";
 import { ApiError, KubeClient } from "../runtime/client.ts";
 import { resourcePath } from "../runtime/resources.ts";
@@ -48,7 +48,8 @@ export function resolveKubeconfig(flags: ClusterFlags, o: { allowHome?: boolean 
   const mine = (p: string | undefined) => (local && p && local.kubeconfig === p ? local : undefined);
   if (flags.kubeconfig) return { kubeconfig: flags.kubeconfig, source: "flag", local: mine(flags.kubeconfig) };
   const env = process.env.KUBECONFIG;
-  if (env) return { kubeconfig: env.split(":")[0], source: "env", local: mine(env.split(":")[0]) };
+  const first = env?.split(delimiter).find((f) => f !== "");
+  if (first) return { kubeconfig: first, source: "env", local: mine(first) };
   if (local) return { kubeconfig: local.kubeconfig, source: "local", local };
   const home = join(homedir(), ".kube", "config");
   if (o.allowHome !== false && existsSync(home)) return { kubeconfig: home, source: "home", local: undefined };
@@ -65,19 +66,24 @@ export interface Connected {
 export async function connect(flags: ClusterFlags, o: { allowHome?: boolean } = {}): Promise<Connected> {
   const r = resolveKubeconfig(flags, o);
   if (!r.kubeconfig) throw new CliError(`no cluster configured: ${NO_CLUSTER_HINT}`);
-  if (!existsSync(r.kubeconfig)) {
-    const from = r.source === "flag" ? "--kubeconfig" : r.source === "env" ? "KUBECONFIG" : "kubeconfig";
-    throw new CliError(`${from} file ${r.kubeconfig} does not exist: ${NO_CLUSTER_HINT}`);
+  // $KUBECONFIG may list several files: the loader merges them as kubectl does (first file wins).
+  const fromEnv = r.source === "env";
+  const files = fromEnv ? (process.env.KUBECONFIG ?? "").split(delimiter).filter((f) => f !== "") : [r.kubeconfig];
+  if (!files.some((f) => existsSync(f))) {
+    const from = r.source === "flag" ? "--kubeconfig" : fromEnv ? "KUBECONFIG" : "kubeconfig";
+    throw new CliError(`${from} file ${files.join(delimiter)} does not exist: ${NO_CLUSTER_HINT}`);
   }
   let client: KubeClient;
   try {
     client = await KubeClient.create({
-      kubeconfig: r.kubeconfig,
+      ...(fromEnv ? {} : { kubeconfig: r.kubeconfig }),
       ...(flags.context ? { context: flags.context } : {}),
       userAgent: "jobset-cli",
     });
   } catch (e) {
-    throw new CliError(`cannot use kubeconfig ${r.kubeconfig}: ${firstLine(e)}`);
+    throw new CliError(
+      `cannot use kubeconfig ${fromEnv ? `KUBECONFIG=${process.env.KUBECONFIG}` : r.kubeconfig}: ${firstLine(e)}`,
+    );
   }
   // The local cluster of `jobset up`, recognized by its API server URL (whichever kubeconfig led here).
   const state = r.local ?? readLocalState();

@@ -457,6 +457,8 @@ current-context: c
       await jobset(["get"], { ...env, KUBECONFIG: join(work, "missing") }),
       /^jobset get: KUBECONFIG file .*missing does not exist: start a local cluster/m,
     );
+    // KUBECONFIG lists several files: they are merged as kubectl merges them (a missing one is skipped).
+    assertOneLineError(await jobset(["get"], { ...env, KUBECONFIG: `${join(work, "missing")}:${dead}` }), unreachable);
   });
 
   test("run with Go missing for the first build → one line saying what to install", async () => {
