@@ -145,37 +145,37 @@ export function jobSetFinished(status: JobSetStatus | undefined): boolean {
 
 // ---------------------------------------------------------------------------------------------- catalogue
 
-/** Success (§6.1, §5.10): Completed=True, RestartingJobSet=False/JobSetCompleted, terminal state, metric. */
-export function markCompleted(u: StatusUpdate): void {
+/**
+ * A terminal state (§5.10): its condition True, RestartingJobSet=False with the matching reason, the
+ * terminal state in status and the metric to count.
+ */
+function markTerminal(u: StatusUpdate, outcome: "completed" | "failed", reason: string, message: string): void {
+  const completed = outcome === "completed";
   setCondition(u, {
-    type: ConditionTypes.Completed,
+    type: completed ? ConditionTypes.Completed : ConditionTypes.Failed,
     status: "True",
-    reason: Reasons.AllJobsCompleted,
-    message: Messages.AllJobsCompleted,
+    reason,
+    message,
   });
   setCondition(u, {
     type: ConditionTypes.RestartingJobSet,
     status: "False",
-    reason: Reasons.JobSetCompleted,
-    message: Messages.JobSetCompleted,
+    reason: completed ? Reasons.JobSetCompleted : Reasons.JobSetFailed,
+    message: completed ? Messages.JobSetCompleted : Messages.JobSetFailed,
   });
-  u.status.terminalState = TerminalStates.Completed;
+  u.status.terminalState = completed ? TerminalStates.Completed : TerminalStates.Failed;
   u.shouldUpdate = true;
-  u.metrics.completed = true;
+  u.metrics[outcome] = true;
 }
 
-/** Failure (§6.2, §5.10): Failed=True with reason/message, RestartingJobSet=False/JobSetFailed, terminal state, metric. */
+/** Success (§6.1): Completed=True/AllJobsCompleted, RestartingJobSet=False/JobSetCompleted, terminal state, metric. */
+export function markCompleted(u: StatusUpdate): void {
+  markTerminal(u, "completed", Reasons.AllJobsCompleted, Messages.AllJobsCompleted);
+}
+
+/** Failure (§6.2): Failed=True with reason/message, RestartingJobSet=False/JobSetFailed, terminal state, metric. */
 export function markFailed(u: StatusUpdate, reason: string, message: string): void {
-  setCondition(u, { type: ConditionTypes.Failed, status: "True", reason, message });
-  setCondition(u, {
-    type: ConditionTypes.RestartingJobSet,
-    status: "False",
-    reason: Reasons.JobSetFailed,
-    message: Messages.JobSetFailed,
-  });
-  u.status.terminalState = TerminalStates.Failed;
-  u.shouldUpdate = true;
-  u.metrics.failed = true;
+  markTerminal(u, "failed", reason, message);
 }
 
 /** Global restart triggered (§5.11): RestartingJobSet=True. */
