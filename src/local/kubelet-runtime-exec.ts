@@ -15,20 +15,19 @@ import type { SimulatedRuntime } from "./kubelet-runtime-sim.ts";
 import { type ContainerModel, restartsInPlace, terminate } from "./kubelet-status.ts";
 
 export class ExecRuntime implements ContainerRuntime {
-  private readonly host: RuntimeHost;
-  private readonly client: KubeClient;
-  private readonly sim: SimulatedRuntime;
+  /** The pod lifecycle it reports to, the API client (ConfigMaps/Secrets for env), the simulator for containers without a command. */
+  private readonly deps: { host: RuntimeHost; client: KubeClient; sim: SimulatedRuntime };
 
-  constructor(host: RuntimeHost, client: KubeClient, sim: SimulatedRuntime) {
-    this.host = host;
-    this.client = client;
-    this.sim = sim;
+  constructor(deps: { host: RuntimeHost; client: KubeClient; sim: SimulatedRuntime }) {
+    this.deps = deps;
   }
 
   startPod(run: PodRun): void {
     mkdirSync(run.workDir, { recursive: true });
     run.status.publish();
-    void this.start(run).catch((e) => this.host.log("error", "exec start failed", { pod: run.key, error: errMsg(e) }));
+    void this.start(run).catch((e) =>
+      this.deps.host.log("error", "exec start failed", { pod: run.key, error: errMsg(e) }),
+    );
   }
 
   restartContainer(run: PodRun, c: ContainerModel): void {
@@ -47,7 +46,7 @@ export class ExecRuntime implements ContainerRuntime {
         for (const n of names) {
           if (n in store) continue;
           try {
-            const obj = await this.client.get<{ data?: Record<string, string> }>(
+            const obj = await this.deps.client.get<{ data?: Record<string, string> }>(
               resourcePath({ ...resource, namespace: run.ns, name: n }),
             );
             store[n] = obj.data ?? {};
@@ -74,7 +73,7 @@ export class ExecRuntime implements ContainerRuntime {
       const sources = await this.fetchSources(run, all);
       for (const c of all) {
         const r = resolveEnv(run.pod, c, { podIP: run.model.podIP, hostIP: run.model.hostIP }, sources, base);
-        for (const w of r.warnings) this.host.log("warn", `pod ${run.key} container ${c.name}: ${w}`);
+        for (const w of r.warnings) this.deps.host.log("warn", `pod ${run.key} container ${c.name}: ${w}`);
         if ((c.command?.length ?? 0) + (c.args?.length ?? 0) > 0) run.envs.set(c.name, r.env);
       }
     } catch (e) {
@@ -88,7 +87,8 @@ export class ExecRuntime implements ContainerRuntime {
     if (run.finished) return;
     if (!run.model.initialized && !(await this.runInitContainers(run))) return;
     for (const c of run.runningContainers()) if (!run.procs.has(c.name)) this.startProcess(run, c);
-    if (run.adopted) this.host.log("info", "exec runtime restarted the processes of a re-driven pod", { pod: run.key });
+    if (run.adopted)
+      this.deps.host.log("info", "exec runtime restarted the processes of a re-driven pod", { pod: run.key });
     run.status.publish();
   }
 
@@ -113,12 +113,12 @@ export class ExecRuntime implements ContainerRuntime {
         if (code === 0) break;
         if (!restartsInPlace(ic, run.pod.spec?.restartPolicy, code)) {
           terminate(ic, code, nowIso());
-          this.host.finish(run, "Failed");
+          this.deps.host.finish(run, "Failed");
           run.status.publish();
           return false;
         }
         // Retried in place (restartPolicy OnFailure/Always), after the back-off; the pod stays Pending.
-        await new Promise<void>((resolve) => this.host.restartInPlace(run, ic, code, resolve));
+        await new Promise<void>((resolve) => this.deps.host.restartInPlace(run, ic, code, resolve));
       }
       terminate(ic, 0, nowIso());
     }
@@ -153,7 +153,7 @@ export class ExecRuntime implements ContainerRuntime {
     const env = run.envs.get(c.name);
     if (!env) {
       // No command: the image's entrypoint cannot run here, so the container is simulated.
-      this.sim.simulate(run, c);
+      this.deps.sim.simulate(run, c);
       return;
     }
     const spec = run.containerSpec(c.name);
@@ -171,9 +171,9 @@ export class ExecRuntime implements ContainerRuntime {
       run.containerLog(c.name).endRun(rc);
       if (run.procs.get(c.name) !== proc) return;
       run.procs.delete(c.name);
-      void this.host.serial(run.uid, () => {
+      void this.deps.host.serial(run.uid, () => {
         if (c.restartCount === rc)
-          this.host.containerExited(run, c, e.exitCode, e.error ? "StartError" : undefined, e.error);
+          this.deps.host.containerExited(run, c, e.exitCode, e.error ? "StartError" : undefined, e.error);
       });
     });
     this.watchReadiness(run, c, spec, env);
@@ -205,7 +205,7 @@ export class ExecRuntime implements ContainerRuntime {
     const tick = async () => {
       if (c.restartCount !== rc || !("running" in c.state)) return;
       const pass = await runProbe({ argv, env, cwd: run.workDir }, timeout);
-      if (run.finished || this.host.stopped() || c.restartCount !== rc || !("running" in c.state)) return;
+      if (run.finished || this.deps.host.stopped() || c.restartCount !== rc || !("running" in c.state)) return;
       if (pass) {
         ok++;
         bad = 0;

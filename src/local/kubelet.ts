@@ -152,7 +152,9 @@ class Kubelet {
       stopped,
     });
     const sim = new SimulatedRuntime(this.pods);
-    this.pods.useRuntime(this.runtime === "simulate" ? sim : new ExecRuntime(this.pods, this.client, sim));
+    this.pods.useRuntime(
+      this.runtime === "simulate" ? sim : new ExecRuntime({ host: this.pods, client: this.client, sim }),
+    );
     try {
       this.server = await startKubeletServer((ns, pod, container, previous) =>
         this.pods.lookupLogs(ns, pod, container, previous),
