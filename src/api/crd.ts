@@ -8,14 +8,18 @@ export const CRD_VERSION = "v1alpha2";
 export const CRD_NAME = `jobsets.${CRD_GROUP}`;
 
 /** Deep copy with object keys sorted, so the output does not depend on definition order. TypeBox's
- * own markers are non-enumerable and disappear here. */
+ * own markers are non-enumerable and disappear here. An empty `properties` (an empty struct such as
+ * `basic: {}`) is left out, as controller-gen leaves it out and as the API server stores the CRD: a
+ * manifest that keeps it differs from the stored object, which server-side apply reports as a conflict. */
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (typeof value === "object" && value !== null) {
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value).sort()) {
       const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = canonical(v);
+      const emptyProperties =
+        key === "properties" && typeof v === "object" && v !== null && Object.keys(v).length === 0;
+      if (v !== undefined && !emptyProperties) out[key] = canonical(v);
     }
     return out;
   }
