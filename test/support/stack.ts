@@ -13,6 +13,7 @@ import { randomBytes } from "node:crypto";
 import type { TestContext } from "node:test";
 import { defaultFeatureGates, type FeatureGates } from "../../src/api/features.ts";
 import { type RunningControllerManager, startControllerManager } from "../../src/app/controller-manager.ts";
+import { ControllerName as JobSetControllerName } from "../../src/controllers/jobset/controller.ts";
 import { PodControllerName } from "../../src/controllers/pod/controller.ts";
 import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { ApiError, KubeClient } from "../../src/runtime/client.ts";
@@ -32,6 +33,8 @@ export interface StackOptions {
   logLevel?: string;
   /** Observes the pod controller's reconciles (with `webhooks`). */
   onPodReconcile?: (key: string, outcome: ReconcileOutcome, seconds: number, error?: unknown) => void;
+  /** Observes the JobSet controller's reconciles. */
+  onJobSetReconcile?: (key: string, outcome: ReconcileOutcome, seconds: number, error?: unknown) => void;
 }
 
 export interface Stack {
@@ -70,16 +73,17 @@ export async function startStack(cluster: TestCluster, o: StackOptions = {}): Pr
   try {
     const ca = o.webhooks ? createCa(`jobset-e2e-${id}`, 1) : undefined;
     const cert = ca ? issueServingCert(ca) : undefined;
-    const onPodReconcile = o.onPodReconcile;
+    const { onPodReconcile, onJobSetReconcile } = o;
     running = await startControllerManager({
       client,
       telemetry: { logger },
       gates,
-      ...(onPodReconcile
+      ...(onPodReconcile || onJobSetReconcile
         ? {
             manager: {
               onReconcile: (controller, key, outcome, seconds, error) => {
-                if (controller === PodControllerName) onPodReconcile(key, outcome, seconds, error);
+                if (controller === PodControllerName) onPodReconcile?.(key, outcome, seconds, error);
+                if (controller === JobSetControllerName) onJobSetReconcile?.(key, outcome, seconds, error);
               },
             },
           }
