@@ -9,9 +9,7 @@ import { Session } from "node:inspector/promises";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { defaultFeatureGates } from "../src/api/features.ts";
-import { createCa, issueServingCert } from "../src/pki/x509.ts";
-import { webhookHandlers } from "../src/webhooks/handlers.ts";
-import { WebhookServer } from "../src/webhooks/server.ts";
+import { tlsWebhookServer } from "../test/support/webhook-server.ts";
 
 const { values } = parseArgs({ options: { "cpu-prof": { type: "string" } } });
 
@@ -23,21 +21,14 @@ if (values["cpu-prof"]) {
   await profiler.post("Profiler.start");
 }
 
-const ca = createCa("webhook-bench-ca", 1);
-const leaf = issueServingCert(ca);
-const server = new WebhookServer({
-  host: "127.0.0.1",
-  port: 0,
-  certificate: { cert: leaf.certPem, key: leaf.keyPem },
-  handlers: webhookHandlers({
-    gates: defaultFeatureGates,
-    // No PVC exists (an informer cache miss).
-    getPVC: async () => undefined,
-    pods: { podsByName: () => [], getNode: () => Promise.reject(new Error("no nodes in the benchmark")) },
-  }),
+const { server, caPem } = tlsWebhookServer("webhook-bench-ca", {
+  gates: defaultFeatureGates,
+  // No PVC exists (an informer cache miss).
+  getPVC: async () => undefined,
+  pods: { podsByName: () => [], getNode: () => Promise.reject(new Error("no nodes in the benchmark")) },
 });
 await server.start();
-process.stdout.write(`${JSON.stringify({ port: server.port, ca: ca.certPem })}\n`);
+process.stdout.write(`${JSON.stringify({ port: server.port, ca: caPem })}\n`);
 
 let stopping = false;
 async function stop(): Promise<void> {

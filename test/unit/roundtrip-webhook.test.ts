@@ -5,27 +5,18 @@ import { after, before, describe, test } from "node:test";
 import jsonpatch from "fast-json-patch";
 import { defaultFeatureGates } from "../../src/api/features.ts";
 import type { PersistentVolumeClaim } from "../../src/api/k8s.ts";
-import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { type AdmissionResponse, decodePatch } from "../../src/webhooks/admission.ts";
 import { Paths } from "../../src/webhooks/configurations.ts";
-import { webhookHandlers } from "../../src/webhooks/handlers.ts";
-import { WebhookServer } from "../../src/webhooks/server.ts";
 import { review, send } from "../support/admission-client.ts";
+import { tlsWebhookServer } from "../support/webhook-server.ts";
 
-const ca = createCa("test-ca", 1);
-const leaf = issueServingCert(ca);
 const existing = new Map<string, PersistentVolumeClaim>();
-const s = new WebhookServer({
-  host: "127.0.0.1",
-  port: 0,
-  certificate: { cert: leaf.certPem, key: leaf.keyPem },
-  handlers: webhookHandlers({
-    gates: defaultFeatureGates,
-    getPVC: async (ns, name) => existing.get(`${ns}/${name}`),
-    pods: { podsByName: () => [], getNode: () => Promise.reject(new Error("no nodes")) },
-  }),
+const { server: s, caPem } = tlsWebhookServer("test-ca", {
+  gates: defaultFeatureGates,
+  getPVC: async (ns, name) => existing.get(`${ns}/${name}`),
+  pods: { podsByName: () => [], getNode: () => Promise.reject(new Error("no nodes")) },
 });
-const o = { ca: ca.certPem };
+const o = { ca: caPem };
 
 async function mutate(object: unknown): Promise<{ response: AdmissionResponse; patched: unknown }> {
   const r = await send(`${s.url}${Paths.MutateJobSet}`, review({ operation: "CREATE", namespace: "ns", object }), o);

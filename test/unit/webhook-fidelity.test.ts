@@ -6,29 +6,20 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { defaultFeatureGates } from "../../src/api/features.ts";
 import type { PersistentVolumeClaim } from "../../src/api/k8s.ts";
-import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import type { AdmissionRequest, AdmissionResponse } from "../../src/webhooks/admission.ts";
 import { Paths } from "../../src/webhooks/configurations.ts";
-import { webhookHandlers } from "../../src/webhooks/handlers.ts";
-import { WebhookServer } from "../../src/webhooks/server.ts";
 import { review, send } from "../support/admission-client.ts";
+import { tlsWebhookServer } from "../support/webhook-server.ts";
 
-const ca = createCa("fidelity-ca", 1);
-const leaf = issueServingCert(ca);
 const pvcLookups: string[] = [];
 
-const server = new WebhookServer({
-  host: "127.0.0.1",
-  port: 0,
-  certificate: { cert: leaf.certPem, key: leaf.keyPem },
-  handlers: webhookHandlers({
-    gates: defaultFeatureGates,
-    getPVC: async (ns, name): Promise<PersistentVolumeClaim | undefined> => {
-      pvcLookups.push(`${ns}/${name}`);
-      throw new Error(`persistentvolumeclaims "${name}" is forbidden`);
-    },
-    pods: { podsByName: () => [], getNode: () => Promise.reject(new Error("no nodes")) },
-  }),
+const { server, caPem } = tlsWebhookServer("fidelity-ca", {
+  gates: defaultFeatureGates,
+  getPVC: async (ns, name): Promise<PersistentVolumeClaim | undefined> => {
+    pvcLookups.push(`${ns}/${name}`);
+    throw new Error(`persistentvolumeclaims "${name}" is forbidden`);
+  },
+  pods: { podsByName: () => [], getNode: () => Promise.reject(new Error("no nodes")) },
 });
 
 type Obj = Record<string, unknown>;
@@ -319,7 +310,7 @@ const rows: Row[] = [
 ];
 
 describe("JobSet webhooks answer as upstream (issue 15)", () => {
-  const o = { ca: ca.certPem };
+  const o = { ca: caPem };
   before(() => server.start());
   after(() => server.stop());
 

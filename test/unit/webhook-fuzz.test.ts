@@ -7,15 +7,13 @@ import { after, before, describe, test } from "node:test";
 import jsonpatch from "fast-json-patch";
 import { Labels } from "../../src/api/constants.ts";
 import { defaultFeatureGates } from "../../src/api/features.ts";
-import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { type AdmissionReview, checkAdmissionReviewResponse, decodePatch } from "../../src/webhooks/admission.ts";
 import { Paths } from "../../src/webhooks/configurations.ts";
-import { webhookHandlers } from "../../src/webhooks/handlers.ts";
-import { WebhookServer } from "../../src/webhooks/server.ts";
 import { jobSet, rjob } from "../builders.ts";
 import { post } from "../support/admission-client.ts";
 import { node, pod } from "../support/pods.ts";
 import { prng } from "../support/random.ts";
+import { tlsWebhookServer } from "../support/webhook-server.ts";
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20240601);
 const COUNT = Number(process.env.FUZZ_COUNT ?? 2400);
@@ -178,29 +176,22 @@ function podSeeds(): unknown[] {
   return [leader, follower, plain, ns];
 }
 
-const ca = createCa("fuzz-ca", 1);
-const leaf = issueServingCert(ca);
 const leaderPod = pod("js-rj-0-0-abcde", { index: "0", owner: "u1", nodeName: "n1" });
-const server = new WebhookServer({
-  host: "127.0.0.1",
-  port: 0,
-  certificate: { cert: leaf.certPem, key: leaf.keyPem },
-  handlers: webhookHandlers({
-    gates: defaultFeatureGates,
-    random: prng(SEED + 1),
-    getPVC: async (_ns, name) => {
-      if (name.startsWith("data-fuzz-d")) return { metadata: { name }, spec: { accessModes: ["ReadWriteMany"] } };
-      if (name.includes("boom")) throw new Error("etcd unavailable");
-      return undefined;
+const { server, caPem } = tlsWebhookServer("fuzz-ca", {
+  gates: defaultFeatureGates,
+  random: prng(SEED + 1),
+  getPVC: async (_ns, name) => {
+    if (name.startsWith("data-fuzz-d")) return { metadata: { name }, spec: { accessModes: ["ReadWriteMany"] } };
+    if (name.includes("boom")) throw new Error("etcd unavailable");
+    return undefined;
+  },
+  pods: {
+    podsByName: (_ns, key) => (key === "js-rj-0-0" ? [leaderPod] : []),
+    getNode: async (name) => {
+      if (name === "n1") return node("n1", { rack: "r1" });
+      throw new Error(`Node "${name}" not found`);
     },
-    pods: {
-      podsByName: (_ns, key) => (key === "js-rj-0-0" ? [leaderPod] : []),
-      getNode: async (name) => {
-        if (name === "n1") return node("n1", { rack: "r1" });
-        throw new Error(`Node "${name}" not found`);
-      },
-    },
-  }),
+  },
 });
 
 describe("admission fuzzing", () => {
@@ -248,7 +239,7 @@ describe("admission fuzzing", () => {
           ...(operation === "UPDATE" ? { oldObject: rnd() < 0.5 ? pick(js) : mutate(pick(js)) } : {}),
         },
       };
-      const a = await post(`${server.url}${path}`, JSON.stringify(review), { ca: ca.certPem, agent });
+      const a = await post(`${server.url}${path}`, JSON.stringify(review), { ca: caPem, agent });
       stats.total++;
       const ctx = () => `${path} ${operation} ${JSON.stringify(obj).slice(0, 400)}`;
       if (a.status !== 200) {
