@@ -30,6 +30,7 @@ Flags:
       --runtime MODE         exec (default): containers with a command run as local processes (their
                              output is what \`jobset logs\` shows); simulate: nothing runs, pods follow
                              the fake.jobset.x-k8s.io/* annotations (docs/fake-kubelet.md)
+      --no-ui                do not serve the web view (\`jobset ui\`) on 127.0.0.1 beside the cluster
       --workload-api         serve the Kubernetes Workload API with the gang and topology scheduler
                              plugins, and allow spec.scheduling (docs/gang-scheduling.md)
   -d, --detach               start in the background, print the KUBECONFIG line once ready
@@ -54,6 +55,7 @@ export async function up(argv: string[]): Promise<number> {
       runtime: { type: "string" },
       detach: { type: "boolean", short: "d" },
       "workload-api": { type: "boolean" },
+      "no-ui": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -86,7 +88,10 @@ export async function up(argv: string[]): Promise<number> {
       dir,
       argv.filter((a) => a !== "--detach" && a !== "-d"),
     );
-  return foreground(dir, nodes, runtime, process.env[CHILD_ENV] === "1", values["workload-api"] === true);
+  return foreground(dir, nodes, runtime, process.env[CHILD_ENV] === "1", {
+    workloadApi: values["workload-api"] === true,
+    ui: values["no-ui"] !== true,
+  });
 }
 
 /** Runs the cluster in this process until SIGINT/SIGTERM. */
@@ -95,11 +100,12 @@ async function foreground(
   nodes: Awaited<ReturnType<typeof import("./local-cluster.ts")["nodeSpecs"]>>,
   runtime: "exec" | "simulate",
   child: boolean,
-  workloadApi = false,
+  o: { workloadApi: boolean; ui: boolean },
 ): Promise<number> {
   const { startLocalCluster } = await import("./local-cluster.ts");
   let stopping = false;
   let cluster: Awaited<ReturnType<typeof startLocalCluster>> | undefined;
+  let ui: { close(): Promise<void> } | undefined;
   let signalled = false;
   let stopped = (): void => {};
   const done = new Promise<void>((r) => {
@@ -113,6 +119,7 @@ async function foreground(
     stopping = true;
     void (async () => {
       process.stderr.write("Stopping the local cluster…\n");
+      await ui?.close().catch(() => {});
       await c.stop();
       rmSync(stateFile(dir), { force: true });
       stopped();
@@ -127,12 +134,14 @@ async function foreground(
       runtime,
       dataDir: join(dir, "cluster"),
       log: (l) => process.stderr.write(`${l}\n`),
-      workloadApi,
+      workloadApi: o.workloadApi,
     });
   } catch (e) {
     if (e instanceof GoMissingError) throw new CliError(e.message);
     throw new CliError(`cannot start the local cluster: ${firstLine(e)}`);
   }
+  // Before the state file: `up --detach` returns once that file exists, having echoed our output so far.
+  if (!signalled && o.ui) ui = await startWebView(cluster.kubeconfigPath);
   const state: LocalState = {
     pid: process.pid,
     kubeconfig: cluster.kubeconfigPath,
@@ -153,6 +162,31 @@ async function foreground(
   await done;
   process.stderr.write("Local cluster stopped.\n");
   return 0;
+}
+
+/**
+ * The web view (`jobset ui`) of the local cluster on 127.0.0.1, its URL printed. The cluster works without
+ * it: a failure to start it is a warning.
+ */
+async function startWebView(kubeconfig: string): Promise<{ close(): Promise<void> } | undefined> {
+  try {
+    const [{ KubeClient }, { startUiServer }] = await Promise.all([
+      import("../runtime/client.ts"),
+      import("../ui/server.ts"),
+    ]);
+    const client = await KubeClient.create({ kubeconfig, userAgent: "jobset-ui" });
+    const server = await startUiServer({ client });
+    process.stderr.write(`JobSet web view: ${server.url}\n`);
+    return {
+      close: async () => {
+        await server.close();
+        await client.close();
+      },
+    };
+  } catch (e) {
+    process.stderr.write(`warning: the web view did not start (${firstLine(e)}); run \`jobset ui\` instead\n`);
+    return undefined;
+  }
 }
 
 /** Starts `jobset up` in the background and waits until it is ready (or has failed). */

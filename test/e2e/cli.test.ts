@@ -140,6 +140,7 @@ describe("jobset CLI against a local cluster from `jobset up --detach`", () => {
   let env: NodeJS.ProcessEnv;
   let kubeconfig: string;
   let client: KubeClient;
+  let uiUrl: string | undefined;
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), "jobset-cli-test-"));
@@ -152,6 +153,7 @@ describe("jobset CLI against a local cluster from `jobset up --detach`", () => {
     assert.ok(m?.[1], `up prints the KUBECONFIG line\n${show(r)}`);
     kubeconfig = m[1];
     client = await KubeClient.create({ kubeconfig, userAgent: "jobset-cli-test" });
+    uiUrl = /^JobSet web view: (http:\/\/127\.0\.0\.1:\d+\/\S*)$/m.exec(r.stderr)?.[1];
   });
 
   after(async () => {
@@ -170,6 +172,11 @@ describe("jobset CLI against a local cluster from `jobset up --detach`", () => {
       ["fake-node-2", "r1"],
       ["fake-node-3", "r1"],
     ]);
+    // `jobset up` serves the web view beside the cluster and prints its URL.
+    assert.ok(uiUrl, "up prints the web view's URL");
+    const page = await fetch(uiUrl);
+    assert.equal(page.status, 200);
+    assert.match(await page.text(), /<html/i);
     const again = await jobset(["up", "--detach"], env);
     assertOneLineError(again, /a local cluster is already running \(pid \d+\): export KUBECONFIG=.*jobset down/);
   });
