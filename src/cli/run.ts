@@ -8,6 +8,7 @@ import { parseArgs } from "node:util";
 import { ApiVersion, Group, Kind } from "../api/constants.ts";
 import type { Pod } from "../api/k8s.ts";
 import type { JobSet } from "../api/types.ts";
+import type { NodeSpec } from "../local/kubelet-status.ts";
 import { ApiError, isAlreadyExists, isNotFound, type KubeClient } from "../runtime/client.ts";
 import {
   CliError,
@@ -24,6 +25,7 @@ import {
 import { formatSourceError, readDocuments } from "./documents.ts";
 import { containerStarted, fetchChildren, logContainers, podLogPath, prefixLines } from "./fetch.ts";
 import type { LocalCluster } from "./local-cluster.ts";
+import { nodeFlagOptions, nodeFlagsHelp, parseNodeFlags } from "./node-flags.ts";
 import {
   buildView,
   changeLines,
@@ -62,9 +64,7 @@ ${clusterHelp}
   -h, --help                 show this help
 
 Ephemeral local cluster (when no cluster is configured):
-      --nodes N              fake nodes (default 4)
-      --node-labels K=V,...  node labels, one flag per key; see \`jobset up --help\`
-      --runtime MODE         exec (default: containers with a command run as local processes) or simulate
+${nodeFlagsHelp}      --runtime MODE         exec (default: containers with a command run as local processes) or simulate
 `;
 
 /** Go-style durations: 90s, 5m, 1h30m, 500ms, or a bare number of seconds. */
@@ -333,8 +333,7 @@ interface RunOptions {
   replace: boolean;
   noColor: boolean | undefined;
   /** The ephemeral local cluster's nodes and runtime. */
-  nodes: number;
-  nodeLabels: string[];
+  nodes: NodeSpec[];
   runtime: "exec" | "simulate";
 }
 
@@ -349,8 +348,7 @@ function parseRunFlags(argv: string[]): RunOptions | undefined {
       timeout: { type: "string" },
       replace: { type: "boolean" },
       "no-color": { type: "boolean" },
-      nodes: { type: "string" },
-      "node-labels": { type: "string", multiple: true },
+      ...nodeFlagOptions,
       runtime: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -363,8 +361,7 @@ function parseRunFlags(argv: string[]): RunOptions | undefined {
   const timeoutMs = values.timeout === undefined ? undefined : parseDuration(values.timeout);
   const runtime = values.runtime ?? "exec";
   if (runtime !== "exec" && runtime !== "simulate") throw new UsageError(`--runtime ${runtime}: want exec or simulate`);
-  const nodes = values.nodes === undefined ? 4 : Number(values.nodes);
-  if (!Number.isInteger(nodes) || nodes < 1) throw new UsageError("--nodes wants a whole number ≥ 1");
+  const nodes = parseNodeFlags(values);
   const cluster: ClusterFlags = {};
   if (values.kubeconfig !== undefined) cluster.kubeconfig = values.kubeconfig;
   if (values.context !== undefined) cluster.context = values.context;
@@ -378,29 +375,22 @@ function parseRunFlags(argv: string[]): RunOptions | undefined {
     replace: values.replace === true,
     noColor: values["no-color"],
     nodes,
-    nodeLabels: values["node-labels"] ?? [],
     runtime,
   };
 }
 
 /** Starts the ephemeral local cluster of a run with no cluster configured (building it the first time). */
 async function startEphemeral(o: RunOptions, workloadApi: boolean): Promise<LocalCluster> {
-  const { nodeSpecs, startLocalCluster } = await import("./local-cluster.ts");
+  const { startLocalCluster } = await import("./local-cluster.ts");
   const { GoMissingError } = await import("../local/binaries.ts");
-  let nodes: ReturnType<typeof nodeSpecs>;
-  try {
-    nodes = nodeSpecs(o.nodes, o.nodeLabels);
-  } catch (e) {
-    throw new UsageError(firstLine(e));
-  }
   process.stderr.write(
-    `No cluster configured (--kubeconfig, KUBECONFIG or \`jobset up\`): starting an ephemeral local cluster (${o.nodes} nodes, ${o.runtime} runtime)…\n`,
+    `No cluster configured (--kubeconfig, KUBECONFIG or \`jobset up\`): starting an ephemeral local cluster (${o.nodes.length} nodes, ${o.runtime} runtime)…\n`,
   );
   const t0 = Date.now();
   let cluster: LocalCluster;
   try {
     cluster = await startLocalCluster({
-      nodes,
+      nodes: o.nodes,
       runtime: o.runtime,
       // A JobSet asking for gang scheduling gets a local cluster that serves the Workload API.
       workloadApi,

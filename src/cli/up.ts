@@ -9,9 +9,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { GoMissingError } from "../local/binaries.ts";
+import type { NodeSpec } from "../local/kubelet-status.ts";
 import { pidAlive } from "../local/supervise.ts";
 import { CliError, firstLine } from "./cluster.ts";
 import { type LocalState, readLocalState, stateDir, stateFile } from "./local-state.ts";
+import { nodeFlagOptions, nodeFlagsHelp, parseNodeFlags } from "./node-flags.ts";
 import { UsageError } from "./usage.ts";
 
 const help = `Usage: jobset up [flags]
@@ -22,12 +24,7 @@ nodes, the JobSet CRD, the JobSet webhooks and the JobSet controller. Stays in t
 Ctrl-C, which stops everything; with --detach it runs in the background until \`jobset down\`.
 
 Flags:
-      --nodes N              number of fake nodes (default 4), named fake-node-0, fake-node-1, ...
-      --node-labels K=V,...  a node label, one flag per key. Node i gets value i of the list (the list
-                             repeats if shorter). r{0..3} expands to r0,r1,r2,r3; a trailing *K repeats
-                             each value K times. E.g. --nodes 4 --node-labels rack=r{0..1}*2 gives
-                             rack=r0,r0,r1,r1 (two racks of two nodes)
-      --runtime MODE         exec (default): containers with a command run as local processes (their
+${nodeFlagsHelp}      --runtime MODE         exec (default): containers with a command run as local processes (their
                              output is what \`jobset logs\` shows); simulate: nothing runs, pods follow
                              the fake.jobset.x-k8s.io/* annotations (docs/fake-kubelet.md)
       --no-ui                do not serve the web view (\`jobset ui\`) on 127.0.0.1 beside the cluster
@@ -50,8 +47,7 @@ export async function up(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
-      nodes: { type: "string" },
-      "node-labels": { type: "string", multiple: true },
+      ...nodeFlagOptions,
       runtime: { type: "string" },
       detach: { type: "boolean", short: "d" },
       "workload-api": { type: "boolean" },
@@ -65,15 +61,7 @@ export async function up(argv: string[]): Promise<number> {
   }
   const runtime = values.runtime ?? "exec";
   if (runtime !== "exec" && runtime !== "simulate") throw new UsageError(`--runtime ${runtime}: want exec or simulate`);
-  const count = values.nodes === undefined ? 4 : Number(values.nodes);
-  if (!Number.isInteger(count) || count < 1) throw new UsageError("--nodes wants a whole number ≥ 1");
-  const { nodeSpecs } = await import("./local-cluster.ts");
-  let nodes: ReturnType<typeof nodeSpecs>;
-  try {
-    nodes = nodeSpecs(count, values["node-labels"] ?? []);
-  } catch (e) {
-    throw new UsageError(firstLine(e));
-  }
+  const nodes = parseNodeFlags(values);
 
   const dir = stateDir();
   const running = readLocalState(dir);
@@ -97,7 +85,7 @@ export async function up(argv: string[]): Promise<number> {
 /** Runs the cluster in this process until SIGINT/SIGTERM. */
 async function foreground(
   dir: string,
-  nodes: Awaited<ReturnType<typeof import("./local-cluster.ts")["nodeSpecs"]>>,
+  nodes: NodeSpec[],
   runtime: "exec" | "simulate",
   child: boolean,
   o: { workloadApi: boolean; ui: boolean },

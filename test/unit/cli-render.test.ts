@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { Labels } from "../../src/api/constants.ts";
 import type { Event, Pod } from "../../src/api/k8s.ts";
-import { nodeSpecs, parseNodeLabels } from "../../src/cli/local-cluster.ts";
+import { nodeSpecs, parseNodeLabels } from "../../src/cli/node-flags.ts";
 import {
   buildView,
   changeLines,
