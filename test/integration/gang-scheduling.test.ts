@@ -1,5 +1,5 @@
-// spec.scheduling against a real kube-apiserver serving scheduling.k8s.io/v1alpha2 (private control
-// plane, profile `apiserver`, src/local/workload-api.ts flags): the controller's Workload and PodGroups
+// spec.scheduling against a real kube-apiserver serving scheduling.k8s.io/v1alpha2 (profile `apiserver`
+// with the src/local/workload-api.ts flags: `useCluster(…, { workloadApi: true })`): the controller's Workload and PodGroups
 // as the server stores them (names, owner references, labels, minCount), Job linkage, the webhook's
 // rules, the gate, suspend/resume, finish, foreign objects, and a cluster without the API. No
 // controllers run here: the test removes PodGroup finalizers itself, as the podgroup-protection
@@ -12,10 +12,9 @@ import type { Job } from "../../src/api/k8s.ts";
 import type { JobSet, JobSetScheduling } from "../../src/api/types.ts";
 import type { PodGroup, Workload } from "../../src/controller/scheduling.ts";
 import { schedulingPath } from "../../src/controllers/jobset/scheduling-objects.ts";
-import { type ControlPlane, startControlPlane } from "../../src/local/controlplane.ts";
 import { ApiError, isNotFound, type KubeClient } from "../../src/runtime/client.ts";
 import { jobSet, rjob } from "../builders.ts";
-import { clusterInfo, type TestCluster, useCluster, waitFor } from "../support/cluster.ts";
+import { type TestCluster, useCluster, waitFor } from "../support/cluster.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 import { jobSetsPath, ScenarioContext, updateWithRetry } from "./scenario.ts";
 
@@ -61,22 +60,14 @@ const withoutNulls = (v: unknown): unknown => JSON.parse(JSON.stringify(v, (_k, 
 const blockedCondition = (js: JobSet) => js.status?.conditions?.find((c) => c.type === "WorkloadSchedulingBlocked");
 
 describe("gang scheduling: Workload API on (apiserver profile)", () => {
-  let cp: ControlPlane;
   let cluster: TestCluster;
   let stack: Stack;
   before(async () => {
-    cp = await startControlPlane({
-      profile: "apiserver",
-      unref: true,
-      workloadApi: true,
-      log: (l) => process.stderr.write(`[control plane] ${l}\n`),
-    });
-    cluster = { ...clusterInfo(cp), client: await cp.client() };
+    cluster = await useCluster("apiserver", { workloadApi: true });
     stack = await startStack(cluster, { webhooks: true, gates: on });
   });
   after(async () => {
     await stack?.stop();
-    await cp?.stop();
   });
 
   test("objects: Workload → PodGroup → linked Jobs, with names, owner references, labels and minCount", async (t) => {

@@ -4,7 +4,9 @@
 // test/e2e) and passes it to every test file (each runs in its own process under node:test) through
 // $JOBSET_TEST_CLUSTER_<PROFILE> (a cluster.json path) and $JOBSET_TEST_KUBECONFIG_<PROFILE>. A test
 // file run on its own (`npx node --test test/integration/x.test.ts`) starts a private control plane
-// instead, which ends with the process.
+// instead, which ends with the process. A file that needs the Kubernetes Workload API
+// (`useCluster(profile, { workloadApi: true })`) gets the shared control plane when it serves that API,
+// else a private one with it (started once per process, like the above).
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -30,12 +32,14 @@ export interface ClusterInfo {
   binDir: string;
   /** Our kubectl (same version as the server), if the binary set has one. */
   kubectl?: string;
+  /** The control plane serves the Workload API with the gang scheduler plugins (src/local/workload-api.ts). */
+  workloadApi?: boolean;
 }
 
 export const envName = (kind: "CLUSTER" | "KUBECONFIG", profile: Profile) =>
   `JOBSET_TEST_${kind}_${profile.toUpperCase()}`;
 
-export function clusterInfo(cp: ControlPlane): ClusterInfo {
+export function clusterInfo(cp: ControlPlane, o: { workloadApi?: boolean } = {}): ClusterInfo {
   const info: ClusterInfo = {
     profile: cp.profile,
     server: cp.server,
@@ -46,6 +50,7 @@ export function clusterInfo(cp: ControlPlane): ClusterInfo {
     binDir: cp.binaries.dir,
   };
   if (cp.binaries.kubectl) info.kubectl = cp.binaries.kubectl;
+  if (o.workloadApi) info.workloadApi = true;
   return info;
 }
 
@@ -61,31 +66,40 @@ export interface TestCluster extends ClusterInfo {
   client: KubeClient;
 }
 
-const clusters = new Map<Profile, Promise<TestCluster>>();
+const clusters = new Map<string, Promise<TestCluster>>();
+
+export interface UseClusterOptions {
+  /** The cluster must serve the Workload API (scheduling.k8s.io/v1alpha2) with the gang plugins. */
+  workloadApi?: boolean;
+}
 
 /**
- * The run's shared control plane of `profile`. Outside scripts/test.ts, starts a private one (once per
- * process) that stops when the process exits.
+ * The run's shared control plane of `profile`. Outside scripts/test.ts, or when the shared one lacks
+ * what `o` asks for, starts a private one (once per process and kind) that stops when the process exits.
  */
-export function useCluster(profile: Profile): Promise<TestCluster> {
-  let p = clusters.get(profile);
+export function useCluster(profile: Profile, o: UseClusterOptions = {}): Promise<TestCluster> {
+  const workloadApi = o.workloadApi === true;
+  const key = `${profile}${workloadApi ? "+workload-api" : ""}`;
+  let p = clusters.get(key);
   if (!p) {
     p = (async () => {
       const path = process.env[envName("CLUSTER", profile)];
+      const shared = path ? (JSON.parse(readFileSync(path, "utf8")) as ClusterInfo) : undefined;
       let info: ClusterInfo;
-      if (path) info = JSON.parse(readFileSync(path, "utf8")) as ClusterInfo;
+      if (shared && (shared.workloadApi === true) === workloadApi) info = shared;
       else {
         const cp = await startControlPlane({
           profile,
           unref: true,
+          ...(workloadApi ? { workloadApi } : {}),
           log: (l) => process.stderr.write(`[control plane] ${l}\n`),
         });
-        info = clusterInfo(cp);
+        info = clusterInfo(cp, { workloadApi });
       }
       const client = await KubeClient.create({ kubeconfig: info.kubeconfigPath, userAgent: "jobset-ts-tests" });
       return { ...info, client };
     })();
-    clusters.set(profile, p);
+    clusters.set(key, p);
   }
   return p;
 }
