@@ -24,6 +24,7 @@ import {
 } from "./cluster.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
 import { containerStarted, fetchChildren, logContainers, podLogPath, prefixLines } from "./fetch.ts";
+import { GangReporter } from "./gang-status.ts";
 import type { LocalCluster } from "./local-cluster.ts";
 import { nodeFlagOptions, nodeFlagsHelp, parseNodeFlags } from "./node-flags.ts";
 import {
@@ -443,11 +444,13 @@ async function follow(
   signal: AbortSignal,
 ): Promise<Outcome> {
   const o: Outcome = { last: new Map(), deleted: new Set(), timedOut: false };
+  const gangs = new GangReporter(client, (t) => screen.print(t)); // says why a gang cannot be placed
   for (;;) {
     const snaps: Snapshot[] = [];
     for (const js of created) snaps.push(await look(client, js, o));
     screen.update(snaps.map(buildView), Date.now());
     logs?.poll(snaps.flatMap((s) => s.pods));
+    await gangs.poll(snaps);
     const allDone = snaps.every(
       (s, i) => finished(s.jobset) !== undefined || o.deleted.has(created[i]?.metadata?.uid ?? ""),
     );

@@ -6,6 +6,8 @@
 //   (1) 4 nodes with cpu 2/2/1/1 (room for 6 one-CPU pods), a gang of 2 Jobs × 4 pods: no pod binds,
 //       the PodGroup reports Unschedulable, the JobSet says so; the same JobSet without
 //       spec.scheduling (control run) binds 6;
+//       `jobset run` of that gang says which PodGroup cannot be placed and that 6 of its 8 pods
+//       fit; `jobset tree` and `describe` show the PodGroup Unschedulable;
 //   (2) a fifth node (cpu 2): all 8 bind, PodGroupScheduled=True, the JobSet's condition clears;
 //   (3) 2 racks of 2 nodes (cpu 2 each, label topology.kubernetes.io/rack as `jobset up --racks 2`
 //       sets it) and a topology constraint on the rack: a 4-pod gang lands in one rack; a 6-pod gang
@@ -14,6 +16,10 @@
 //       PodGroup (with room for only 7 of its 8 pods none binds; with room for 8 all do);
 //   (5) deleting the JobSet lets garbage collection remove its Workload and PodGroup.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Labels } from "../../src/api/constants.ts";
 import { defaultFeatureGates, type FeatureGates } from "../../src/api/features.ts";
@@ -30,6 +36,7 @@ import { getIfExists, type TestCluster, useCluster, waitFor } from "../support/c
 import { getJobSet, jobSetsPath, listPods, pinToNodes, podsPath } from "../support/e2e.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 
+const Bin = join(import.meta.dirname, "../../bin/jobset.js");
 const on: FeatureGates = { ...defaultFeatureGates, JobSetWorkloadAwareSchedulingAPI: true };
 const NodeSet = "jobset-ts.test/gang-nodes";
 const forever = { [`${SimPrefix}duration`]: "forever" };
@@ -190,6 +197,80 @@ describe("gang scheduling on the real kube-scheduler (full control plane, Worklo
     await cluster.client.create(jobSetsPath(ns), gangJobSet("plain", ns, { set: "s6", jobs: 2, pods: 4 }));
     const pods = await waitPods(cluster.client, ns, 8, (l) => bound(l).length === 6, "6 of 8 pods bound");
     assert.equal(pods.filter((p) => p.spec?.schedulingGroup).length, 0);
+  });
+
+  test("(1) jobset run of a gang that cannot fit says which PodGroup and how many of its pods are placeable; tree and describe show the PodGroup", async (t) => {
+    const ns = await stack.namespace(t);
+    await nodes(
+      "cli",
+      ["2", "2", "1", "1"].map((cpu) => ({ cpu })),
+    );
+    const js = gangJobSet("cli-gang", ns, { set: "cli", jobs: 2, pods: 4, scheduling: gang });
+    const dir = await mkdtemp(join(tmpdir(), "gang-cli-"));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const file = join(dir, "gang.json");
+    await writeFile(file, JSON.stringify(js));
+    const cli = (args: string[]) =>
+      spawn(process.execPath, [Bin, ...args, "--kubeconfig", cluster.kubeconfigPath, "--namespace", ns], {
+        stdio: ["ignore", "pipe", "pipe"],
+        env: { ...process.env, NO_COLOR: "1" },
+      });
+    const output = (child: ReturnType<typeof cli>) => {
+      const o = { out: "", err: "", code: undefined as number | null | undefined };
+      child.stdout?.on("data", (d: Buffer) => {
+        o.out += d.toString();
+      });
+      child.stderr?.on("data", (d: Buffer) => {
+        o.err += d.toString();
+      });
+      const done = new Promise<void>((r) =>
+        child.on("exit", (code) => {
+          o.code = code;
+          r();
+        }),
+      );
+      return { o, done };
+    };
+    const run = cli(["run", file]);
+    const r = output(run);
+    t.after(async () => {
+      if (r.o.code === undefined) {
+        run.kill("SIGINT");
+        await r.done;
+      }
+    });
+    const name = workloadName(js);
+    const line = await waitFor(
+      () => r.o.out.split("\n").find((l) => l.includes(`PodGroup ${name} cannot be placed: 6 of 8 pods placeable`)),
+      { timeoutMs: 120_000, message: `jobset run saying PodGroup ${name} cannot be placed` },
+    ).catch((e: unknown) => {
+      throw new Error(`${e instanceof Error ? e.message : String(e)}; jobset run printed:\n${r.o.out}${r.o.err}`);
+    });
+    t.diagnostic(`jobset run says: ${line}`);
+    assert.match(line, /^jobset cli-gang: PodGroup \S+ cannot be placed: 6 of 8 pods placeable \(gang minCount 8\) — /);
+    assert.match(line, /nodes are available/, "the scheduler's reason for the pods that do not fit");
+
+    const tree = cli(["tree", "cli-gang"]);
+    const tr = output(tree);
+    await tr.done;
+    assert.equal(tr.o.code, 0, tr.o.err);
+    assert.match(tr.o.out, new RegExp(`^Workload ${name}$`, "m"));
+    assert.match(
+      tr.o.out,
+      new RegExp(`^└─ PodGroup ${name}  Unschedulable  gang minCount 8; 6 of 8 pods placeable, 0 bound$`, "m"),
+    );
+    const describe = cli(["describe", "cli-gang"]);
+    const dr = output(describe);
+    await dr.done;
+    assert.equal(dr.o.code, 0, dr.o.err);
+    assert.match(
+      dr.o.out,
+      new RegExp(`^ {4}${name} +Unschedulable +gang\\(8\\) +- +8 +0 +6 +0/1 placements are available`, "m"),
+    );
+
+    run.kill("SIGINT");
+    await r.done;
+    assert.equal(r.o.code, 130, r.o.err);
   });
 
   test("(3) topology on the rack label: a 4-pod gang lands in one rack; a 6-pod gang (room for 8, 4 per rack) binds nothing", async (t) => {
