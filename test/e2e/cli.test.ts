@@ -147,7 +147,11 @@ describe("jobset CLI against a local cluster from `jobset up --detach`", () => {
     stateDir = join(work, "state");
     home = join(work, "home");
     env = userEnv(stateDir, home);
-    const r = await jobset(["up", "--detach", "--nodes", "4", "--node-labels", "rack=r{0..1}*2"], env, 600_000);
+    const r = await jobset(
+      ["up", "--detach", "--nodes", "4", "--node-labels", "rack=r{0..1}*2", "--node-cpu", "16,8", "--racks", "2"],
+      env,
+      600_000,
+    );
     assert.equal(r.code, 0, show(r));
     const m = /^export KUBECONFIG=(\S+)$/m.exec(r.stdout);
     assert.ok(m?.[1], `up prints the KUBECONFIG line\n${show(r)}`);
@@ -164,14 +168,24 @@ describe("jobset CLI against a local cluster from `jobset up --detach`", () => {
 
   const withKubeconfig = () => ({ ...env, KUBECONFIG: kubeconfig });
 
-  test("up: the cluster is ready, with its nodes and racks; a second up refuses", async () => {
+  test("up: the cluster is ready, with its nodes, labels, CPUs and racks; a second up refuses", async () => {
     const nodes = await client.list<Node>("/api/v1/nodes");
-    assert.deepEqual(nodes.items.map((n) => [n.metadata?.name, n.metadata?.labels?.rack]).sort(), [
-      ["fake-node-0", "r0"],
-      ["fake-node-1", "r0"],
-      ["fake-node-2", "r1"],
-      ["fake-node-3", "r1"],
-    ]);
+    assert.deepEqual(
+      nodes.items
+        .map((n) => [
+          n.metadata?.name,
+          n.metadata?.labels?.rack,
+          n.metadata?.labels?.["topology.kubernetes.io/rack"],
+          n.status?.allocatable?.cpu,
+        ])
+        .sort(),
+      [
+        ["fake-node-0", "r0", "rack-0", "16"],
+        ["fake-node-1", "r0", "rack-0", "8"],
+        ["fake-node-2", "r1", "rack-1", "16"],
+        ["fake-node-3", "r1", "rack-1", "8"],
+      ],
+    );
     // `jobset up` serves the web view beside the cluster and prints its URL.
     assert.ok(uiUrl, "up prints the web view's URL");
     const page = await fetch(uiUrl);
