@@ -13,11 +13,7 @@ describe("packageRootOf: the package root from the helper's own URL", () => {
   const cases: [string, string, string][] = [
     ["TypeScript sources (a checkout)", "file:///repo/src/package-root.ts", "/repo"],
     ["compiled dist/", "file:///repo/dist/src/package-root.js", "/repo"],
-    [
-      "installed package",
-      "file:///app/node_modules/jobset-ts/dist/src/package-root.js",
-      "/app/node_modules/jobset-ts",
-    ],
+    ["installed package", "file:///app/node_modules/jobset-ts/dist/src/package-root.js", "/app/node_modules/jobset-ts"],
     ["container image (/app/dist)", "file:///app/dist/src/package-root.js", "/app"],
   ];
   for (const [name, url, want] of cases) test(name, () => assert.equal(packageRootOf(url), want));
@@ -29,7 +25,10 @@ describe("package files resolve from the package root", () => {
     assert.equal(pkg.name, "jobset-ts");
     assert.equal(KUBE_MODULE_DIR, join(packageRoot, "kube"));
     assert.ok(keyInputs(KUBE_MODULE_DIR).some((f) => f.endsWith(join("cmd", "kube-apiserver", "main.go"))));
-    assert.ok(DEFAULT_CRD_PATHS.every((p) => existsSync(p)), DEFAULT_CRD_PATHS.join(", "));
+    assert.ok(
+      DEFAULT_CRD_PATHS.every((p) => existsSync(p)),
+      DEFAULT_CRD_PATHS.join(", "),
+    );
   });
 
   const dir = realpathSync(mkdtempSync(join(tmpdir(), "jobset-root-")));
