@@ -1,9 +1,9 @@
 // `jobset lint FILE...`: judges every JobSet document as a Kubernetes API server with the JobSet
-// webhooks would on CREATE (the judgement itself is the SDK's, src/sdk/validate.ts: one code path).
+// webhooks would on CREATE (the judgement itself is the SDK's, src/sdk/lint.ts: one code path).
 import { parseArgs } from "node:util";
 import { Group, Kind } from "../api/constants.ts";
 import { errorBody, formatFieldError } from "../api/field-errors.ts";
-import { lintJobSet } from "../sdk/validate.ts";
+import { lintJobSet } from "../sdk/lint.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
 import { featureGatesFlag, UsageError } from "./usage.ts";
 

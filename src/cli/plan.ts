@@ -12,11 +12,11 @@ import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import { ApiVersion, Kind } from "../api/constants.ts";
 import type { KubeObject } from "../api/k8s.ts";
-import { PlaceholderUID, PlanError, planObjects } from "../sdk/validate.ts";
+import { PlaceholderUID, PlanError, planObjects } from "../sdk/plan.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
 import { featureGatesFlag, UsageError } from "./usage.ts";
 
-// The first-reconcile plan itself is the SDK's plan() (src/sdk/validate.ts): one code path.
+// The first-reconcile plan itself is the SDK's plan() (src/sdk/plan.ts): one code path.
 export { PlaceholderUID, PlanError, planObjects };
 
 const help = `Usage: jobset plan [flags] FILE

@@ -5,7 +5,7 @@
 import { ApiVersion, Kind } from "../api/constants.ts";
 import type { Container, JobSpec, ObjectMeta, PodSpec } from "../api/k8s.ts";
 import type { DependsOn, JobSet, JobSetSpec, ReplicatedJob } from "../api/types.ts";
-import { defaulted, type FeatureGateSettings } from "./validate.ts";
+import { defaulted, type FeatureGateSettings } from "./lint.ts";
 
 /** The spec of a JobSet, with its replicated jobs required (a JobSet without any is invalid). */
 export type JobSetSpecInput = Omit<JobSetSpec, "replicatedJobs"> & { replicatedJobs: ReplicatedJob[] };

@@ -37,8 +37,5 @@ export {
   type LintOptions,
   type LintResult,
   lint,
-  PlaceholderUID,
-  PlanError,
-  type PlanOptions,
-  plan,
-} from "./validate.ts";
+} from "./lint.ts";
+export { PlaceholderUID, PlanError, type PlanOptions, plan } from "./plan.ts";

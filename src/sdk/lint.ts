@@ -1,13 +1,13 @@
 // The offline judgement of a JobSet, shared by the SDK (`lint`, `plan`, the builder) and the CLI
 // (`jobset lint`, `jobset plan`): one code path, so a JobSet built in code gets exactly the field-path
-// errors `jobset lint` prints for the same JobSet in YAML.
+// errors `jobset lint` prints for the same JobSet in YAML. (plan.ts holds the first-reconcile plan, so
+// that `jobset lint` does not load the reconcile core.)
 //
 // lint follows the API server's order on CREATE: CRD structural defaults on decode, mutating admission
 // (the JobSet defaulting webhook), structural defaults again on the patched object, object metadata and
 // OpenAPI schema validation, then validating admission (the JobSet validating webhook).
 import jsonpatch from "fast-json-patch";
 import { ApiVersion, Group, Kind } from "../api/constants.ts";
-import { defaultJobSet } from "../api/defaults.ts";
 import { defaultFeatureGates, type FeatureGates, type FeatureName, parseFeatureGates } from "../api/features.ts";
 import {
   aggregateMessage,
@@ -18,11 +18,9 @@ import {
   notSupported,
   required,
 } from "../api/field-errors.ts";
-import type { KubeObject } from "../api/k8s.ts";
 import { applySchemaDefaults, checkSchema } from "../api/schema.ts";
 import type { JobSet } from "../api/types.ts";
 import { validateCreate } from "../api/validation.ts";
-import { plan as reconcilePlan } from "../controller/plan.ts";
 import { decodePatch } from "../webhooks/admission.ts";
 import { mutateJobSet } from "../webhooks/jobset-webhook.ts";
 
@@ -100,7 +98,7 @@ export interface LintResult {
   warnings: string[];
 }
 
-const gatesOf = (s: FeatureGateSettings | undefined): FeatureGates =>
+export const gatesOf = (s: FeatureGateSettings | undefined): FeatureGates =>
   s ? parseFeatureGates(s as Record<string, unknown>) : defaultFeatureGates;
 
 /**
@@ -131,73 +129,4 @@ export function defaulted(jobset: JobSet, o: LintOptions = {}): JobSet {
   const name = jobset.metadata?.name ?? jobset.metadata?.generateName ?? "";
   if (errors.length > 0) throw new JobSetInvalidError(name, errors);
   return object;
-}
-
-// ---------------------------------------------------------------------------------------------- plan
-
-/** uid given to the JobSet when none is passed (a file has none; the API server assigns it). */
-export const PlaceholderUID = "00000000-0000-0000-0000-000000000000";
-
-/** A JobSet the API server or the JobSet webhooks would reject, or one plan cannot take. */
-export class PlanError extends Error {
-  override name = "PlanError";
-}
-
-export interface PlanOptions {
-  /** uid of the JobSet (default PlaceholderUID). */
-  uid?: string;
-  /** Namespace of a JobSet without metadata.namespace (default "default"). */
-  namespace?: string;
-  featureGates?: FeatureGateSettings;
-}
-
-/**
- * The JobSet as the API server would store it (CRD defaults, defaulting webhook, namespace and uid
- * filled in, status dropped), then every object the first reconcile creates, in creation order.
- * Throws PlanError when the API server or the validating webhook would reject the JobSet.
- */
-export function planObjects(
-  input: Record<string, unknown>,
-  opts: { uid: string; namespace: string; gates: FeatureGates },
-): KubeObject[] {
-  if (input.apiVersion !== ApiVersion || input.kind !== Kind) {
-    throw new PlanError(`not a ${Kind} ${ApiVersion}: ${String(input.kind)} ${String(input.apiVersion)}`);
-  }
-  const raw = structuredClone(input) as JobSet;
-  raw.metadata ??= {};
-  if (!raw.metadata.name) throw new PlanError("metadata.name is required (plan does not support generateName)");
-  raw.metadata.namespace ||= opts.namespace;
-  raw.metadata.uid = opts.uid;
-  delete raw.status; // written only through the status subresource
-
-  const { errors } = lintJobSet(raw as Record<string, unknown>, opts.gates);
-  if (errors.length > 0) {
-    throw new PlanError(
-      `${Kind}.${Group} ${JSON.stringify(raw.metadata.name)} is invalid: ${aggregateMessage(errors)}`,
-    );
-  }
-  const js = applySchemaDefaults(defaultJobSet(applySchemaDefaults(raw)));
-
-  // The first reconcile is the real reconcile core run on a JobSet that has no children yet.
-  const first = reconcilePlan({ jobSet: js, jobs: [], serviceExists: false, now: new Date() }, { gates: opts.gates });
-  if (first.error) throw new PlanError(first.error);
-  const objects: KubeObject[] = [js as KubeObject];
-  for (const o of first.scheduling?.creates ?? []) objects.push(o); // spec.scheduling: Workload, PodGroups
-  if (first.creates.service) objects.push(first.creates.service as KubeObject);
-  for (const pvc of first.creates.pvcs) objects.push(pvc as KubeObject);
-  for (const batch of first.creates.jobs) for (const job of batch.jobs) objects.push(job as KubeObject);
-  return objects;
-}
-
-/**
- * What the controller creates for a JobSet on its first reconcile (what `jobset plan` prints): the
- * defaulted JobSet, then its headless Service, PVCs and Jobs in creation order. Throws PlanError for a
- * JobSet the API server or the webhooks would reject.
- */
-export function plan(jobset: JobSet, o: PlanOptions = {}): KubeObject[] {
-  return planObjects(jobset as Record<string, unknown>, {
-    uid: o.uid ?? PlaceholderUID,
-    namespace: o.namespace ?? "default",
-    gates: gatesOf(o.featureGates),
-  });
 }
