@@ -8,7 +8,7 @@ import { jobsetsPath } from "../cli/cluster.ts";
 import { podLog, podLogPath, podsPath } from "../cli/fetch.ts";
 import { buildView, finishCondition, finished, jobSetState } from "../cli/render.ts";
 import { type DeleteOptions, isNotFound, KubeClient, type WatchEvent } from "../runtime/client.ts";
-import { followJobSets, type Outcome, type Snapshot, waitGone } from "./follow.ts";
+import { type FollowOptions, followJobSets, type Outcome, type Snapshot, waitGone } from "./follow.ts";
 
 export type { WatchEvent } from "../runtime/client.ts";
 export { ApiError, isAlreadyExists, isConflict, isNotFound } from "../runtime/client.ts";
@@ -78,6 +78,11 @@ function progressOf(s: Snapshot, started: number, now: number): Progress {
   };
 }
 
+/**
+ * JobSets on a cluster: `await JobSetClient.connect()` (kubeconfig as kubectl finds it), then create or
+ * apply, get, list, watch, delete, waitFor a terminal state, and read the pods' logs. Errors of the API
+ * server are ApiError (`code`, `reason`, `message`); isNotFound/isAlreadyExists/isConflict test them.
+ */
 export class JobSetClient {
   /** The underlying Kubernetes client (any other resource: `kube.get(path)`, `kube.list(path)`…). */
   readonly kube: KubeClient;
@@ -121,6 +126,7 @@ export class JobSetClient {
     });
   }
 
+  /** The JobSet `name` of `namespace` (default: the client's). Throws ApiError 404 when there is none. */
   get(name: string, namespace?: string): Promise<JobSet> {
     return this.kube.get<JobSet>(jobsetsPath(this.ns(undefined, namespace), name));
   }
@@ -193,7 +199,7 @@ export class JobSetClient {
    * Follows created JobSets (with uids) until each finished or was deleted, the deadline, or the signal:
    * the engine of `jobset run` and of waitFor.
    */
-  follow(created: JobSet[], o: Parameters<typeof followJobSets>[2] = {}): Promise<Outcome> {
+  follow(created: JobSet[], o: FollowOptions = {}): Promise<Outcome> {
     return followJobSets(this.kube, created, o);
   }
 

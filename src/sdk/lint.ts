@@ -114,9 +114,12 @@ export function lint(jobset: JobSet | Record<string, unknown>, o: LintOptions = 
 export class JobSetInvalidError extends Error {
   override name = "JobSetInvalidError";
   readonly errors: FieldError[];
+  /** The errors as `jobset lint` prints them: `FIELD.PATH: Type: value: detail`. */
+  readonly messages: string[];
   constructor(name: string, errors: FieldError[]) {
     super(`${Kind}.${Group} ${JSON.stringify(name)} is invalid: ${aggregateMessage(errors)}`);
     this.errors = errors;
+    this.messages = errors.map(formatFieldError);
   }
 }
 

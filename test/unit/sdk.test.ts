@@ -2,7 +2,7 @@
 // paths of `jobset lint`; lint() and plan() are the CLI's judgement and first-reconcile plan.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
@@ -82,6 +82,7 @@ describe("jobSet(): defaulted and validated", () => {
       if (e instanceof JobSetInvalidError) thrown = e;
     }
     assert.deepEqual(thrown?.errors, result.errors);
+    assert.deepEqual(thrown?.messages, result.messages);
 
     const dir = mkdtempSync(join(tmpdir(), "jobset-sdk-"));
     after(() => rmSync(dir, { recursive: true, force: true }));
@@ -127,5 +128,15 @@ describe("lint() and plan()", () => {
       ["JobSet/ml/p", "Service/ml/p", "Job/ml/p-w-0", "Job/ml/p-w-1"],
     );
     assert.throws(() => plan({ apiVersion: ApiVersion, kind: Kind, metadata: {} }), PlanError);
+  });
+});
+
+describe("docs/sdk.md", () => {
+  test("shows examples/sdk/pytorch.ts verbatim", () => {
+    const doc = readFileSync(join(root, "docs/sdk.md"), "utf8");
+    const marker = doc.indexOf("<!-- examples/sdk/pytorch.ts");
+    assert.ok(marker >= 0, "docs/sdk.md has no example marker");
+    const block = /```ts\n([\s\S]*?)```/.exec(doc.slice(marker))?.[1];
+    assert.equal(block, readFileSync(join(root, "examples/sdk/pytorch.ts"), "utf8"));
   });
 });
