@@ -1,6 +1,4 @@
-// The jobset-ts SDK: typed JobSets in code.
-//
-//   import { jobSet, replicatedJob, container, lint, plan, JobSetClient } from "jobset-ts";
+// The jobset-ts SDK (the package's main entry point): typed JobSets in code.
 //
 // - jobSet() / replicatedJob() / container(): build a JobSet; the result is defaulted and validated
 //   exactly as `jobset lint` judges a file (JobSetInvalidError carries the field paths).
