@@ -67,7 +67,8 @@ const HelperTypes: Record<string, string> = {
 };
 
 /**
- * Copies the @kubernetes/client-node model declarations that the emitted declarations refer to (the
+ * Makes the emitted declarations stand alone: relative imports end in .js (not the sources' .ts), and
+ * copies the @kubernetes/client-node model declarations that the emitted declarations refer to (the
  * imports of src/api/k8s.d.ts and the `import("…").Name` types inlined elsewhere), with every model
  * they refer to, into <outDir>/kubernetes-types/, and points those references there. Returns the
  * number of models copied.
@@ -81,7 +82,11 @@ export function vendorKubernetesTypes(outDir: string): number {
   const roots = new Set<string>();
   const quoted = JSON.stringify(KubernetesPackage);
   for (const file of declarations(join(outDir, "src"))) {
-    const text = readFileSync(file, "utf8");
+    let text = readFileSync(file, "utf8");
+    // Relative specifiers as the JavaScript has them (.js), which every TypeScript version resolves.
+    const js = text.replace(/((?:from |import\()"\.{1,2}\/[^"]*)\.ts"/g, '$1.js"');
+    if (js !== text) writeFileSync(file, js);
+    text = js;
     if (!text.includes(quoted)) continue;
     const imported = new RegExp(`import type \\{([^}]*)\\} from ${quoted};`).exec(text)?.[1] ?? "";
     for (const n of imported.split(",")) if (n.trim()) roots.add(n.trim());
