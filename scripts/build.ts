@@ -3,10 +3,15 @@
 // COMMIT build arg — else `git rev-parse HEAD`, else "unknown") and the build time ($SOURCE_DATE_EPOCH
 // for reproducible builds, else now). Runs the TypeScript compiler with the running Node, so it works
 // where node_modules/.bin/node (the dev-dependency Node) was not installed (`npm ci --ignore-scripts`).
+//
+// Declarations (.d.ts) are emitted too, for the SDK's types (package.json `exports`). They describe
+// Kubernetes objects with the models of @kubernetes/client-node, a devDependency of 65 MB that an
+// installed package must not need: the model declarations the API uses (and those they refer to) are
+// copied into dist/kubernetes-types/ and src/api/k8s.d.ts is pointed at them (docs/adr, the SDK's ADR).
 import { execFileSync } from "node:child_process";
-import { rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 import { rfc3339 } from "../src/api/time.ts";
 import { BuildInfoFile } from "../src/version.ts";
@@ -39,9 +44,79 @@ export function build(outDir: string = join(root, "dist")): void {
     cwd: root,
     stdio: "inherit",
   });
+  vendorKubernetesTypes(outDir);
   const info = { commit: resolveCommit(), buildDate: resolveBuildDate() };
   writeFileSync(join(outDir, "src", BuildInfoFile), `${JSON.stringify(info, null, 2)}\n`);
   console.log(`built ${outDir} (commit ${info.commit}, ${info.buildDate})`);
+}
+
+const KubernetesPackage = "@kubernetes/client-node";
+
+/** Every .d.ts file under `dir`. */
+function declarations(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = join(dir, e.name);
+    return e.isDirectory() ? declarations(p) : e.name.endsWith(".d.ts") ? [p] : [];
+  });
+}
+
+/** Names the model files take from the package's types.js (written here, without the rest of the package). */
+const HelperTypes: Record<string, string> = {
+  IntOrString: "export type IntOrString = number | string;\n",
+  V1MicroTime: "export declare class V1MicroTime extends Date {\n    toISOString(): string;\n}\n",
+};
+
+/**
+ * Makes the emitted declarations stand alone: relative imports end in .js (not the sources' .ts), and
+ * copies the @kubernetes/client-node model declarations that the emitted declarations refer to (the
+ * imports of src/api/k8s.d.ts and the `import("…").Name` types inlined elsewhere), with every model
+ * they refer to, into <outDir>/kubernetes-types/, and points those references there. Returns the
+ * number of models copied.
+ */
+export function vendorKubernetesTypes(outDir: string): number {
+  const into = join(outDir, "kubernetes-types");
+  const spec = (from: string) => {
+    const r = relative(dirname(from), join(into, "index.js")).split(sep).join("/");
+    return r.startsWith(".") ? r : `./${r}`;
+  };
+  const roots = new Set<string>();
+  const quoted = JSON.stringify(KubernetesPackage);
+  for (const file of declarations(join(outDir, "src"))) {
+    let text = readFileSync(file, "utf8");
+    // Relative specifiers as the JavaScript has them (.js), which every TypeScript version resolves.
+    const js = text.replace(/((?:from |import\()"\.{1,2}\/[^"]*)\.ts"/g, '$1.js"');
+    if (js !== text) writeFileSync(file, js);
+    text = js;
+    if (!text.includes(quoted)) continue;
+    const imported = new RegExp(`import type \\{([^}]*)\\} from ${quoted};`).exec(text)?.[1] ?? "";
+    for (const n of imported.split(",")) if (n.trim()) roots.add(n.trim());
+    for (const m of text.matchAll(new RegExp(`import\\(${quoted}\\)\\.(\\w+)`, "g"))) roots.add(m[1] as string);
+    writeFileSync(file, text.replaceAll(quoted, JSON.stringify(spec(file))));
+  }
+  const pkgDir = dirname(createRequire(import.meta.url).resolve(`${KubernetesPackage}/package.json`));
+  const models = join(pkgDir, "dist", "gen", "models");
+  mkdirSync(join(into, "gen", "models"), { recursive: true });
+  const seen = new Set<string>();
+  const queue = [...roots].filter((n) => !(n in HelperTypes));
+  while (queue.length > 0) {
+    const name = queue.pop() as string;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const file = join(models, `${name}.d.ts`);
+    if (!existsSync(file)) throw new Error(`${KubernetesPackage}: no model declaration ${file}`);
+    const d = readFileSync(file, "utf8");
+    for (const ref of d.matchAll(/from '\.\.\/models\/(\w+)\.js'/g)) queue.push(ref[1] as string);
+    writeFileSync(join(into, "gen", "models", `${name}.d.ts`), d);
+  }
+  writeFileSync(join(into, "types.d.ts"), Object.values(HelperTypes).join(""));
+  const lines = [...roots]
+    .sort()
+    .map((n) => `export { ${n} } from "${n in HelperTypes ? "./types.js" : `./gen/models/${n}.js`}";\n`);
+  writeFileSync(
+    join(into, "index.d.ts"),
+    `// Model declarations of ${KubernetesPackage} (Apache-2.0), generated from the Kubernetes OpenAPI schema.\n${lines.join("")}`,
+  );
+  return seen.size;
 }
 
 if (import.meta.main) build(process.argv[2]);

@@ -1,25 +1,9 @@
 // `jobset lint FILE...`: judges every JobSet document as a Kubernetes API server with the JobSet
-// webhooks would on CREATE. The API server's order is: CRD structural defaults on decode, mutating
-// admission (the JobSet defaulting webhook), structural defaults again on the patched object, OpenAPI
-// schema validation (+ object metadata), then validating admission (the JobSet validating webhook).
+// webhooks would on CREATE (the judgement itself is the SDK's, src/sdk/lint.ts: one code path).
 import { parseArgs } from "node:util";
-import jsonpatch from "fast-json-patch";
-import { ApiVersion, Group, Kind } from "../api/constants.ts";
-import type { FeatureGates } from "../api/features.ts";
-import {
-  errorBody,
-  type FieldError,
-  formatFieldError,
-  invalid,
-  isDNS1123Subdomain,
-  notSupported,
-  required,
-} from "../api/field-errors.ts";
-import { applySchemaDefaults, checkSchema } from "../api/schema.ts";
-import type { JobSet } from "../api/types.ts";
-import { validateCreate } from "../api/validation.ts";
-import { decodePatch } from "../webhooks/admission.ts";
-import { mutateJobSet } from "../webhooks/jobset-webhook.ts";
+import { Group, Kind } from "../api/constants.ts";
+import { errorBody, formatFieldError } from "../api/field-errors.ts";
+import { lintJobSet } from "../sdk/lint.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
 import { featureGatesFlag, UsageError } from "./usage.ts";
 
@@ -46,53 +30,6 @@ export interface LintResult {
   valid: boolean;
   errors: { type: string; field: string; message: string; error: string }[];
   warnings: string[];
-}
-
-/** A deterministic source of "random" generateName suffixes, so lint output is reproducible. */
-function seededRandom(seed = 42): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-/** The metadata checks the API server makes before admission: name or generateName, DNS subdomain. */
-function checkMetadata(js: JobSet): FieldError[] {
-  const meta = js.metadata;
-  if (!meta?.name && !meta?.generateName) return [required("metadata.name", "name or generateName is required")];
-  if (meta.name) return isDNS1123Subdomain(meta.name).map((m) => invalid("metadata.name", meta.name, m));
-  return [];
-}
-
-/** Judges one JobSet document: schema errors stop before the validating webhook, like the API server. */
-export function lintJobSet(
-  value: Record<string, unknown>,
-  gates: FeatureGates,
-  random: () => number = seededRandom(),
-): { errors: FieldError[]; warnings: string[] } {
-  let obj = applySchemaDefaults(structuredClone(value)) as JobSet;
-  // The mutating webhook's own answer (its patch is Go's typed round trip plus the defaults). An object
-  // Go cannot decode is not patched; the schema check below reports why.
-  const m = mutateJobSet({
-    uid: "lint",
-    kind: { group: Group, version: "v1alpha2", kind: Kind },
-    resource: { group: Group, version: "v1alpha2", resource: "jobsets" },
-    operation: "CREATE",
-    userInfo: {},
-    object: obj,
-  });
-  if (m.allowed && m.patch) {
-    obj = jsonpatch.applyPatch(obj, decodePatch(m) as jsonpatch.Operation[], false, false).newDocument;
-  }
-  obj = applySchemaDefaults(obj);
-  const schema = checkSchema(obj);
-  // The API server validates object metadata first, then the schema (and its CEL rules).
-  const errors = checkMetadata(obj);
-  const seen = new Set(errors.map(formatFieldError));
-  for (const e of schema.errors) if (!seen.has(formatFieldError(e))) errors.push(e);
-  if (errors.length > 0) return { errors, warnings: schema.warnings };
-  return { errors: validateCreate(obj, gates, { random }), warnings: schema.warnings };
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -139,13 +76,8 @@ export async function lint(argv: string[]): Promise<number> {
     const meta = isObject(doc.value.metadata) ? doc.value.metadata : {};
     const name =
       typeof meta.name === "string" ? meta.name : typeof meta.generateName === "string" ? meta.generateName : "";
-    let errors: FieldError[];
-    let warnings: string[] = [];
-    if (apiVersion !== ApiVersion) {
-      errors = [notSupported("apiVersion", apiVersion, [ApiVersion])];
-    } else {
-      ({ errors, warnings } = lintJobSet(doc.value, gates));
-    }
+    // One code path with the SDK's lint(): an unserved apiVersion is reported there too.
+    const { errors, warnings } = lintJobSet(doc.value, gates);
     results.push({
       file: doc.file,
       document: doc.index,

@@ -10,20 +10,14 @@
 //   - a suspended JobSet gets suspended Jobs (all rjobs, dependsOn still applies) (§6.7).
 import { parseArgs } from "node:util";
 import { stringify } from "yaml";
-import { ApiVersion, Group, Kind } from "../api/constants.ts";
-import { defaultJobSet } from "../api/defaults.ts";
-import type { FeatureGates } from "../api/features.ts";
-import { aggregateMessage } from "../api/field-errors.ts";
+import { ApiVersion, Kind } from "../api/constants.ts";
 import type { KubeObject } from "../api/k8s.ts";
-import { applySchemaDefaults } from "../api/schema.ts";
-import type { JobSet } from "../api/types.ts";
-import { plan } from "../controller/plan.ts";
+import { PlaceholderUID, PlanError, planObjects } from "../sdk/plan.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
-import { lintJobSet } from "./lint.ts";
 import { featureGatesFlag, UsageError } from "./usage.ts";
 
-/** uid given to the JobSet when `--uid` is not passed (a file has none; the API server assigns it). */
-export const PlaceholderUID = "00000000-0000-0000-0000-000000000000";
+// The first-reconcile plan itself is the SDK's plan() (src/sdk/plan.ts): one code path.
+export { PlaceholderUID, PlanError, planObjects };
 
 const help = `Usage: jobset plan [flags] FILE
 
@@ -43,49 +37,6 @@ Flags:
 
 Exit status: 0 success, 1 a JobSet is rejected, 2 usage error or a file cannot be read or parsed.
 `;
-
-/** A JobSet the API server or the JobSet webhooks would reject. */
-export class PlanError extends Error {
-  override name = "PlanError";
-}
-
-/**
- * The JobSet as the API server would store it (CRD defaults, defaulting webhook, namespace and uid
- * filled in, status dropped), then every object the first reconcile creates, in creation order.
- * Throws PlanError when the API server or the validating webhook would reject the JobSet.
- */
-export function planObjects(
-  input: Record<string, unknown>,
-  opts: { uid: string; namespace: string; gates: FeatureGates },
-): KubeObject[] {
-  if (input.apiVersion !== ApiVersion || input.kind !== Kind) {
-    throw new PlanError(`not a ${Kind} ${ApiVersion}: ${String(input.kind)} ${String(input.apiVersion)}`);
-  }
-  const raw = structuredClone(input) as JobSet;
-  raw.metadata ??= {};
-  if (!raw.metadata.name) throw new PlanError("metadata.name is required (plan does not support generateName)");
-  raw.metadata.namespace ||= opts.namespace;
-  raw.metadata.uid = opts.uid;
-  delete raw.status; // written only through the status subresource
-
-  const { errors } = lintJobSet(raw as Record<string, unknown>, opts.gates);
-  if (errors.length > 0) {
-    throw new PlanError(
-      `${Kind}.${Group} ${JSON.stringify(raw.metadata.name)} is invalid: ${aggregateMessage(errors)}`,
-    );
-  }
-  const js = applySchemaDefaults(defaultJobSet(applySchemaDefaults(raw)));
-
-  // The first reconcile is the real reconcile core run on a JobSet that has no children yet.
-  const first = plan({ jobSet: js, jobs: [], serviceExists: false, now: new Date() }, { gates: opts.gates });
-  if (first.error) throw new PlanError(first.error);
-  const objects: KubeObject[] = [js as KubeObject];
-  for (const o of first.scheduling?.creates ?? []) objects.push(o); // spec.scheduling: Workload, PodGroups
-  if (first.creates.service) objects.push(first.creates.service as KubeObject);
-  for (const pvc of first.creates.pvcs) objects.push(pvc as KubeObject);
-  for (const batch of first.creates.jobs) for (const job of batch.jobs) objects.push(job as KubeObject);
-  return objects;
-}
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 

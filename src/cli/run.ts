@@ -9,7 +9,9 @@ import { ApiVersion, Group, Kind } from "../api/constants.ts";
 import type { Pod } from "../api/k8s.ts";
 import type { JobSet } from "../api/types.ts";
 import type { NodeSpec } from "../local/kubelet-status.ts";
-import { ApiError, isAlreadyExists, isNotFound, type KubeClient } from "../runtime/client.ts";
+import { ApiError, isAlreadyExists, type KubeClient } from "../runtime/client.ts";
+import { JobSetClient } from "../sdk/client.ts";
+import type { Outcome } from "../sdk/follow.ts";
 import {
   CliError,
   type ClusterFlags,
@@ -19,11 +21,10 @@ import {
   connect,
   explain,
   firstLine,
-  jobsetsPath,
   resolveKubeconfig,
 } from "./cluster.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
-import { containerStarted, fetchChildren, logContainers, podLogPath, prefixLines } from "./fetch.ts";
+import { containerStarted, logContainers, podLogPath, prefixLines } from "./fetch.ts";
 import { GangReporter } from "./gang-status.ts";
 import type { LocalCluster } from "./local-cluster.ts";
 import { nodeFlagOptions, nodeFlagsHelp, parseNodeFlags } from "./node-flags.ts";
@@ -38,7 +39,6 @@ import {
   type JobSetView,
   plainStyle,
   renderFrame,
-  type Snapshot,
 } from "./render.ts";
 import { useColor } from "./tree.ts";
 import { UsageError } from "./usage.ts";
@@ -124,31 +124,20 @@ function refusal(e: ApiError): string {
   return e.message.replace(/\s*\n\s*/g, " ");
 }
 
-async function waitGone(client: KubeClient, path: string, deadline: number): Promise<void> {
-  for (;;) {
-    try {
-      await client.get(path);
-    } catch (e) {
-      if (isNotFound(e)) return;
-      throw e;
-    }
-    if (Date.now() > deadline) throw new CliError(`timed out waiting for ${path} to be deleted`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function create(client: KubeClient, t: Target, namespace: string, replace: boolean): Promise<JobSet> {
-  const ns = t.js.metadata?.namespace || namespace;
-  const body: JobSet = { ...t.js, metadata: { ...t.js.metadata, namespace: ns } };
+/** Creates a JobSet through the SDK's client; the errors a user meets become one line that says what to do. */
+async function create(sdk: JobSetClient, t: Target, replace: boolean): Promise<JobSet> {
+  const ns = t.js.metadata?.namespace || sdk.namespace;
   const name = t.js.metadata?.name ?? t.js.metadata?.generateName ?? "";
   try {
-    return await client.create<JobSet>(jobsetsPath(ns), body);
+    return await sdk.create(t.js);
   } catch (e) {
     if (isAlreadyExists(e) && replace && t.js.metadata?.name) {
-      const path = jobsetsPath(ns, t.js.metadata.name);
-      await client.delete(path, { propagationPolicy: "Foreground" });
-      await waitGone(client, path, Date.now() + 120_000);
-      return create(client, t, namespace, false);
+      try {
+        await sdk.delete(t.js.metadata.name, { namespace: ns, wait: true, timeout: 120_000 });
+      } catch (d) {
+        throw new CliError(`cannot replace JobSet ${ns}/${name}: ${firstLine(d)}`);
+      }
+      return create(sdk, t, false);
     }
     if (isAlreadyExists(e))
       throw new CliError(`JobSet ${ns}/${name} already exists: delete it (or pass --replace), or change metadata.name`);
@@ -160,7 +149,7 @@ async function create(client: KubeClient, t: Target, namespace: string, replace:
       throw new CliError(`namespace ${ns} does not exist: create it, or set metadata.namespace / -n`);
     if (e instanceof ApiError && e.code >= 400 && e.code < 500)
       throw new CliError(`${t.file}: JobSet ${name} was refused: ${refusal(e)}`);
-    throw explain(e, client.server);
+    throw explain(e, sdk.kube.server);
   }
 }
 
@@ -407,68 +396,6 @@ async function startEphemeral(o: RunOptions, workloadApi: boolean): Promise<Loca
   return cluster;
 }
 
-/** How the followed JobSets ended up. */
-interface Outcome {
-  /** The last snapshot of each JobSet, by UID. */
-  last: Map<string, Snapshot>;
-  /** UIDs of JobSets deleted while followed (e.g. by their TTL). */
-  deleted: Set<string>;
-  timedOut: boolean;
-}
-
-/** The current snapshot of a created JobSet; its last one (or a bare one) once it is gone. */
-async function look(client: KubeClient, js: JobSet, o: Outcome): Promise<Snapshot> {
-  const key = js.metadata?.uid ?? "";
-  const prev = o.last.get(key);
-  if (o.deleted.has(key) && prev) return prev;
-  try {
-    const cur = await client.get<JobSet>(jobsetsPath(js.metadata?.namespace, js.metadata?.name));
-    if (cur.metadata?.uid !== key) throw new ApiError(404, "NotFound", "replaced");
-    const snap = await fetchChildren(client, cur);
-    o.last.set(key, snap);
-    return snap;
-  } catch (e) {
-    if (!isNotFound(e)) throw explain(e, client.server);
-    o.deleted.add(key); // deleted (e.g. its TTL after finishing): keep the last view
-    return prev ?? { jobset: js, jobs: [], pods: [], events: [] };
-  }
-}
-
-/** Polls the created JobSets every 500 ms, showing each change, until all finished, the deadline, or abort. */
-async function follow(
-  client: KubeClient,
-  created: JobSet[],
-  screen: Screen,
-  logs: LogFollower | undefined,
-  deadline: number,
-  signal: AbortSignal,
-): Promise<Outcome> {
-  const o: Outcome = { last: new Map(), deleted: new Set(), timedOut: false };
-  const gangs = new GangReporter(client, (t) => screen.print(t)); // says why a gang cannot be placed
-  for (;;) {
-    const snaps: Snapshot[] = [];
-    for (const js of created) snaps.push(await look(client, js, o));
-    screen.update(snaps.map(buildView), Date.now());
-    logs?.poll(snaps.flatMap((s) => s.pods));
-    await gangs.poll(snaps);
-    const allDone = snaps.every(
-      (s, i) => finished(s.jobset) !== undefined || o.deleted.has(created[i]?.metadata?.uid ?? ""),
-    );
-    if (allDone || signal.aborted) return o;
-    if (Date.now() > deadline) {
-      o.timedOut = true;
-      return o;
-    }
-    await new Promise<void>((r) => {
-      const t = setTimeout(r, 500);
-      signal.addEventListener("abort", () => {
-        clearTimeout(t);
-        r();
-      });
-    });
-  }
-}
-
 /** Prints one line per JobSet saying how it ended; returns the exit code. */
 function report(
   created: JobSet[],
@@ -526,13 +453,14 @@ export async function run(argv: string[]): Promise<number> {
       conn = await connect({ ...o.cluster, kubeconfig: ephemeral.kubeconfigPath });
     }
     const { client, namespace } = conn;
+    const sdk = new JobSetClient(client, namespace);
 
     // The clock of the progress lines starts when the JobSets are applied (not counting a cluster start
     // or a first-time build). Every JobSet is created first: a refused one stops the run before any is followed.
     const started = Date.now();
     const created: JobSet[] = [];
     for (const t of targets) {
-      const js = await create(client, t, namespace, o.replace);
+      const js = await create(sdk, t, o.replace);
       created.push(js);
       process.stderr.write(
         `jobset.jobset.x-k8s.io/${js.metadata?.name} created in namespace ${js.metadata?.namespace}\n`,
@@ -543,8 +471,17 @@ export async function run(argv: string[]): Promise<number> {
       ? ttyScreen(process.stdout, useColor(o.noColor), started)
       : plainScreen(process.stdout, started);
     const logs = o.logs ? new LogFollower(client, (t) => screen.print(t)) : undefined;
-    const deadline = o.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + o.timeoutMs;
-    const outcome = await follow(client, created, screen, logs, deadline, abort.signal);
+    const gangs = new GangReporter(client, (t) => screen.print(t)); // says why a gang cannot be placed
+    // The SDK's follow engine (waitFor uses it too): one snapshot per JobSet every 500 ms.
+    const outcome = await sdk.follow(created, {
+      ...(o.timeoutMs === undefined ? {} : { deadline: Date.now() + o.timeoutMs }),
+      signal: abort.signal,
+      onSnapshots: async (snaps, now) => {
+        screen.update(snaps.map(buildView), now);
+        logs?.poll(snaps.flatMap((s) => s.pods));
+        await gangs.poll(snaps);
+      },
+    });
     const interrupted = abort.signal.aborted;
     if (logs) {
       // Containers that ran between two looks are followed too; the streams of finished containers end

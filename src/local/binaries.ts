@@ -20,17 +20,17 @@ import {
 } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
+import { packagePath } from "../package-root.ts";
 
 const execFileP = promisify(execFile);
 
 /** The Kubernetes version kube/go.mod pins (shown in progress messages). */
 export const KUBE_VERSION = "v1.36.3";
 
-/** Where the Go wrapper module lives in this repository. */
-export const KUBE_MODULE_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "../../kube");
+/** Where the Go wrapper module lives: kube/ at the package root (a checkout, dist/ or an installed package). */
+export const KUBE_MODULE_DIR = packagePath("kube");
 
 export type BinarySource = "JOBSET_KUBE_BIN_DIR" | "KUBEBUILDER_ASSETS" | "cache" | "built";
 
