@@ -1,5 +1,5 @@
 // The JobSet webhooks (spec §2.2, §3): mutating = defaultJobSet (CREATE only), validating =
-// validateCreate (with PVC lookups through the API) / validateUpdate. Denials are the 422 Invalid
+// validateCreate (with PVC look-ups in the webhook's PVC cache, pvc-cache.ts) / validateUpdate. Denials are the 422 Invalid
 // Status of §3.1 (`details.name` is metadata.name: empty for generateName creates).
 import { defaultJobSet } from "../api/defaults.ts";
 import type { FeatureGates } from "../api/features.ts";
@@ -14,8 +14,12 @@ import type { AdmissionHandler } from "./server.ts";
 
 export interface JobSetWebhookOptions {
   gates: FeatureGates;
-  /** Existing PVC `name` in `namespace`: undefined when it does not exist; rejects on other errors. */
-  getPVC: (namespace: string, name: string) => Promise<PersistentVolumeClaim | undefined>;
+  /**
+   * Existing PVC `name` in `namespace`: undefined when it does not exist; rejects on other errors.
+   * `signal` aborts when the server gives the request up. The process reads its PVC cache
+   * (pvcCacheGetter in pvc-cache.ts).
+   */
+  getPVC: (namespace: string, name: string, signal?: AbortSignal) => Promise<PersistentVolumeClaim | undefined>;
   /** Random source of the generateName suffix used for name-length checks (tests inject one). */
   random?: () => number;
 }
@@ -51,12 +55,17 @@ export function mutateJobSet(req: AdmissionRequest): Outcome {
 }
 
 /** `/validate-jobset-x-k8s-io-v1alpha2-jobset`: CREATE and UPDATE rules; DELETE is allowed. */
-export async function validateJobSet(req: AdmissionRequest, o: JobSetWebhookOptions): Promise<Outcome> {
+export async function validateJobSet(
+  req: AdmissionRequest,
+  o: JobSetWebhookOptions,
+  signal?: AbortSignal,
+): Promise<Outcome> {
   if (req.operation === "CREATE") {
     if (req.object === undefined) return errored(400, "there is no content to decode");
     const d = decode(req, req.object);
     if ("outcome" in d) return d.outcome;
-    const errs = await validateCreateWithLookup(d.js, o.gates, o.getPVC, o.random);
+    const getPVC = (namespace: string, name: string) => o.getPVC(namespace, name, signal);
+    const errs = await validateCreateWithLookup(d.js, o.gates, getPVC, o.random);
     return errs.length === 0 ? allowed() : deniedWithStatus(toStatus(d.js.metadata?.name ?? "", errs));
   }
   if (req.operation === "UPDATE") {
@@ -76,5 +85,5 @@ export function jobSetMutatingHandler(): AdmissionHandler {
 }
 
 export function jobSetValidatingHandler(o: JobSetWebhookOptions): AdmissionHandler {
-  return (req) => validateJobSet(req, o);
+  return (req, signal) => validateJobSet(req, o, signal);
 }
