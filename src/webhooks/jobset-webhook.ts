@@ -1,7 +1,7 @@
 // The JobSet webhooks (spec §2.2, §3): mutating = defaultJobSet (CREATE only), validating =
 // validateCreate (with PVC look-ups in the webhook's PVC cache, pvc-cache.ts) / validateUpdate. Denials are the 422 Invalid
 // Status of §3.1 (`details.name` is metadata.name: empty for generateName creates).
-import { defaultJobSet } from "../api/defaults.ts";
+import { defaultJobSetInPlace } from "../api/defaults.ts";
 import type { FeatureGates } from "../api/features.ts";
 import { toStatus } from "../api/field-errors.ts";
 import type { PersistentVolumeClaim } from "../api/k8s.ts";
@@ -44,7 +44,8 @@ export function mutateJobSet(req: AdmissionRequest): Outcome {
   if ("outcome" in d) return d.outcome;
   // Upstream defaults its decoded Go object and encodes it again: the patch carries that round trip.
   // decode() already decoded as Go does (errors answered 400 there); this is the encoding half.
-  const defaulted = defaultJobSet(goEncode(d.js));
+  // goEncode builds a new object (nothing shared with the request): default it in place.
+  const defaulted = defaultJobSetInPlace(goEncode(d.js));
   if (req.namespace && !(req.object as { metadata?: { namespace?: string } }).metadata?.namespace) {
     // The namespace was only filled in for validation; do not patch it.
     if (defaulted.metadata) delete defaulted.metadata.namespace;
