@@ -179,8 +179,12 @@ export function goDecodeError(value: unknown, type: GoType): string | undefined 
 
 const htmlUnsafe = /[<>&\u2028\u2029]/g;
 
+/** Strings that JSON.stringify and Go print alike, with nothing to escape: printable ASCII but `"`, `\`, `<`, `>`, `&`. */
+const plainAscii = /^[ !#-%'-;=?-[\]-~]*$/;
+
 /** Go's json string encoding (HTML-safe: `<`, `>`, `&` escaped; U+2028/U+2029; lone surrogates → U+FFFD). */
 export function goJsonString(s: string): string {
+  if (plainAscii.test(s)) return `"${s}"`;
   const j = JSON.stringify(s.toWellFormed());
   return j.search(htmlUnsafe) < 0
     ? j
@@ -232,7 +236,7 @@ function isEmptyValue(v: unknown, n: Node): boolean {
     case "slice":
       return !Array.isArray(v) || v.length === 0;
     case "map":
-      return !isRecord(v) || Object.keys(v).length === 0;
+      return !isRecord(v) || hasNoKeys(v);
     case "struct":
       return false;
     case "special":
@@ -249,7 +253,7 @@ function isEmptyValue(v: unknown, n: Node): boolean {
 
 const EmptyRecord: Readonly<Record<string, unknown>> = Object.freeze({});
 
-const isEmptyObject = (v: unknown): boolean => isRecord(v) && Object.keys(v).length === 0;
+const isEmptyObject = (v: unknown): boolean => isRecord(v) && hasNoKeys(v);
 
 /** Whether `omitzero` drops it (the zero value; metav1.Time's IsZero). */
 function isZeroValue(v: unknown, n: Node): boolean {
@@ -259,6 +263,23 @@ function isZeroValue(v: unknown, n: Node): boolean {
   if (n.k === "slice" || n.k === "map") return absent(v);
   return isEmptyValue(v, n);
 }
+
+/** Whether a record has no own enumerable key (without allocating the key list). */
+function hasNoKeys(v: Record<string, unknown>): boolean {
+  for (const _ in v) return false;
+  return true;
+}
+
+/** `"<name>":` of struct fields, printed once per field name. */
+const fieldKeys = new Map<string, string>();
+const fieldKey = (name: string): string => {
+  let k = fieldKeys.get(name);
+  if (k === undefined) {
+    k = `${goJsonString(name)}:`;
+    fieldKeys.set(name, k);
+  }
+  return k;
+};
 
 function marshalNode(v: unknown, n: Node): string {
   switch (n.k) {
@@ -283,7 +304,7 @@ function marshalNode(v: unknown, n: Node): string {
         const fv = obj[f.name];
         if (f.omitempty && isEmptyValue(fv, f.node)) continue;
         if (f.omitzero && isZeroValue(fv, f.node)) continue;
-        out += `${first ? "" : ","}${goJsonString(f.name)}:${marshalNode(fv, f.node)}`;
+        out += `${first ? "" : ","}${fieldKey(f.name)}${marshalNode(fv, f.node)}`;
         first = false;
       }
       return `${out}}`;
