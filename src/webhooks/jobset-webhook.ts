@@ -3,11 +3,11 @@
 // Status of §3.1 (`details.name` is metadata.name: empty for generateName creates).
 import { defaultJobSetInPlace } from "../api/defaults.ts";
 import type { FeatureGates } from "../api/features.ts";
-import { toStatus } from "../api/field-errors.ts";
+import { type FieldError, toStatus } from "../api/field-errors.ts";
 import type { PersistentVolumeClaim } from "../api/k8s.ts";
 import { goEncode } from "../api/roundtrip.ts";
 import type { JobSet } from "../api/types.ts";
-import { validateCreateWithLookup, validateUpdate } from "../api/validation.ts";
+import { nameForValidation, validateCreate, validateCreateWithLookup, validateUpdate } from "../api/validation.ts";
 import { type AdmissionRequest, allowed, deniedWithStatus, errored, type Outcome, patchResponse } from "./admission.ts";
 import { decodeJobSet } from "./decode.ts";
 import type { AdmissionHandler } from "./server.ts";
@@ -56,18 +56,23 @@ export function mutateJobSet(req: AdmissionRequest): Outcome {
 }
 
 /** `/validate-jobset-x-k8s-io-v1alpha2-jobset`: CREATE and UPDATE rules; DELETE is allowed. */
-export async function validateJobSet(
+export function validateJobSet(
   req: AdmissionRequest,
   o: JobSetWebhookOptions,
   signal?: AbortSignal,
-): Promise<Outcome> {
+): Outcome | Promise<Outcome> {
   if (req.operation === "CREATE") {
     if (req.object === undefined) return errored(400, "there is no content to decode");
     const d = decode(req, req.object);
     if ("outcome" in d) return d.outcome;
+    const answer = (errs: FieldError[]) =>
+      errs.length === 0 ? allowed() : deniedWithStatus(toStatus(d.js.metadata?.name ?? "", errs));
+    // Without volume claim policies nothing is looked up: answered synchronously.
+    if ((d.js.spec?.volumeClaimPolicies ?? []).length === 0) {
+      return answer(validateCreate(d.js, o.gates, { nameForValidation: nameForValidation(d.js, o.random) }));
+    }
     const getPVC = (namespace: string, name: string) => o.getPVC(namespace, name, signal);
-    const errs = await validateCreateWithLookup(d.js, o.gates, getPVC, o.random);
-    return errs.length === 0 ? allowed() : deniedWithStatus(toStatus(d.js.metadata?.name ?? "", errs));
+    return validateCreateWithLookup(d.js, o.gates, getPVC, o.random).then(answer);
   }
   if (req.operation === "UPDATE") {
     if (req.object === undefined || req.oldObject === undefined) return errored(400, "there is no content to decode");

@@ -354,24 +354,37 @@ export class WebhookServer {
     const parsed = parseAdmissionReview(Buffer.concat(chunks).toString("utf8"));
     if (!parsed.ok) return { apiVersion: parsed.apiVersion, uid: parsed.uid, outcome: errored(400, parsed.message) };
     const { request } = parsed;
-    const timeoutMs = this.opts.handlerTimeoutMs ?? 10_000;
     const ac = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(() => {
-        ac.abort();
-        resolve(errored(500, `webhook ${path} did not answer within ${timeoutMs}ms`));
-      }, timeoutMs);
-    });
-    let outcome: Outcome;
-    try {
-      outcome = await Promise.race([Promise.resolve().then(() => handler(request, ac.signal)), timeout]);
-    } catch (e) {
+    const failed = (e: unknown): Outcome => {
       const msg = e instanceof Error ? e.message : String(e);
       this.opts.logger?.error({ err: msg, path, uid: request.uid }, "webhook handler failed");
-      outcome = errored(500, `panic: ${msg} [recovered]`);
-    } finally {
-      clearTimeout(timer);
+      return errored(500, `panic: ${msg} [recovered]`);
+    };
+    let result: Outcome | Promise<Outcome>;
+    try {
+      result = handler(request, ac.signal);
+    } catch (e) {
+      result = failed(e);
+    }
+    // A handler that answered at once (most requests) needs no deadline: no timer is armed for it.
+    let outcome: Outcome;
+    if (!(result instanceof Promise)) outcome = result;
+    else {
+      const timeoutMs = this.opts.handlerTimeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<Outcome>((resolve) => {
+        timer = setTimeout(() => {
+          ac.abort();
+          resolve(errored(500, `webhook ${path} did not answer within ${timeoutMs}ms`));
+        }, timeoutMs);
+      });
+      try {
+        outcome = await Promise.race([result, timeout]);
+      } catch (e) {
+        outcome = failed(e);
+      } finally {
+        clearTimeout(timer);
+      }
     }
     return { apiVersion: parsed.apiVersion, uid: request.uid, outcome };
   }
