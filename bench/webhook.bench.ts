@@ -11,6 +11,8 @@
 //
 // Flags: --requests N   requests per endpoint (default 3000, after 500 warm-up requests in all)
 //        --cpu-prof P   V8 CPU profile of the server process, written to P
+//        --gc-stats     the server prints its GC pauses by kind (stderr) when it stops
+//        --server-node-flags="F…"   Node/V8 flags of the server process (e.g. ="--max-semi-space-size=32")
 //        --workers N    the worker-thread experiment (bench/webhook-worker-pool.ts); not for references
 //        --out FILE     write the results there instead of bench/results/webhook.local.json
 //        --reference
@@ -33,10 +35,14 @@ const { values: flags } = parseArgs({
     reference: { type: "boolean", default: false },
     out: { type: "string" },
     workers: { type: "string" },
+    "gc-stats": { type: "boolean", default: false },
+    "server-node-flags": { type: "string" },
   },
 });
 const perEndpoint = Number(flags.requests);
-if (flags.reference && flags.workers) throw new Error("--workers is an experiment: it cannot write the reference");
+if (flags.reference && (flags.workers || flags["server-node-flags"])) {
+  throw new Error("--workers and --server-node-flags are experiments: they cannot write the reference");
+}
 const InFlight = 8;
 const WarmUp = 500;
 
@@ -115,9 +121,11 @@ interface Thresholds {
 }
 
 async function main(): Promise<number> {
-  const serverArgs = [join(here, "webhook-server.ts")];
+  const nodeFlags = flags["server-node-flags"]?.split(/\s+/).filter((f) => f !== "") ?? [];
+  const serverArgs = [...nodeFlags, join(here, "webhook-server.ts")];
   if (flags["cpu-prof"]) serverArgs.push("--cpu-prof", resolve(flags["cpu-prof"]));
   if (flags.workers) serverArgs.push("--workers", flags.workers);
+  if (flags["gc-stats"]) serverArgs.push("--gc-stats");
   const child = spawn(process.execPath, serverArgs, { stdio: ["pipe", "pipe", "inherit"] });
   const rl = createInterface({ input: child.stdout });
   const nextLine = () =>
@@ -190,6 +198,7 @@ async function main(): Promise<number> {
     },
     node: process.version,
     ...(flags.workers ? { workers: Number(flags.workers) } : {}),
+    ...(flags["server-node-flags"] ? { serverNodeFlags: flags["server-node-flags"] } : {}),
     inFlight: InFlight,
     requestsPerEndpoint: perEndpoint,
     endpoints: results,
