@@ -11,6 +11,10 @@
 //
 // Flags: --requests N   requests per endpoint (default 3000, after 500 warm-up requests in all)
 //        --cpu-prof P   V8 CPU profile of the server process, written to P
+//        --gc-stats     the server prints its GC pauses by kind (stderr) when it stops
+//        --server-node-flags="F…"   Node/V8 flags of the server process (e.g. ="--max-semi-space-size=32")
+//        --workers N    the worker-thread experiment (bench/webhook-worker-pool.ts); not for references
+//        --out FILE     write the results there instead of bench/results/webhook.local.json
 //        --reference
 import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -20,12 +24,8 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { defaultJobSet } from "../src/api/defaults.ts";
-import type { Pod } from "../src/api/k8s.ts";
-import type { JobSet } from "../src/api/types.ts";
-import type { AdmissionRequest, AdmissionReview } from "../src/webhooks/admission.ts";
-import { Paths } from "../src/webhooks/configurations.ts";
-import { jobSet, rjob, testContainer } from "../test/builders.ts";
+import type { AdmissionReview } from "../src/webhooks/admission.ts";
+import { requests } from "./webhook-requests.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
@@ -33,148 +33,18 @@ const { values: flags } = parseArgs({
     requests: { type: "string", default: "3000" },
     "cpu-prof": { type: "string" },
     reference: { type: "boolean", default: false },
+    out: { type: "string" },
+    workers: { type: "string" },
+    "gc-stats": { type: "boolean", default: false },
+    "server-node-flags": { type: "string" },
   },
 });
 const perEndpoint = Number(flags.requests);
+if (flags.reference && (flags.workers || flags["server-node-flags"])) {
+  throw new Error("--workers and --server-node-flags are experiments: they cannot write the reference");
+}
 const InFlight = 8;
 const WarmUp = 500;
-
-// ---------------------------------------------------------------------------------------------- requests
-
-const gvkJobSet = { group: "jobset.x-k8s.io", version: "v1alpha2", kind: "JobSet" };
-const gvrJobSet = { group: "jobset.x-k8s.io", version: "v1alpha2", resource: "jobsets" };
-const gvkPod = { group: "", version: "v1", kind: "Pod" };
-const gvrPod = { group: "", version: "v1", resource: "pods" };
-
-let uid = 0;
-function body(r: Omit<AdmissionRequest, "uid" | "userInfo">): string {
-  uid++;
-  const review: AdmissionReview = {
-    apiVersion: "admission.k8s.io/v1",
-    kind: "AdmissionReview",
-    request: { uid: `bench-${uid}`, userInfo: { username: "bench" }, ...r },
-  };
-  return JSON.stringify(review);
-}
-
-/** What the API server sends after the CRD defaults and the mutating webhook (validation sees this). */
-const asStored = (js: JobSet): JobSet => {
-  const d = defaultJobSet(js);
-  for (const r of d.spec?.replicatedJobs ?? []) {
-    r.groupName ??= "default";
-    r.replicas ??= 1;
-  }
-  return d;
-};
-
-const small = (): JobSet => jobSet("small").replicatedJob(rjob("workers").replicas(2)).obj();
-
-/** Four replicated jobs with resources, env, volumes, probes, a failure policy: a realistic training JobSet. */
-function large(): JobSet {
-  const c = {
-    ...testContainer(),
-    env: Array.from({ length: 10 }, (_, i) => ({ name: `ENV_${i}`, value: `value-${i}` })),
-    resources: { requests: { cpu: "4", memory: "16Gi" }, limits: { cpu: "4", memory: "16Gi", "nvidia.com/gpu": "8" } },
-    ports: [{ containerPort: 8080, name: "http" }],
-    readinessProbe: { httpGet: { path: "/healthz", port: "http" }, periodSeconds: 5 },
-    volumeMounts: [{ name: "scratch", mountPath: "/scratch" }],
-  };
-  const b = jobSet("large");
-  for (const name of ["driver", "workers", "ps", "eval"]) {
-    b.replicatedJob(
-      rjob(name)
-        .replicas(name === "workers" ? 16 : 1)
-        .parallelism(4)
-        .completions(4)
-        .podLabels({ team: "ml", app: name })
-        .containers(c),
-    );
-  }
-  const js = b.obj();
-  for (const r of js.spec?.replicatedJobs ?? []) {
-    const pod = r.template.spec?.template?.spec;
-    if (pod) {
-      pod.volumes = [{ name: "scratch", emptyDir: { sizeLimit: "100Gi" } }];
-      pod.tolerations = [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }];
-      pod.nodeSelector = { "cloud.google.com/gke-accelerator": "nvidia-h100" };
-    }
-  }
-  js.spec = {
-    ...js.spec,
-    failurePolicy: {
-      maxRestarts: 3,
-      rules: [
-        { name: "oom", action: "FailJobSet", onJobFailureMessagePatterns: ["OOMKilled", "exit code 13[0-9]"] },
-        { name: "retry", action: "RestartJobSet", onJobFailureReasons: ["BackoffLimitExceeded"] },
-      ],
-    },
-    successPolicy: { operator: "All", targetReplicatedJobs: ["driver"] },
-  };
-  return js;
-}
-
-function invalid(): JobSet {
-  const js = large();
-  js.metadata = { ...js.metadata, name: "Invalid_Name" };
-  js.spec = { ...js.spec, network: { subdomain: "Bad_Subdomain" }, coordinator: { replicatedJob: "nope" } };
-  return js;
-}
-
-function requests(): Record<string, string[]> {
-  const jobsetReq = (operation: "CREATE" | "UPDATE", object: unknown, oldObject?: unknown) => ({
-    kind: gvkJobSet,
-    resource: gvrJobSet,
-    namespace: "default",
-    operation,
-    object,
-    ...(oldObject ? { oldObject } : {}),
-  });
-  const stored = asStored(large());
-  const suspended = structuredClone(stored);
-  if (suspended.spec) suspended.spec.suspend = true;
-  const resumedElsewhere = structuredClone(suspended);
-  const pod = resumedElsewhere.spec?.replicatedJobs?.[1]?.template.spec?.template?.spec;
-  if (pod) pod.nodeSelector = { pool: "other" };
-  const changed = structuredClone(stored);
-  const c = changed.spec?.replicatedJobs?.[1]?.template.spec?.template?.spec?.containers[0];
-  if (c) c.image = "busybox:2";
-
-  const plainPod: Pod = { metadata: { name: "p", namespace: "default" }, spec: { containers: [testContainer()] } };
-  const jobsetPod: Pod = {
-    metadata: {
-      name: "large-workers-3-2-abcde",
-      namespace: "default",
-      labels: {
-        "jobset.sigs.k8s.io/jobset-name": "large",
-        "jobset.sigs.k8s.io/replicatedjob-name": "workers",
-        "jobset.sigs.k8s.io/job-index": "3",
-        "batch.kubernetes.io/job-completion-index": "2",
-      },
-      annotations: { "jobset.sigs.k8s.io/jobset-name": "large" },
-    },
-    spec: { containers: [testContainer()] },
-  };
-  const podReq = (object: Pod) => ({
-    kind: gvkPod,
-    resource: gvrPod,
-    namespace: "default",
-    operation: "CREATE" as const,
-    object,
-  });
-  return {
-    [Paths.ValidateJobSet]: [
-      body(jobsetReq("CREATE", asStored(small()))),
-      body(jobsetReq("CREATE", stored)),
-      body(jobsetReq("CREATE", asStored(invalid()))),
-      body(jobsetReq("UPDATE", stored, stored)),
-      body(jobsetReq("UPDATE", resumedElsewhere, suspended)),
-      body(jobsetReq("UPDATE", changed, stored)),
-    ],
-    [Paths.MutateJobSet]: [body(jobsetReq("CREATE", small())), body(jobsetReq("CREATE", large()))],
-    [Paths.MutatePod]: [body(podReq(plainPod)), body(podReq(jobsetPod))],
-    [Paths.ValidatePod]: [body(podReq(plainPod)), body(podReq(jobsetPod))],
-  };
-}
 
 // ---------------------------------------------------------------------------------------------- client
 
@@ -251,8 +121,11 @@ interface Thresholds {
 }
 
 async function main(): Promise<number> {
-  const serverArgs = [join(here, "webhook-server.ts")];
+  const nodeFlags = flags["server-node-flags"]?.split(/\s+/).filter((f) => f !== "") ?? [];
+  const serverArgs = [...nodeFlags, join(here, "webhook-server.ts")];
   if (flags["cpu-prof"]) serverArgs.push("--cpu-prof", resolve(flags["cpu-prof"]));
+  if (flags.workers) serverArgs.push("--workers", flags.workers);
+  if (flags["gc-stats"]) serverArgs.push("--gc-stats");
   const child = spawn(process.execPath, serverArgs, { stdio: ["pipe", "pipe", "inherit"] });
   const rl = createInterface({ input: child.stdout });
   const nextLine = () =>
@@ -324,6 +197,8 @@ async function main(): Promise<number> {
       loadAverage1m: { before: round(loadBefore, 2), after: round(os.loadavg()[0] ?? 0, 2) },
     },
     node: process.version,
+    ...(flags.workers ? { workers: Number(flags.workers) } : {}),
+    ...(flags["server-node-flags"] ? { serverNodeFlags: flags["server-node-flags"] } : {}),
     inFlight: InFlight,
     requestsPerEndpoint: perEndpoint,
     endpoints: results,
@@ -333,7 +208,7 @@ async function main(): Promise<number> {
   const dir = join(here, "results");
   mkdirSync(dir, { recursive: true });
   const json = `${JSON.stringify(out, null, 2)}\n`;
-  writeFileSync(join(dir, "webhook.local.json"), json);
+  writeFileSync(flags.out ? resolve(flags.out) : join(dir, "webhook.local.json"), json);
   if (flags.reference) writeFileSync(join(dir, "webhook.json"), json);
   for (const b of broken) process.stdout.write(`THRESHOLD BROKEN ${b}\n`);
   process.stdout.write(broken.length === 0 ? "webhook thresholds met\n" : "WEBHOOK THRESHOLDS BROKEN\n");

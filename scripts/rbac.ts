@@ -112,10 +112,11 @@ export const managerRole: RoleDef = {
     {
       apiGroups: [""],
       resources: ["persistentvolumeclaims"],
-      verbs: ["get", "create"],
+      verbs: ["list", "watch", "create"],
       usedBy: [
+        "src/webhooks/pvc-cache.ts: the PVC informer the JobSet validating webhook reads (list, watch; only in " +
+          "processes that host the webhooks, src/app/controller-manager.ts)",
         "src/controllers/jobset/executor.ts: create volumeClaimPolicies PVCs (AlreadyExists is success)",
-        "src/cli/controller.ts: getPVC of the JobSet validating webhook (src/webhooks/jobset-webhook.ts) GETs a PVC",
       ],
     },
     {

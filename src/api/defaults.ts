@@ -10,7 +10,11 @@ import type { JobSet } from "./types.ts";
  * applied only when the field is unset, in upstream's order.
  */
 export function defaultJobSet(input: JobSet): JobSet {
-  const js: JobSet = structuredClone(input);
+  return defaultJobSetInPlace(structuredClone(input));
+}
+
+/** defaultJobSet applied to `js` itself (the mutating webhook's freshly encoded object needs no copy). */
+export function defaultJobSetInPlace(js: JobSet): JobSet {
   js.spec ??= {};
   const spec = js.spec;
 

@@ -179,8 +179,12 @@ export function goDecodeError(value: unknown, type: GoType): string | undefined 
 
 const htmlUnsafe = /[<>&\u2028\u2029]/g;
 
+/** Strings that JSON.stringify and Go print alike, with nothing to escape: printable ASCII but `"`, `\`, `<`, `>`, `&`. */
+const plainAscii = /^[ !#-%'-;=?-[\]-~]*$/;
+
 /** Go's json string encoding (HTML-safe: `<`, `>`, `&` escaped; U+2028/U+2029; lone surrogates → U+FFFD). */
 export function goJsonString(s: string): string {
+  if (plainAscii.test(s)) return `"${s}"`;
   const j = JSON.stringify(s.toWellFormed());
   return j.search(htmlUnsafe) < 0
     ? j
@@ -232,7 +236,7 @@ function isEmptyValue(v: unknown, n: Node): boolean {
     case "slice":
       return !Array.isArray(v) || v.length === 0;
     case "map":
-      return !isRecord(v) || Object.keys(v).length === 0;
+      return !isRecord(v) || hasNoKeys(v);
     case "struct":
       return false;
     case "special":
@@ -247,7 +251,9 @@ function isEmptyValue(v: unknown, n: Node): boolean {
   }
 }
 
-const isEmptyObject = (v: unknown): boolean => isRecord(v) && Object.keys(v).length === 0;
+const EmptyRecord: Readonly<Record<string, unknown>> = Object.freeze({});
+
+const isEmptyObject = (v: unknown): boolean => isRecord(v) && hasNoKeys(v);
 
 /** Whether `omitzero` drops it (the zero value; metav1.Time's IsZero). */
 function isZeroValue(v: unknown, n: Node): boolean {
@@ -257,6 +263,23 @@ function isZeroValue(v: unknown, n: Node): boolean {
   if (n.k === "slice" || n.k === "map") return absent(v);
   return isEmptyValue(v, n);
 }
+
+/** Whether a record has no own enumerable key (without allocating the key list). */
+function hasNoKeys(v: Record<string, unknown>): boolean {
+  for (const _ in v) return false;
+  return true;
+}
+
+/** `"<name>":` of struct fields, printed once per field name. */
+const fieldKeys = new Map<string, string>();
+const fieldKey = (name: string): string => {
+  let k = fieldKeys.get(name);
+  if (k === undefined) {
+    k = `${goJsonString(name)}:`;
+    fieldKeys.set(name, k);
+  }
+  return k;
+};
 
 function marshalNode(v: unknown, n: Node): string {
   switch (n.k) {
@@ -281,7 +304,7 @@ function marshalNode(v: unknown, n: Node): string {
         const fv = obj[f.name];
         if (f.omitempty && isEmptyValue(fv, f.node)) continue;
         if (f.omitzero && isZeroValue(fv, f.node)) continue;
-        out += `${first ? "" : ","}${goJsonString(f.name)}:${marshalNode(fv, f.node)}`;
+        out += `${first ? "" : ","}${fieldKey(f.name)}${marshalNode(fv, f.node)}`;
         first = false;
       }
       return `${out}}`;
@@ -319,6 +342,85 @@ function marshalSpecial(v: unknown, t: Special): string {
   }
 }
 
+// The same encoding as plain JSON values, without the text: what `JSON.parse(goMarshal(v, t))` returns,
+// built directly (the mutating webhook's round trip; no string to build, flatten and parse again). Every
+// object and array is new, so callers may modify the result without touching `v`.
+
+/** A JSON value as JSON.parse would return it after JSON.stringify (a deep copy; undefined dropped). */
+const jsonCopy = (v: unknown): unknown => (v === undefined ? undefined : JSON.parse(JSON.stringify(v)));
+
+/** Sets `o[k] = v` as JSON.parse does, also for the key `__proto__` (an own property, not the prototype). */
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  if (k === "__proto__")
+    Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
+}
+
+function valueNode(v: unknown, n: Node): unknown {
+  switch (n.k) {
+    case "ptr":
+      return absent(v) ? null : valueNode(v, n.elem);
+    case "slice": {
+      if (!Array.isArray(v)) return null;
+      const out = new Array<unknown>(v.length);
+      for (let i = 0; i < v.length; i++) out[i] = valueNode(v[i], n.elem);
+      return out;
+    }
+    case "map": {
+      if (!isRecord(v)) return null;
+      const keys = Object.keys(v).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+      const out: Record<string, unknown> = {};
+      for (const k of keys) setOwn(out, k.toWellFormed(), valueNode(v[k], n.elem));
+      return out;
+    }
+    case "struct": {
+      const obj = isRecord(v) ? v : EmptyRecord;
+      const out: Record<string, unknown> = {};
+      for (const f of n.fields) {
+        const fv = obj[f.name];
+        if (f.omitempty && isEmptyValue(fv, f.node)) continue;
+        if (f.omitzero && isZeroValue(fv, f.node)) continue;
+        out[f.name] = valueNode(fv, f.node);
+      }
+      return out;
+    }
+    case "special":
+      return valueSpecial(v, n.special);
+    case "string":
+      return typeof v === "string" ? v.toWellFormed() : "";
+    case "bool":
+      return v === true;
+    default:
+      // String(-0) is "0": Go prints 0 for a negative zero as well
+      return typeof v === "number" ? (v === 0 ? 0 : v) : 0;
+  }
+}
+
+function valueSpecial(v: unknown, t: Special): unknown {
+  switch (t) {
+    case "Quantity": {
+      const q = toQuantity(v);
+      return q ? quantityString(q) : "0";
+    }
+    case "IntOrString":
+      return typeof v === "string" ? v.toWellFormed() : typeof v === "number" ? (v === 0 ? 0 : v) : 0;
+    case "Time":
+    case "MicroTime":
+      return rfc3339(v, t === "MicroTime") ?? null;
+    case "Duration":
+      return typeof v === "string" ? v.toWellFormed() : "0s";
+    case "bytes":
+      return typeof v === "string" ? v.toWellFormed() : null;
+    default:
+      return absent(v) ? null : jsonCopy(v);
+  }
+}
+
+/** `JSON.parse(goMarshal(value, type))`, built without the text (a new object; value must decode). */
+export function goMarshalValue<T>(value: unknown, type: GoType): T {
+  return valueNode(value, nodeOf(type)) as T;
+}
+
 /** Go's json.Marshal of `value` decoded into `type` (value must decode: see goDecode). */
 export function goMarshal(value: unknown, type: GoType): string {
   return marshalNode(value, nodeOf(type));
@@ -336,8 +438,6 @@ export class GoValue {
 }
 
 // ---------------------------------------------------------------------------------------------- semantic equality
-
-const EmptyRecord: Readonly<Record<string, unknown>> = Object.freeze({});
 
 function equalNode(a: unknown, b: unknown, n: Node): boolean {
   if (a === b && (typeof a !== "object" || a === null)) {

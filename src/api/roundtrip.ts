@@ -6,7 +6,7 @@
 // (`metadata: {}`, `resources: {}`, `status: {restarts: 0}`), fields without omitempty are written with
 // their zero value (`name: ""`), unknown fields are dropped, quantities and times are re-encoded, and a
 // nil slice or map differs from an empty one as it does in Go.
-import { GoTypes, goDecode, goMarshal } from "./go-value.ts";
+import { GoTypes, goDecode, goMarshalValue } from "./go-value.ts";
 
 /** Go would not decode the object (type mismatch, bad quantity or time): answered 400 like Go's decoder. */
 export class RoundTripError extends Error {}
@@ -22,7 +22,10 @@ export function goRoundTrip<T>(obj: T): T {
   return goEncode(decoded.value);
 }
 
-/** The second half of the round trip: what Go encodes for a JobSet already decoded by goDecode. */
+/**
+ * The second half of the round trip: what Go encodes for a JobSet already decoded by goDecode, as the
+ * JSON value (built directly, not printed and parsed again). A new object that shares nothing with `decoded`.
+ */
 export function goEncode<T>(decoded: T): T {
-  return JSON.parse(goMarshal(decoded, GoTypes.JobSet)) as T;
+  return goMarshalValue<T>(decoded, GoTypes.JobSet);
 }

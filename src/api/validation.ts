@@ -391,8 +391,8 @@ function validateVolumeClaimPolicies(
 }
 
 /**
- * validateCreate with asynchronous PVC lookups (the webhook GETs `<template>-<name>` in the JobSet's
- * namespace). `getPVC` resolves undefined for "not found" and rejects for other errors.
+ * validateCreate with asynchronous PVC lookups (the webhook reads `<template>-<name>` in the JobSet's
+ * namespace from its PVC cache). `getPVC` resolves undefined for "not found" and rejects for other errors.
  */
 export async function validateCreateWithLookup(
   js: JobSet,

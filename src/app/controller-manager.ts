@@ -1,6 +1,7 @@
 // The process assembly (upstream's main.go): one API client, a Manager with leader election, health
 // probes and /metrics, the JobSet controller, and — when the process hosts the admission webhooks — the
-// shared JobSet-pods cache, the webhook server and the placement-repair pod controller. `jobset
+// shared JobSet-pods cache, the webhooks' PVC cache, the webhook server and the placement-repair pod
+// controller. `jobset
 // controller`, `jobset up` (src/cli/local-cluster.ts), the test stacks and the benchmark all start the
 // same thing through startControllerManager, so what is tested is what runs.
 import { DefaultLeaderElectionID } from "../api/config.ts";
@@ -21,6 +22,7 @@ import { KubeLeaseStore } from "../runtime/leader-election.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { Manager, type ManagerOptions } from "../runtime/manager.ts";
 import type { Metrics } from "../runtime/metrics.ts";
+import { pvcInformer } from "../webhooks/pvc-cache.ts";
 import { type HostedWebhooks, hostWebhooks, type WebhookHosting } from "./webhooks.ts";
 
 /** Lease-based leader election (spec §9.5). */
@@ -127,7 +129,10 @@ function setupControllers(
   let webhooks: HostedWebhooks | undefined;
   if (o.webhooks && pods) {
     setupPodController(manager, deps, pods);
-    webhooks = hostWebhooks(manager, o.webhooks, { client: deps.client, pods, gates });
+    // The JobSet validating webhook's PVC cache: only in a process that hosts the webhooks. Like the pod
+    // cache it is a manager informer, so it runs on every replica (webhooks answer on non-leaders too).
+    const pvcs = manager.addInformer(pvcInformer(deps, namespace));
+    webhooks = hostWebhooks(manager, o.webhooks, { client: deps.client, pods, pvcs, gates });
   }
   return { controller, webhooks };
 }

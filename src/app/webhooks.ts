@@ -8,6 +8,7 @@ import type { KubeClient } from "../runtime/client.ts";
 import type { Logger } from "../runtime/logger.ts";
 import type { Manager } from "../runtime/manager.ts";
 import { CertManager, type CertManagerOptions, waitForCertFiles } from "../webhooks/certs.ts";
+import type { PvcCache } from "../webhooks/pvc-cache.ts";
 import { type ServingCertificate, type TLSConfig, WebhookServer } from "../webhooks/server.ts";
 import { admissionHandlers } from "../webhooks/setup.ts";
 
@@ -39,7 +40,7 @@ export interface HostedWebhooks {
 export function hostWebhooks(
   manager: Manager,
   o: WebhookHosting,
-  deps: { client: KubeClient; pods: PodCache; gates: FeatureGates },
+  deps: { client: KubeClient; pods: PodCache; pvcs: PvcCache; gates: FeatureGates },
 ): HostedWebhooks {
   const cert = o.certificate;
   const server = new WebhookServer({

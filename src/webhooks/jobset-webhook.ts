@@ -1,21 +1,25 @@
 // The JobSet webhooks (spec §2.2, §3): mutating = defaultJobSet (CREATE only), validating =
-// validateCreate (with PVC lookups through the API) / validateUpdate. Denials are the 422 Invalid
+// validateCreate (with PVC look-ups in the webhook's PVC cache, pvc-cache.ts) / validateUpdate. Denials are the 422 Invalid
 // Status of §3.1 (`details.name` is metadata.name: empty for generateName creates).
-import { defaultJobSet } from "../api/defaults.ts";
+import { defaultJobSetInPlace } from "../api/defaults.ts";
 import type { FeatureGates } from "../api/features.ts";
-import { toStatus } from "../api/field-errors.ts";
+import { type FieldError, toStatus } from "../api/field-errors.ts";
 import type { PersistentVolumeClaim } from "../api/k8s.ts";
 import { goEncode } from "../api/roundtrip.ts";
 import type { JobSet } from "../api/types.ts";
-import { validateCreateWithLookup, validateUpdate } from "../api/validation.ts";
+import { nameForValidation, validateCreate, validateCreateWithLookup, validateUpdate } from "../api/validation.ts";
 import { type AdmissionRequest, allowed, deniedWithStatus, errored, type Outcome, patchResponse } from "./admission.ts";
 import { decodeJobSet } from "./decode.ts";
 import type { AdmissionHandler } from "./server.ts";
 
 export interface JobSetWebhookOptions {
   gates: FeatureGates;
-  /** Existing PVC `name` in `namespace`: undefined when it does not exist; rejects on other errors. */
-  getPVC: (namespace: string, name: string) => Promise<PersistentVolumeClaim | undefined>;
+  /**
+   * Existing PVC `name` in `namespace`: undefined when it does not exist; rejects on other errors.
+   * `signal` aborts when the server gives the request up. The process reads its PVC cache
+   * (pvcCacheGetter in pvc-cache.ts).
+   */
+  getPVC: (namespace: string, name: string, signal?: AbortSignal) => Promise<PersistentVolumeClaim | undefined>;
   /** Random source of the generateName suffix used for name-length checks (tests inject one). */
   random?: () => number;
 }
@@ -40,7 +44,8 @@ export function mutateJobSet(req: AdmissionRequest): Outcome {
   if ("outcome" in d) return d.outcome;
   // Upstream defaults its decoded Go object and encodes it again: the patch carries that round trip.
   // decode() already decoded as Go does (errors answered 400 there); this is the encoding half.
-  const defaulted = defaultJobSet(goEncode(d.js));
+  // goEncode builds a new object (nothing shared with the request): default it in place.
+  const defaulted = defaultJobSetInPlace(goEncode(d.js));
   if (req.namespace && !(req.object as { metadata?: { namespace?: string } }).metadata?.namespace) {
     // The namespace was only filled in for validation; do not patch it.
     if (defaulted.metadata) delete defaulted.metadata.namespace;
@@ -51,13 +56,23 @@ export function mutateJobSet(req: AdmissionRequest): Outcome {
 }
 
 /** `/validate-jobset-x-k8s-io-v1alpha2-jobset`: CREATE and UPDATE rules; DELETE is allowed. */
-export async function validateJobSet(req: AdmissionRequest, o: JobSetWebhookOptions): Promise<Outcome> {
+export function validateJobSet(
+  req: AdmissionRequest,
+  o: JobSetWebhookOptions,
+  signal?: AbortSignal,
+): Outcome | Promise<Outcome> {
   if (req.operation === "CREATE") {
     if (req.object === undefined) return errored(400, "there is no content to decode");
     const d = decode(req, req.object);
     if ("outcome" in d) return d.outcome;
-    const errs = await validateCreateWithLookup(d.js, o.gates, o.getPVC, o.random);
-    return errs.length === 0 ? allowed() : deniedWithStatus(toStatus(d.js.metadata?.name ?? "", errs));
+    const answer = (errs: FieldError[]) =>
+      errs.length === 0 ? allowed() : deniedWithStatus(toStatus(d.js.metadata?.name ?? "", errs));
+    // Without volume claim policies nothing is looked up: answered synchronously.
+    if ((d.js.spec?.volumeClaimPolicies ?? []).length === 0) {
+      return answer(validateCreate(d.js, o.gates, { nameForValidation: nameForValidation(d.js, o.random) }));
+    }
+    const getPVC = (namespace: string, name: string) => o.getPVC(namespace, name, signal);
+    return validateCreateWithLookup(d.js, o.gates, getPVC, o.random).then(answer);
   }
   if (req.operation === "UPDATE") {
     if (req.object === undefined || req.oldObject === undefined) return errored(400, "there is no content to decode");
@@ -76,5 +91,5 @@ export function jobSetMutatingHandler(): AdmissionHandler {
 }
 
 export function jobSetValidatingHandler(o: JobSetWebhookOptions): AdmissionHandler {
-  return (req) => validateJobSet(req, o);
+  return (req, signal) => validateJobSet(req, o, signal);
 }

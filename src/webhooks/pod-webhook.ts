@@ -14,7 +14,15 @@ import {
   usesExclusivePlacement,
   usesNodeSelectorStrategy,
 } from "../controller/placement.ts";
-import { type AdmissionRequest, allowed, denied, errored, type Outcome, patchResponse } from "./admission.ts";
+import {
+  type AdmissionRequest,
+  allowed,
+  cloneJSON,
+  denied,
+  errored,
+  type Outcome,
+  patchResponse,
+} from "./admission.ts";
 import { decodePod } from "./decode.ts";
 
 export interface PodWebhookLookups {
@@ -59,7 +67,7 @@ type PodAffinityTerm = NonNullable<
 export async function mutatePod(input: Pod, lookups: PodWebhookLookups): Promise<MutationResult> {
   if (!isJobSetPod(input)) return { pod: input };
   if (usesNodeSelectorStrategy(input)) return { pod: input };
-  const pod = structuredClone(input);
+  const pod = cloneJSON(input);
   const priority = pod.spec?.priority;
   if (priority !== undefined && priority !== null) {
     pod.metadata ??= {};

@@ -1,38 +1,25 @@
-// The admission handlers of a process that hosts the webhooks, built from one API client and the
-// JobSet-pods cache (src/controllers/pods.ts): the JobSet webhooks read PVCs, the pod webhooks read
-// pods (by the `podName` index) and Nodes. The assembly (src/app/) serves them for `jobset controller`,
+// The admission handlers of a process that hosts the webhooks, built from one API client, the
+// JobSet-pods cache (src/controllers/pods.ts) and the PVC cache (pvc-cache.ts): the JobSet validating
+// webhook reads PVCs from their cache, the pod webhooks read pods (by the `podName` index) and Nodes. The assembly (src/app/) serves them for `jobset controller`,
 // `jobset up` and the test stacks alike.
 import type { FeatureGates } from "../api/features.ts";
-import type { Node, PersistentVolumeClaim } from "../api/k8s.ts";
+import type { Node } from "../api/k8s.ts";
 import { PodNameIndex } from "../controller/placement.ts";
 import { nodeGetter } from "../controllers/pod/controller.ts";
 import { namespacedIndexValue, type PodCache } from "../controllers/pods.ts";
-import { ApiError, isNotFound, type KubeClient, Resources, resourcePath } from "../runtime/client.ts";
+import { ApiError, type KubeClient } from "../runtime/client.ts";
 import { webhookHandlers } from "./handlers.ts";
 import type { PodWebhookLookups } from "./pod-webhook.ts";
+import { type PvcCache, pvcCacheGetter } from "./pvc-cache.ts";
 import type { AdmissionHandler } from "./server.ts";
 
 export interface AdmissionHandlersOptions {
   client: KubeClient;
   /** The JobSet-pods cache (with the placement indexes). */
   pods: PodCache;
+  /** The PVC cache (pvcInformer in pvc-cache.ts), read by the JobSet validating webhook (spec §3.3 rule 9). */
+  pvcs: PvcCache;
   gates: FeatureGates;
-}
-
-/** The PVC lookup the JobSet validating webhook needs (spec §3.3 rule 9): undefined when absent. */
-export function pvcGetter(
-  client: KubeClient,
-): (namespace: string, name: string) => Promise<PersistentVolumeClaim | undefined> {
-  return async (namespace, name) => {
-    try {
-      return await client.get<PersistentVolumeClaim>(
-        resourcePath({ ...Resources.persistentvolumeclaims, namespace, name }),
-      );
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
-  };
 }
 
 /** The pod webhooks' lookups over the pod cache and a Node getter (NotFound → `Node "<name>" not found`). */
@@ -51,7 +38,7 @@ export function podWebhookLookups(cache: PodCache, getNode: (name: string) => Pr
 export function admissionHandlers(o: AdmissionHandlersOptions): Record<string, AdmissionHandler> {
   return webhookHandlers({
     gates: o.gates,
-    getPVC: pvcGetter(o.client),
+    getPVC: pvcCacheGetter(o.pvcs),
     pods: podWebhookLookups(o.pods, nodeGetter(o.client)),
   });
 }

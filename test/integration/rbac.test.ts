@@ -228,7 +228,11 @@ const probes = {
     });
   },
 
-  /** volumeClaimPolicies: the validating webhook GETs the PVC, the controller creates it. */
+  /**
+   * volumeClaimPolicies: the validating webhook reads the PVC cache (its first LIST must have arrived),
+   * the controller creates the PVC, and the webhook then sees it through the cache's watch: the same
+   * JobSet (retention Delete) is refused because the PVC exists.
+   */
   async pvc(env) {
     const js = jobSetObj("pvc", env.ns, [{ name: "w", mount: "data" }], {
       volumeClaimPolicies: [
@@ -244,6 +248,14 @@ const probes = {
     });
     await createJobSet(env, js);
     await until(env, "PVC data-pvc", () => exists(`/api/v1/namespaces/${env.ns}/persistentvolumeclaims/data-pvc`));
+    await until(env, "the webhook to see PVC data-pvc", async () => {
+      try {
+        await admin.create(jobSetsPath(env.ns), js, { dryRun: "All" });
+        return false;
+      } catch (e) {
+        return e instanceof ApiError && e.message.includes("retentionPolicy must be retain when PVC exists");
+      }
+    });
   },
 
   /** Suspend (Job update) and resume of a started Job (status update clearing startTime, then update). */
@@ -466,7 +478,8 @@ const ruleProbes: Record<string, { probe: ProbeName; at: string; emptySecret?: b
   "services:list": { probe: "lifecycle", at: "2 Jobs and the headless Service" },
   "services:watch": { probe: "serviceRecreate", at: "the Service created again" },
   "services:create": { probe: "lifecycle", at: "2 Jobs and the headless Service" },
-  "persistentvolumeclaims:get": { probe: "pvc", at: "JobSet pvc admitted" },
+  "persistentvolumeclaims:list": { probe: "pvc", at: "JobSet pvc admitted" },
+  "persistentvolumeclaims:watch": { probe: "pvc", at: "the webhook to see PVC data-pvc" },
   "persistentvolumeclaims:create": { probe: "pvc", at: "PVC data-pvc" },
   "pods:list": { probe: "placement", at: "the follower pod admitted" },
   "pods:watch": { probe: "placement", at: "the follower pod admitted" },

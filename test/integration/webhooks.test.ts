@@ -10,14 +10,16 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { defaultFeatureGates } from "../../src/api/features.ts";
 import { toStatus } from "../../src/api/field-errors.ts";
-import type { Pod } from "../../src/api/k8s.ts";
+import type { PersistentVolumeClaim, Pod } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { validateCreate } from "../../src/api/validation.ts";
 import { createCa, issueServingCert } from "../../src/pki/x509.ts";
 import { ApiError, isNotFound } from "../../src/runtime/client.ts";
+import type { Informer } from "../../src/runtime/informer.ts";
 import { CertManager } from "../../src/webhooks/certs.ts";
 import { localWebhookConfigurations } from "../../src/webhooks/configurations.ts";
 import { webhookHandlers } from "../../src/webhooks/handlers.ts";
+import { pvcCacheGetter, pvcInformer } from "../../src/webhooks/pvc-cache.ts";
 import { WebhookServer } from "../../src/webhooks/server.ts";
 import { podWebhookLookups } from "../../src/webhooks/setup.ts";
 import { jobSet, rjob } from "../builders.ts";
@@ -48,6 +50,7 @@ describe("webhooks registered with the API server", () => {
   let server: WebhookServer;
   let certs: CertManager;
   let certDir: string;
+  let pvcs: Informer<PersistentVolumeClaim>;
 
   before(async () => {
     cluster = await useCluster("apiserver");
@@ -71,18 +74,10 @@ describe("webhooks registered with the API server", () => {
         }
       },
     );
-    const handlers = webhookHandlers({
-      gates: defaultFeatureGates,
-      getPVC: async (namespace, name) => {
-        try {
-          return await c.get(`/api/v1/namespaces/${namespace}/persistentvolumeclaims/${name}`);
-        } catch (e) {
-          if (isNotFound(e)) return undefined;
-          throw e;
-        }
-      },
-      pods: lookups,
-    });
+    // The PVC cache of the JobSet validating webhook, as the controller process builds it.
+    pvcs = pvcInformer({ client: c }, { namespace: NS });
+    pvcs.start();
+    const handlers = webhookHandlers({ gates: defaultFeatureGates, getPVC: pvcCacheGetter(pvcs), pods: lookups });
     const throwaway = issueServingCert(createCa("throwaway", 1));
     server = new WebhookServer({
       host: "127.0.0.1",
@@ -142,6 +137,7 @@ describe("webhooks registered with the API server", () => {
     }
     certs?.stop();
     await server?.stop();
+    await pvcs?.stop();
     await c.delete(`/api/v1/namespaces/${NS}`).catch(() => undefined);
     await rm(certDir, { recursive: true, force: true });
     await c.close();
@@ -344,6 +340,69 @@ describe("webhooks registered with the API server", () => {
     const updated = await c.update<JobSet>(`${JOBSETS}/upd`, ok);
     assert.equal(updated.spec?.suspend, true);
     assert.equal(updated.spec?.replicatedJobs?.[0]?.template.spec?.template.metadata?.labels?.kueue, "yes");
+  });
+
+  test("CREATE: an existing PVC is seen through the webhook's PVC cache (rule 9)", async () => {
+    const c = cluster.client;
+    // the controller would create PVC data-vcp; here the user made it before the JobSet
+    await c.create<PersistentVolumeClaim>(`/api/v1/namespaces/${NS}/persistentvolumeclaims`, {
+      apiVersion: "v1",
+      kind: "PersistentVolumeClaim",
+      metadata: { name: "data-vcp", labels: { owner: "someone" } },
+      spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+    });
+    const withClaim = (storage: string, whenDeleted: "Delete" | "Retain"): JobSet => {
+      const js = jobSet("vcp", NS).replicatedJob(rjob("rj")).obj();
+      const container = js.spec?.replicatedJobs?.[0]?.template.spec?.template.spec?.containers[0];
+      assert.ok(container);
+      container.volumeMounts = [{ name: "data", mountPath: "/data" }];
+      js.spec = {
+        ...js.spec,
+        volumeClaimPolicies: [
+          {
+            templates: [
+              {
+                metadata: { name: "data" },
+                // volumeMode as the API server defaults it on the PVC: rule 9 compares whole specs
+                spec: {
+                  accessModes: ["ReadWriteOnce"],
+                  resources: { requests: { storage } },
+                  volumeMode: "Filesystem",
+                },
+              },
+            ],
+            retentionPolicy: { whenDeleted },
+          },
+        ],
+      };
+      return js;
+    };
+    // The cache learns of the PVC from its watch: wait until the webhook refuses because it exists.
+    const retain = `JobSet.jobset.x-k8s.io "vcp" is invalid: spec.volumeClaimPolicies[0].retentionPolicy.whenDeleted: Invalid value: "Delete": retentionPolicy must be retain when PVC exists`;
+    await waitFor(
+      async () => {
+        try {
+          await c.create(JOBSETS, withClaim("1Gi", "Delete"), { dryRun: "All" });
+          return false;
+        } catch (e) {
+          return e instanceof ApiError && e.message === denial("vjobset.kb.io", retain);
+        }
+      },
+      { message: "the webhook to refuse a Delete retention for the existing PVC", timeoutMs: 30_000 },
+    );
+    // a different spec is refused with the template's spec rendered as Go does
+    const e = await apiError(c.create(JOBSETS, withClaim("2Gi", "Retain"), { dryRun: "All" }));
+    assert.equal(e.code, 422);
+    assert.equal(
+      e.message,
+      denial(
+        "vjobset.kb.io",
+        `JobSet.jobset.x-k8s.io "vcp" is invalid: spec.volumeClaimPolicies[0].template[0].spec: Invalid value: {"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"2Gi"}},"volumeMode":"Filesystem"}: spec does not match existing PVC data-vcp in namespace ${NS}`,
+      ),
+    );
+    // the same size spelled differently (1024Mi) is the same spec: Retain is admitted
+    const created = await c.create<JobSet>(JOBSETS, withClaim("1024Mi", "Retain"));
+    assert.equal(created.spec?.volumeClaimPolicies?.[0]?.retentionPolicy?.whenDeleted, "Retain");
   });
 
   const podOf = (index: string, extra: Partial<Pod["spec"]> = {}): Pod => ({

@@ -8,6 +8,8 @@ export interface TlsWebhookServer {
   server: WebhookServer;
   /** PEM of the CA that signed the serving certificate. */
   caPem: string;
+  /** The serving certificate and key (PEM). */
+  leaf: { cert: string; key: string };
 }
 
 /** A webhook server (not started) with these handler options; `name` names its CA. */
@@ -20,5 +22,5 @@ export function tlsWebhookServer(name: string, handlers: WebhookHandlersOptions)
     certificate: { cert: leaf.certPem, key: leaf.keyPem },
     handlers: webhookHandlers(handlers),
   });
-  return { server, caPem: ca.certPem };
+  return { server, caPem: ca.certPem, leaf: { cert: leaf.certPem, key: leaf.keyPem } };
 }

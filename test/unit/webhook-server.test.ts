@@ -51,6 +51,9 @@ describe("webhook server", () => {
       "/throws": () => {
         throw new TypeError("cannot read properties of undefined");
       },
+      "/rejects": async () => {
+        throw new RangeError("index out of range");
+      },
     },
     handlerTimeoutMs: 200,
   });
@@ -166,6 +169,31 @@ describe("webhook server", () => {
   test("a throwing handler is answered 500 and the server keeps serving", async () => {
     const r = await send(`${s.url}/throws`, review({ operation: "CREATE", object: {} }), o);
     assert.equal(r.response?.status?.code, 500);
+    const again = await send(`${s.url}${Paths.MutateJobSet}`, review({ operation: "CREATE", object: {} }), o);
+    assert.equal(again.response?.allowed, true);
+  });
+  test("a handler whose promise rejects is answered 500 too", async () => {
+    const r = await send(`${s.url}/rejects`, review({ operation: "CREATE", object: {} }), o);
+    assert.equal(r.response?.status?.code, 500);
+    assert.equal(r.response?.status?.message, "panic: index out of range [recovered]");
+  });
+  test("a client that goes away in the middle of its body leaves the server serving", async () => {
+    const url = new URL(`${s.url}${Paths.ValidateJobSet}`);
+    await new Promise<void>((resolve, reject) => {
+      const req = https.request(url, {
+        method: "POST",
+        ca: ca.certPem,
+        agent: false,
+        headers: { "content-type": "application/json", "content-length": "1000" },
+      });
+      req.on("error", () => resolve()); // our own abort
+      req.on("response", () => reject(new Error("answered a request whose body never arrived")));
+      req.write('{"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "request": {', () => {
+        setTimeout(() => req.destroy(), 50);
+      });
+    });
+    // the abandoned request is over (not left in flight, which would hold up a graceful stop)
+    await eventually(() => s.inFlight === 0, "no request in flight");
     const again = await send(`${s.url}${Paths.MutateJobSet}`, review({ operation: "CREATE", object: {} }), o);
     assert.equal(again.response?.allowed, true);
   });

@@ -55,7 +55,8 @@ change scripts/rbac.ts and run `npx node scripts/generate-deploy.ts`. Why each r
   resources:
     - persistentvolumeclaims
   verbs:
-    - get
+    - list
+    - watch
     - create
 - apiGroups:
     - ""
