@@ -71,11 +71,9 @@ export function startAgent(cfg: AgentConfig, deps: AgentDeps): RunningAgent {
   const stopWorker = () => {
     const w = worker;
     if (!w || w.exitCode !== null || w.signalCode !== null || w.pid === undefined) return;
-    try {
-      process.kill(-w.pid, "SIGTERM"); // the worker's whole process group
-    } catch {
-      w.kill("SIGTERM");
-    }
+    // The worker shares the agent's process group, as it shares its container: when the agent ends,
+    // the container (or the local kubelet's process group) ends whatever the worker left behind.
+    w.kill("SIGTERM");
   };
 
   const podPath = resourcePath({ ...Resources.pods, namespace: cfg.namespace, name: cfg.podName });
@@ -123,7 +121,7 @@ export function startAgent(cfg: AgentConfig, deps: AgentDeps): RunningAgent {
 
   const runWorker = (command: string) => {
     const shell = deps.shell ?? (process.env.SHELL || "bash");
-    const w = spawn(shell, ["-c", command], { stdio: "inherit", detached: true });
+    const w = spawn(shell, ["-c", command], { stdio: "inherit" });
     worker = w;
     let spawnError: Error | undefined;
     w.once("error", (e) => {

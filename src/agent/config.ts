@@ -14,9 +14,10 @@ export const AgentEnv = {
   ProbePort: "STARTUP_PROBE_PORT",
   /**
    * Not part of upstream's agent: another service-account directory. The local cluster's exec kubelet
-   * runs containers as local processes and mounts the service account under the pod's work directory.
+   * runs containers as local processes, mounts the service account under the pod's work directory and
+   * names it in this variable (src/local/kubelet-serviceaccount.ts).
    */
-  ServiceAccountDir: "JOBSET_AGENT_SERVICE_ACCOUNT_DIR",
+  ServiceAccountDir: "JOBSET_LOCAL_SERVICE_ACCOUNT_DIR",
 } as const;
 
 export const AgentDefaults = {
