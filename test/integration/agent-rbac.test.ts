@@ -460,7 +460,7 @@ describe("in-place restart agent RBAC (config/components/in-place-restart-agent)
     assert.equal(await running.exited, 42, "a stale attempt exits with IN_PLACE_RESTART_EXIT_CODE");
   });
 
-  test("the Helm chart's agent objects equal the component's", async () => {
+  test("the Helm chart's agent objects equal the component's, and it lints with them on", async () => {
     const bin = await ensureHelm();
     const rendered = await helm(
       bin,
@@ -486,6 +486,11 @@ describe("in-place restart agent RBAC (config/components/in-place-restart-agent)
     assert.deepEqual(
       strip(parseDocs(rendered)),
       strip(clusterScopedWithoutNamespace(parseDocs(await renderComponent(ns)))),
+    );
+    await helm(
+      bin,
+      ["lint", "--strict", join(root, "charts", "jobset"), "--set", "inPlaceRestartAgent.enabled=true"],
+      scratch,
     );
     const off = await helm(bin, ["template", "jobset", join(root, "charts", "jobset")], scratch);
     assert.ok(!off.includes(AgentPolicyName), "off by default");
