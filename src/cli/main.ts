@@ -69,6 +69,11 @@ export const commands: Command[] = [
     load: async () => (await import("./controller.ts")).controller,
   },
   {
+    name: "agent",
+    summary: "Run the in-place restart agent inside a JobSet pod (restartStrategy InPlaceRestart)",
+    load: async () => (await import("../agent/command.ts")).agent,
+  },
+  {
     name: "version",
     summary: "Show the version, commit and build date of this build",
     load: async () => (await import("./version.ts")).version,

@@ -1,7 +1,8 @@
 // The exec runtime: containers' commands run as local processes (kubelet-exec.ts) in the pod's work dir,
 // with the environment resolved as a kubelet does (kubelet-env.ts): init containers in order, then
 // sidecars and main containers, readiness probes (exec probes run; others pass after their delay).
-// A container without a command cannot run its image's entrypoint here, so it is simulated.
+// A container without a command cannot run its image's entrypoint here, so it is simulated. The pod's
+// service account is mounted under its work dir (kubelet-serviceaccount.ts).
 import { mkdirSync } from "node:fs";
 import type { Container } from "../api/k8s.ts";
 import { isNotFound, type KubeClient } from "../runtime/client.ts";
@@ -12,6 +13,7 @@ import { runProbe, spawnContainer } from "./kubelet-exec.ts";
 import type { PodRun } from "./kubelet-pod-run.ts";
 import type { ContainerRuntime, RuntimeHost } from "./kubelet-runtime.ts";
 import type { SimulatedRuntime } from "./kubelet-runtime-sim.ts";
+import { mountServiceAccount } from "./kubelet-serviceaccount.ts";
 import { type ContainerModel, restartsInPlace, terminate } from "./kubelet-status.ts";
 
 export class ExecRuntime implements ContainerRuntime {
@@ -70,6 +72,11 @@ export class ExecRuntime implements ContainerRuntime {
       HOSTNAME: spec?.hostname ?? run.name,
     };
     try {
+      const sa = await mountServiceAccount(this.deps.client, run.pod, run.workDir).catch((e: unknown) => {
+        this.deps.host.log("warn", `pod ${run.key}: service account not mounted: ${errMsg(e)}`);
+        return undefined;
+      });
+      Object.assign(base, sa);
       const sources = await this.fetchSources(run, all);
       for (const c of all) {
         const r = resolveEnv(run.pod, c, { podIP: run.model.podIP, hostIP: run.model.hostIP }, sources, base);
