@@ -23,6 +23,7 @@ const listen = async <S extends net.Server>(s: S): Promise<S> => {
 let ipServer: https.Server;
 let nameServer: https.Server;
 let silent: http.Server;
+let chunked: http.Server;
 let proxy: http.Server;
 const tunnels: string[] = [];
 
@@ -36,6 +37,15 @@ before(async () => {
   ipServer = await listen(https.createServer({ ...tlsOpts, cert: byIp.certPem, key: byIp.keyPem }, handler));
   nameServer = await listen(https.createServer({ ...tlsOpts, cert: byName.certPem, key: byName.keyPem }, handler));
   silent = await listen(http.createServer(() => undefined)); // never answers
+  chunked = await listen(
+    http.createServer((req, res) => {
+      // many chunks, written before the client reads; /cut stops half-way and drops the connection
+      res.writeHead(200, { "content-type": "application/json" });
+      for (let i = 0; i < 500; i++) res.write(`{"n":${i},"pad":"${"x".repeat(200)}"}\n`);
+      if (req.url === "/cut") setTimeout(() => res.socket?.destroy(), 50);
+      else res.end();
+    }),
+  );
   proxy = await listen(
     http.createServer((_req, res) => {
       res.statusCode = 405;
@@ -122,6 +132,17 @@ describe("Transport", () => {
     const p = get(t, `${url}/y`, { timeoutMs: 0, signal: ctl.signal });
     setTimeout(() => ctl.abort(), 50);
     await assert.rejects(p, { name: "AbortError" });
+    await t.close();
+  });
+
+  test("text(): an answer of many chunks arrives whole; one cut short rejects", async () => {
+    const url = `http://127.0.0.1:${port(chunked)}`;
+    const t = new Transport(url, { tls: { rejectUnauthorized: true } });
+    const whole = await t.request(`${url}/all`, { method: "GET", headers: {}, timeoutMs: 5000 });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await whole.body.text()).split("\n").filter(Boolean).length, 500);
+    const cut = await t.request(`${url}/cut`, { method: "GET", headers: {}, timeoutMs: 5000 });
+    await assert.rejects(cut.body.text());
     await t.close();
   });
 });
