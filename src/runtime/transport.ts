@@ -116,11 +116,14 @@ function wrapBody(res: http.IncomingMessage): ResponseBody {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
         res.once("end", () =>
-          resolve(chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8")),
+          resolve(
+            chunks.length === 1 ? (chunks[0] as Buffer).toString("utf8") : Buffer.concat(chunks).toString("utf8"),
+          ),
         );
         res.once("error", reject);
         res.once("close", () => {
-          if (!res.readableEnded) reject(new Error("the API server closed the connection before the answer was complete"));
+          if (!res.readableEnded)
+            reject(new Error("the API server closed the connection before the answer was complete"));
         });
       }),
     destroy: () => res.destroy(),
