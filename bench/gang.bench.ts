@@ -13,7 +13,7 @@
 //
 // Results: bench/results/gang.local.json (gitignored); `--reference` also writes bench/results/gang.json
 // (committed). Checked against bench/gang-thresholds.json; exits 1 when a threshold is broken.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -30,6 +30,7 @@ import { KubeClient } from "../src/runtime/client.ts";
 import { createLogger } from "../src/runtime/logger.ts";
 import { Resources, resourcePath } from "../src/runtime/resources.ts";
 import { jobSet, rjob } from "../test/builders.ts";
+import { writeChecked } from "./results-file.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
@@ -179,18 +180,7 @@ async function main(): Promise<number> {
         max: thresholds.plain.maxMedianSecondsToAllBound,
       },
     ];
-    mkdirSync(join(here, "results"), { recursive: true });
-    const text = `${JSON.stringify({ ...out, checks }, null, 2)}\n`;
-    writeFileSync(join(here, "results", "gang.local.json"), text);
-    if (flags.reference) writeFileSync(join(here, "results", "gang.json"), text);
-    process.stdout.write(text);
-    let ok = true;
-    for (const c of checks) {
-      const pass = c.value <= c.max;
-      ok &&= pass;
-      log(`${pass ? "ok  " : "FAIL"} ${c.name}: ${c.value} (max ${c.max})`);
-    }
-    return ok ? 0 : 1;
+    return writeChecked("gang", out, checks, { reference: flags.reference, stdout: true, log });
   } finally {
     await kubelet.stop();
     await controller.stop();

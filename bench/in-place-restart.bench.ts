@@ -19,7 +19,7 @@
 // --runs rounds (a new JobSet each round). Results: bench/results/in-place-restart.local.json
 // (gitignored); --reference also writes bench/results/in-place-restart.json (committed). Checked
 // against bench/in-place-restart-thresholds.json; exits 1 when a threshold is broken.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -35,9 +35,10 @@ import { startControlPlane } from "../src/local/controlplane.ts";
 import { startFakeKubelet } from "../src/local/kubelet.ts";
 import { KubeClient } from "../src/runtime/client.ts";
 import { Resources, resourcePath } from "../src/runtime/resources.ts";
+import { agentContainer } from "../test/support/agent.ts";
+import { writeChecked } from "./results-file.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const root = join(here, "..");
 const { values: flags } = parseArgs({
   options: {
     runs: { type: "string", default: "2" },
@@ -73,7 +74,6 @@ const workerScript = (dir: string) =>
 
 function benchJobSet(name: string, ns: string, dir: string, strategy: "InPlaceRestart" | "Recreate"): JobSet {
   const inPlace = strategy === "InPlaceRestart";
-  const fieldRef = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
   return defaultJobSet({
     apiVersion: "jobset.x-k8s.io/v1alpha2",
     kind: "JobSet",
@@ -95,18 +95,7 @@ function benchJobSet(name: string, ns: string, dir: string, strategy: "InPlaceRe
                   restartPolicy: inPlace ? "OnFailure" : "Never",
                   serviceAccountName: AgentServiceAccountName,
                   terminationGracePeriodSeconds: 1,
-                  containers: [
-                    {
-                      name: "agent",
-                      image: "jobset-controller",
-                      command: [process.execPath, join(root, "bin", "jobset.js"), "agent"],
-                      env: [
-                        { name: "JOBSET_NAME", ...fieldRef(`metadata.labels['${Labels.JobSetName}']`) },
-                        { name: "POD_NAME", ...fieldRef("metadata.name") },
-                        { name: "WORKER_COMMAND", value: workerScript(dir) },
-                      ],
-                    },
-                  ],
+                  containers: [agentContainer(workerScript(dir))],
                 },
               },
             },
@@ -250,13 +239,8 @@ async function main(): Promise<number> {
         value: results.recreate.medianWorkersSeconds,
         max: thresholds.recreate.maxMedianWorkersSeconds,
       },
-    ].map((c) => ({ ...c, ok: c.value <= c.max }));
-    mkdirSync(join(here, "results"), { recursive: true });
-    const text = `${JSON.stringify({ ...results, checks }, null, 2)}\n`;
-    writeFileSync(join(here, "results", "in-place-restart.local.json"), text);
-    if (flags.reference) writeFileSync(join(here, "results", "in-place-restart.json"), text);
-    for (const c of checks) log(`${c.ok ? "ok  " : "FAIL"} ${c.name}: ${c.value.toFixed(2)} (max ${c.max})`);
-    return checks.every((c) => c.ok) ? 0 : 1;
+    ];
+    return writeChecked("in-place-restart", results, checks, { reference: flags.reference, log });
   } finally {
     await controller.stop();
     await kubelet.stop();

@@ -10,7 +10,7 @@
 // Results: bench/results/ui.local.json (gitignored); `--reference` also writes bench/results/ui.json
 // (committed). Checked against bench/ui-thresholds.json; exits 1 when a threshold is broken.
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -27,6 +27,7 @@ import { mapSettled } from "../src/runtime/parallel.ts";
 import { Resources, resourcePath } from "../src/runtime/resources.ts";
 import { startUiServer } from "../src/ui/server.ts";
 import { jobSet, rjob } from "../test/builders.ts";
+import { writeChecked } from "./results-file.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const { values: flags } = parseArgs({
@@ -167,18 +168,7 @@ async function main(): Promise<number> {
         { name: "page1000 median ms", value: results.page1000.medianMs, max: thresholds.page1000.maxMedianMs },
         { name: "list500 median ms", value: results.list500.medianMs, max: thresholds.list500.maxMedianMs },
       ];
-      mkdirSync(join(here, "results"), { recursive: true });
-      const text = `${JSON.stringify({ ...results, checks }, null, 2)}\n`;
-      writeFileSync(join(here, "results", "ui.local.json"), text);
-      if (flags.reference) writeFileSync(join(here, "results", "ui.json"), text);
-      process.stdout.write(text);
-      let ok = true;
-      for (const c of checks) {
-        const pass = c.value <= c.max;
-        ok &&= pass;
-        log(`${pass ? "ok  " : "FAIL"} ${c.name}: ${c.value} (max ${c.max})`);
-      }
-      return ok ? 0 : 1;
+      return writeChecked("ui", results, checks, { reference: flags.reference, stdout: true, log });
     } finally {
       await ui.close();
     }

@@ -17,6 +17,7 @@ import { parseFeatureGates } from "../../src/api/features.ts";
 import type { Job, Pod } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { type FakeKubelet, startFakeKubelet } from "../../src/local/kubelet.ts";
+import { agentContainer, fieldRef } from "../support/agent.ts";
 import { kubectl, type TestCluster, useCluster, waitFor } from "../support/cluster.ts";
 import { condition, getJobSet, jobSetsPath, listJobs, listPods, waitJobSetCondition } from "../support/e2e.ts";
 import { type Stack, startStack } from "../support/stack.ts";
@@ -54,7 +55,6 @@ interface Options {
 function inPlaceJobSet(ns: string, dir: string, o: Options): JobSet {
   const parallelism = o.parallelism ?? 2;
   const failJob = o.failJobOnAttempt !== undefined;
-  const fieldRef = (fieldPath: string) => ({ valueFrom: { fieldRef: { fieldPath } } });
   return {
     apiVersion: "jobset.x-k8s.io/v1alpha2",
     kind: "JobSet",
@@ -85,18 +85,10 @@ function inPlaceJobSet(ns: string, dir: string, o: Options): JobSet {
                   terminationGracePeriodSeconds: 1,
                   nodeSelector: { [POOL]: suffix },
                   containers: [
-                    {
-                      name: "agent",
-                      image: "jobset-controller",
-                      command: [process.execPath, join(root, "bin", "jobset.js"), "agent"],
-                      env: [
-                        { name: "JOBSET_NAME", ...fieldRef(`metadata.labels['${Labels.JobSetName}']`) },
-                        { name: "POD_NAME", ...fieldRef("metadata.name") },
-                        { name: "RESTART_ATTEMPT", ...fieldRef(`metadata.labels['${Labels.RestartAttempt}']`) },
-                        ...(failJob ? [{ name: "FAIL_ON_ATTEMPT", value: String(o.failJobOnAttempt) }] : []),
-                        { name: "WORKER_COMMAND", value: workerScript(dir) },
-                      ],
-                    },
+                    agentContainer(workerScript(dir), [
+                      { name: "RESTART_ATTEMPT", ...fieldRef(`metadata.labels['${Labels.RestartAttempt}']`) },
+                      ...(failJob ? [{ name: "FAIL_ON_ATTEMPT", value: String(o.failJobOnAttempt) }] : []),
+                    ]),
                   ],
                 },
               },

@@ -26,15 +26,12 @@ import pkg from "../../package.json" with { type: "json" };
 import { KUBE_MODULE_DIR, keyInputs } from "../../src/local/binaries.ts";
 import { type ControlPlane, freePort, startControlPlane } from "../../src/local/controlplane.ts";
 import { type FakeKubelet, startFakeKubelet } from "../../src/local/kubelet.ts";
+import { type RunResult, runCommand } from "../support/run.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 const TYPES_NODE = pkg.devDependencies["@types/node"];
 
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Result = RunResult;
 
 /** A user's environment: our Node first on PATH, no cluster configured, the shared control-plane cache. */
 function userEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -51,20 +48,8 @@ function userEnv(home: string, extra: Record<string, string> = {}): NodeJS.Proce
   return { ...env, ...extra };
 }
 
-function exec(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Result> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const exec = (cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Result> =>
+  runCommand(cmd, args, { cwd, env });
 
 const show = (r: Result) => `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`;
 

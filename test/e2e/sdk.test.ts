@@ -2,7 +2,6 @@
 // running containers as local processes): the example of docs/sdk.md (examples/sdk/pytorch.ts) runs
 // unchanged in a child process, and the client's calls behave as documented.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { type LocalCluster, startLocalCluster } from "../../src/cli/local-cluster.ts";
@@ -18,24 +17,13 @@ import {
   WaitError,
   type WatchEvent,
 } from "../../src/sdk/index.ts";
+import { runCommand } from "../support/run.ts";
 
 const ROOT = join(import.meta.dirname, "../..");
 
 function runExample(kubeconfig: string, env: Record<string, string> = {}) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, ["--conditions=jobset-ts-source", join(ROOT, "examples/sdk/pytorch.ts")], {
-      env: { ...process.env, KUBECONFIG: kubeconfig, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => {
-      stdout += d;
-    });
-    child.stderr.on("data", (d) => {
-      stderr += d;
-    });
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  return runCommand(process.execPath, ["--conditions=jobset-ts-source", join(ROOT, "examples/sdk/pytorch.ts")], {
+    env: { ...process.env, KUBECONFIG: kubeconfig, ...env },
   });
 }
 
