@@ -7,7 +7,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { createServer, type Server } from "node:http";
 import { JobSetResource } from "../api/constants.ts";
 import type { JobSet } from "../api/types.ts";
-import { isGone, type KubeClient } from "../runtime/client.ts";
+import type { KubeClient } from "../runtime/client.ts";
+import { Informer } from "../runtime/informer.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { Resources, resourcePath } from "../runtime/resources.ts";
 import { type AgentConfig, AgentFieldManager } from "./config.ts";
@@ -168,40 +169,29 @@ export function startAgent(cfg: AgentConfig, deps: AgentDeps): RunningAgent {
     void reconcile();
   };
 
-  // List + watch of the one JobSet, relisting after the watch ends or fails.
-  const watchLoop = async () => {
-    const query = { fieldSelector: `metadata.name=${cfg.jobSetName}` };
-    let attempt = 0;
-    while (!abort.signal.aborted) {
-      try {
-        const list = await client.list<JobSet>(jobSetsPath, query, 500, abort.signal);
-        observe(list.items[0]);
-        let rv = list.metadata.resourceVersion;
-        attempt = 0;
-        for await (const ev of client.watch<JobSet>(
-          jobSetsPath,
-          { ...query, resourceVersion: rv, allowWatchBookmarks: true, timeoutSeconds: 300 },
-          abort.signal,
-        )) {
-          rv = ev.object.metadata?.resourceVersion ?? rv;
-          if (ev.type === "ADDED" || ev.type === "MODIFIED") observe(ev.object);
-          else if (ev.type === "DELETED") observe(undefined);
-        }
-      } catch (e) {
-        if (abort.signal.aborted) return;
-        attempt++;
-        const delay = isGone(e) ? 0 : Math.min(30_000, base * 2 ** Math.min(attempt - 1, 10));
-        log.warn({ err: e, retryInMs: delay }, "watch of the JobSet failed; listing again");
-        await new Promise((r) => setTimeout(r, delay));
-      }
-    }
-  };
+  // The one JobSet, selected on the server by name: the runtime's informer lists, watches, relists
+  // after 410 and backs off on errors; a JobSet gone from a relist arrives as a delete.
+  const jobSet = new Informer<JobSet>({
+    client,
+    path: jobSetsPath,
+    name: "jobset",
+    fieldSelector: `metadata.name=${cfg.jobSetName}`,
+    resyncPeriodMs: 0,
+    backoff: { initialMs: base, maxMs: 30_000 },
+    logger: log,
+  });
+  jobSet.addEventHandler({
+    onAdd: (js) => observe(js),
+    onUpdate: (_old, js) => observe(js),
+    onDelete: () => observe(undefined),
+  });
+  abort.signal.addEventListener("abort", () => void jobSet.stop(), { once: true });
 
   log.info(
     { namespace: cfg.namespace, jobSet: cfg.jobSetName, pod: cfg.podName, mode: cfg.mode.kind, exitCode: cfg.exitCode },
     "in-place restart agent starting",
   );
-  void watchLoop();
+  jobSet.start();
 
   return {
     exited,
