@@ -27,9 +27,11 @@
 //        --scale                     also the scale scenarios c and d (several minutes)
 //        --no-build                  use dist/ as it is
 //        --dist DIR                  run the controller of another build (e.g. a base commit's dist/)
+//        --node-flags="F …"          Node/V8 flags of the controller process (experiments; not with --reference)
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { stripTypeScriptTypes } from "node:module";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -58,11 +60,14 @@ const { values: flags } = parseArgs({
     resyncs: { type: "string", default: "5" },
     "ceiling-runs": { type: "string", default: "2" },
     workers: { type: "string" },
+    "node-flags": { type: "string" },
     scale: { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
     dist: { type: "string" },
   },
 });
+if (flags.reference && flags["node-flags"])
+  throw new Error("--node-flags is an experiment: it cannot write the reference");
 const only = new Set((flags.only ?? `a,b,${flags.scale ? "c,d," : ""}ceiling,steady`).split(",").map((s) => s.trim()));
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
@@ -184,7 +189,21 @@ class JobCounter {
 
 // ---------------------------------------------------------------------------------------------- runner
 
-/** The controller child process (bench/runner.ts). */
+/**
+ * bench/runner.ts as plain JavaScript, written once per benchmark run: the controller process must not
+ * load Node's TypeScript stripper (≈ 17 MiB RSS and its start-up CPU), which the deployed image, running
+ * the compiled dist/, never does.
+ */
+let runnerScript: string | undefined;
+function runnerJs(): string {
+  if (runnerScript) return runnerScript;
+  const dir = mkdtempSync(join(os.tmpdir(), "jobset-bench-runner-js-"));
+  runnerScript = join(dir, "runner.mjs");
+  writeFileSync(runnerScript, stripTypeScriptTypes(readFileSync(join(here, "runner.ts"), "utf8")));
+  return runnerScript;
+}
+
+/** The controller child process (bench/runner.ts, run as JavaScript: runnerJs()). */
 class Runner {
   private readonly child: ChildProcess;
   private readonly lines: string[] = [];
@@ -192,9 +211,9 @@ class Runner {
   private readonly exited: Promise<number | null>;
   readonly profilePath: string | undefined;
   constructor(kubeconfig: string, o: { namespace?: string; resyncMs?: number; label: string }) {
-    const args = [join(here, "runner.ts"), "--kubeconfig", kubeconfig, ...ports];
+    const args = [runnerJs(), "--kubeconfig", kubeconfig, ...ports];
     if (flags.workers) args.push("--workers", flags.workers);
-    if (flags.dist) args.push("--dist", resolve(flags.dist));
+    args.push("--dist", resolve(flags.dist ?? join(here, "..", "dist")));
     if (o.namespace) args.push("--namespace", o.namespace);
     if (o.resyncMs !== undefined) args.push("--mode", "library", "--resync-ms", String(o.resyncMs));
     if (flags["cpu-prof"]) {
@@ -202,7 +221,8 @@ class Runner {
       args.push("--cpu-prof", this.profilePath);
     }
     // stdout: the controller's logs (discarded, as a log shipper would take them); fd 3: the runner's answers
-    this.child = spawn(process.execPath, args, { stdio: ["pipe", "ignore", "inherit", "pipe"] });
+    const nodeFlags = flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? [];
+    this.child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ["pipe", "ignore", "inherit", "pipe"] });
     this.exited = new Promise((r) => this.child.on("exit", (code) => r(code)));
     const rl = createInterface({ input: this.child.stdio[3] as NodeJS.ReadableStream });
     rl.on("line", (line) => {

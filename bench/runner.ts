@@ -61,6 +61,7 @@ const { values } = parseArgs({
 });
 if (!values.kubeconfig) throw new Error("--kubeconfig is required");
 // --dist: another build's dist/ (the "before" figures of docs/benchmarks.md came from the base commit's)
+// (the benchmark always passes it: it runs this file as JavaScript from a temporary directory)
 const dist = values.dist ? pathToFileURL(join(values.dist, "src/")) : new URL("../dist/src/", import.meta.url);
 
 let profiler: Session | undefined;
