@@ -30,7 +30,7 @@
 //        --node-flags="F …"          Node/V8 flags of the controller process (experiments; not with --reference)
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { stripTypeScriptTypes } from "node:module";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -198,6 +198,7 @@ let runnerScript: string | undefined;
 function runnerJs(): string {
   if (runnerScript) return runnerScript;
   const dir = mkdtempSync(join(os.tmpdir(), "jobset-bench-runner-js-"));
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   runnerScript = join(dir, "runner.mjs");
   writeFileSync(runnerScript, stripTypeScriptTypes(readFileSync(join(here, "runner.ts"), "utf8")));
   return runnerScript;
