@@ -98,13 +98,13 @@ export function startAgent(cfg: AgentConfig, deps: AgentDeps): RunningAgent {
         return;
       case "lift":
         log.info({ reason: step.reason, mode: cfg.mode.kind }, "lifting the barrier");
-        if (cfg.mode.kind === "sidecar") await serveProbe(cfg.mode.probePath, cfg.mode.probePort);
+        if (cfg.mode.kind === "sidecar") await serveProbe(cfg.mode.probePath, cfg.mode.probePort, cfg.mode.probeHost);
         else runWorker(cfg.mode.workerCommand);
         return;
     }
   };
 
-  const serveProbe = (path: string, port: number): Promise<void> =>
+  const serveProbe = (path: string, port: number, host: string | undefined): Promise<void> =>
     new Promise((resolve) => {
       const s = createServer((req, res) => {
         const url = new URL(req.url ?? "/", "http://agent");
@@ -113,11 +113,12 @@ export function startAgent(cfg: AgentConfig, deps: AgentDeps): RunningAgent {
       });
       server = s;
       s.once("error", (e) => {
-        log.error({ err: e, port }, "startup probe server failed");
+        log.error({ err: e, port, host }, "startup probe server failed");
         finish(1);
         resolve();
       });
-      s.listen(port, () => resolve());
+      if (host) s.listen(port, host, () => resolve());
+      else s.listen(port, () => resolve());
     });
 
   const runWorker = (command: string) => {

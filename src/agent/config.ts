@@ -18,6 +18,12 @@ export const AgentEnv = {
    * names it in this variable (src/local/kubelet-serviceaccount.ts).
    */
   ServiceAccountDir: "JOBSET_LOCAL_SERVICE_ACCOUNT_DIR",
+  /**
+   * Not part of upstream's agent: the address the startup-probe server listens on (default: every
+   * address). The local cluster's exec kubelet sets it to the pod's own loopback IP, since all its pods
+   * share one machine's ports (src/local/kubelet-ips.ts).
+   */
+  ListenHost: "JOBSET_LOCAL_POD_IP",
 } as const;
 
 export const AgentDefaults = {
@@ -31,7 +37,7 @@ export const AgentFieldManager = "in-place-restart-agent";
 
 export type AgentMode =
   /** The agent is a native sidecar; the worker container waits for its startup probe. */
-  | { kind: "sidecar"; probePath: string; probePort: number }
+  | { kind: "sidecar"; probePath: string; probePort: number; probeHost?: string }
   /** The agent is the main container and runs the worker command itself. */
   | { kind: "main"; workerCommand: string };
 
@@ -96,5 +102,12 @@ export function parseAgentConfig(
   const probePort = Number(portText);
   if (!/^\d+$/.test(portText) || probePort < 1 || probePort > 65535)
     throw new AgentConfigError(`env ${AgentEnv.ProbePort}: ${JSON.stringify(portText)} is not a port (1-65535)`);
-  return { namespace, jobSetName, podName, exitCode, mode: { kind: "sidecar", probePath, probePort } };
+  const probeHost = env[AgentEnv.ListenHost];
+  return {
+    namespace,
+    jobSetName,
+    podName,
+    exitCode,
+    mode: { kind: "sidecar", probePath, probePort, ...(probeHost ? { probeHost } : {}) },
+  };
 }

@@ -14,6 +14,8 @@ export interface KubeletStats {
   podsKilled: number;
   podsDeleted: number;
   containerRestarts: number;
+  /** Pods whose containers all restarted in place (RestartAllContainers). */
+  podRestartsAll: number;
   statusPatches: number;
   apiErrors: number;
   watchRestarts: number;
@@ -31,6 +33,7 @@ export const newKubeletStats = (): KubeletStats => ({
   podsKilled: 0,
   podsDeleted: 0,
   containerRestarts: 0,
+  podRestartsAll: 0,
   statusPatches: 0,
   apiErrors: 0,
   watchRestarts: 0,

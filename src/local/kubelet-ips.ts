@@ -27,3 +27,10 @@ export class IpPool {
     this.used.delete(ip);
   }
 }
+
+/**
+ * Set in the environment of every process the exec runtime starts: the pod's IP, the address its
+ * servers should listen on (all pods share this machine's ports; each owns its 127.244.x.y address,
+ * which the kubelet's httpGet and tcpSocket probes dial).
+ */
+export const LocalPodIPEnv = "JOBSET_LOCAL_POD_IP";

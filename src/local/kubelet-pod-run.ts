@@ -51,10 +51,13 @@ export class PodRun {
   readonly simulated = new Set<string>();
   /** Terminal (or being deleted): no more container runs or timers. */
   finished = false;
+  /** Grows each time every container restarts (RestartAllContainers): work of an older start stops. */
+  generation = 0;
   readonly status: StatusWriter;
   /** Crash-loop back-off of the containers' in-place restarts. */
   readonly backOff: RestartBackOff;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly changeWaiters = new Set<() => void>();
   private readonly logs = new Map<string, ContainerLog>();
   private readonly dataDir: string;
   private readonly stopped: () => boolean;
@@ -185,12 +188,28 @@ export class PodRun {
     return { log, run: c.restartCount, fallbackTime: startedAt };
   }
 
-  /** Stops timers and processes; resolves with the exit of each process that was running. */
-  async teardown(graceMs: number): Promise<Map<string, number>> {
+  /** Resolves at the next {@link notifyChange}: a container started, or the pod restarted or ended. */
+  nextChange(): Promise<void> {
+    return new Promise((resolve) => this.changeWaiters.add(resolve));
+  }
+
+  notifyChange(): void {
+    const waiters = [...this.changeWaiters];
+    this.changeWaiters.clear();
+    for (const w of waiters) w();
+  }
+
+  /**
+   * Stops every container (timers and processes, SIGKILL after `graceMs`) and ends their log runs;
+   * resolves with the exit code of each process that was running. The pod itself goes on.
+   */
+  async stopContainers(graceMs: number): Promise<Map<string, number>> {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     const procs = [...this.procs];
     this.procs.clear();
+    this.simulated.clear();
+    this.notifyChange();
     const codes = new Map<string, number>();
     await Promise.all(
       procs.map(async ([name, p]) => {
@@ -199,5 +218,10 @@ export class PodRun {
     );
     for (const l of this.logs.values()) l.endRun();
     return codes;
+  }
+
+  /** Stops timers and processes for good; resolves with the exit of each process that was running. */
+  teardown(graceMs: number): Promise<Map<string, number>> {
+    return this.stopContainers(graceMs);
   }
 }

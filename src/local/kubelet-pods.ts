@@ -16,12 +16,13 @@ import { simPlan } from "./kubelet-sim.ts";
 import {
   adoptPodModel,
   type ContainerModel,
+  exitAction,
   isTerminalPhase,
   killPod,
   newPodModel,
   podConditions,
   podStatusPatch,
-  restartsInPlace,
+  resetForRestartAll,
   runAgain,
   terminalPhase,
   terminate,
@@ -139,7 +140,8 @@ export class PodLifecycle implements RuntimeHost {
     let podIP = pod.status?.podIP;
     if (podIP) this.ips.claim(podIP);
     else podIP = this.ips.take();
-    const hasInit = (pod.spec?.initContainers ?? []).some((c) => c.restartPolicy !== "Always");
+    // Init containers to run, or sidecars whose startup probe gates the containers after them.
+    const hasInit = (pod.spec?.initContainers ?? []).some((c) => c.restartPolicy !== "Always" || c.startupProbe);
     const model = adopt
       ? adoptPodModel(pod, { podIP, hostIP }, now)
       : newPodModel(pod, { podIP, hostIP }, now, this.o.runtime === "simulate" || !hasInit);
@@ -169,18 +171,54 @@ export class PodLifecycle implements RuntimeHost {
 
   // ---- containers
 
-  containerExited(run: PodRun, c: ContainerModel, exitCode: number, reason?: string, message?: string): void {
+  containerExited(
+    run: PodRun,
+    c: ContainerModel,
+    exitCode: number,
+    reason?: string,
+    message?: string,
+  ): Promise<void> | undefined {
     if (run.finished || !("running" in c.state)) return;
+    const action = exitAction(c, run.containerSpec(c.name), run.pod.spec?.restartPolicy, exitCode);
+    if (action === "restartAll") return this.restartAll(run, c, exitCode, reason, message);
     run.simulatedExit(c, exitCode);
-    const now = nowIso();
-    if (restartsInPlace(c, run.pod.spec?.restartPolicy, exitCode)) {
+    if (action === "restart") {
       this.restartInPlace(run, c, exitCode, () => this.runtime.restartContainer(run, c));
       return;
     }
-    terminate(c, exitCode, now, reason, message);
+    terminate(c, exitCode, nowIso(), reason, message);
     const phase = terminalPhase(run.model);
     if (phase) this.finish(run, phase);
     run.status.publish();
+  }
+
+  async restartAll(run: PodRun, c: ContainerModel, exitCode: number, reason?: string, message?: string): Promise<void> {
+    if (run.finished || !("running" in c.state)) return;
+    for (const x of run.allContainers()) run.simulatedExit(x, x === c ? exitCode : 137);
+    terminate(c, exitCode, nowIso(), reason, message);
+    run.generation++;
+    run.model.restartingAll = true;
+    run.status.publish();
+    // Written before the containers stop, so the API shows the restart (a kubelet's next status sync).
+    await run.status.flushed();
+    this.log("debug", "container exited under a RestartAllContainers rule: restarting every container", {
+      pod: run.key,
+      container: c.name,
+      exitCode,
+    });
+    // No preStop hooks (KEP-5532); the pod's grace period, capped, before SIGKILL.
+    const codes = await run.stopContainers(this.graceMs(run.pod));
+    if (run.finished) return;
+    const now = nowIso();
+    for (const x of run.allContainers()) {
+      const code = codes.get(x.name);
+      if (code !== undefined && "running" in x.state) terminate(x, code, now);
+    }
+    resetForRestartAll(run.model, now);
+    this.o.stats.containerRestarts += run.allContainers().length;
+    this.o.stats.podRestartsAll++;
+    run.status.publish();
+    this.runtime.restartAll(run);
   }
 
   /**

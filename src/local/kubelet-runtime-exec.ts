@@ -1,7 +1,10 @@
 // The exec runtime: containers' commands run as local processes (kubelet-exec.ts) in the pod's work dir,
 // with the environment resolved as a kubelet does (kubelet-env.ts): init containers in order, then
-// sidecars and main containers, readiness probes (exec probes run; others pass after their delay).
-// A container without a command cannot run its image's entrypoint here, so it is simulated. The pod's
+// sidecars and main containers. Startup probes run (exec, httpGet and tcpSocket against the pod's own
+// loopback address, kubelet-probes.ts) and gate the containers after a sidecar, as a kubelet's do;
+// readiness probes run when they are exec probes, others pass after their delay. Containers restart in
+// place per restartPolicy and restartPolicyRules, alone or all together (RestartAllContainers). A
+// container without a command cannot run its image's entrypoint here, so it is simulated. The pod's
 // service account is mounted under its work dir (kubelet-serviceaccount.ts).
 import { mkdirSync } from "node:fs";
 import type { Container } from "../api/k8s.ts";
@@ -10,11 +13,13 @@ import { Resources, resourcePath } from "../runtime/resources.ts";
 import { errMsg, nowIso } from "./kubelet-context.ts";
 import { containerArgv, EnvError, type EnvSources, envSources, resolveEnv } from "./kubelet-env.ts";
 import { runProbe, spawnContainer } from "./kubelet-exec.ts";
+import { LocalPodIPEnv } from "./kubelet-ips.ts";
 import type { PodRun } from "./kubelet-pod-run.ts";
+import { type Probe, probeOnce } from "./kubelet-probes.ts";
 import type { ContainerRuntime, RuntimeHost } from "./kubelet-runtime.ts";
 import type { SimulatedRuntime } from "./kubelet-runtime-sim.ts";
 import { mountServiceAccount } from "./kubelet-serviceaccount.ts";
-import { type ContainerModel, restartsInPlace, terminate } from "./kubelet-status.ts";
+import { type ContainerModel, exitAction, terminate } from "./kubelet-status.ts";
 
 export class ExecRuntime implements ContainerRuntime {
   /** The pod lifecycle it reports to, the API client (ConfigMaps/Secrets for env), the simulator for containers without a command. */
@@ -34,6 +39,12 @@ export class ExecRuntime implements ContainerRuntime {
 
   restartContainer(run: PodRun, c: ContainerModel): void {
     this.startProcess(run, c);
+  }
+
+  restartAll(run: PodRun): void {
+    void this.start(run).catch((e) =>
+      this.deps.host.log("error", "exec restart of all containers failed", { pod: run.key, error: errMsg(e) }),
+    );
   }
 
   /** The ConfigMaps and Secrets the containers' env refers to (undefined: absent). */
@@ -64,12 +75,15 @@ export class ExecRuntime implements ContainerRuntime {
 
   /** Resolves envs, runs init containers in order, then starts sidecars and main containers. */
   private async start(run: PodRun): Promise<void> {
+    const gen = run.generation;
     const spec = run.pod.spec;
     const all = [...(spec?.initContainers ?? []), ...(spec?.containers ?? [])];
     const base: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       HOME: run.workDir,
       HOSTNAME: spec?.hostname ?? run.name,
+      // The address the pod's processes listen on: every pod shares this machine's ports.
+      [LocalPodIPEnv]: run.model.podIP,
     };
     try {
       const sa = await mountServiceAccount(this.deps.client, run.pod, run.workDir).catch((e: unknown) => {
@@ -91,8 +105,8 @@ export class ExecRuntime implements ContainerRuntime {
       run.status.publish();
       return;
     }
-    if (run.finished) return;
-    if (!run.model.initialized && !(await this.runInitContainers(run))) return;
+    if (run.finished || run.generation !== gen) return;
+    if (!run.model.initialized && !(await this.runInitContainers(run, gen))) return;
     for (const c of run.runningContainers()) if (!run.procs.has(c.name)) this.startProcess(run, c);
     if (run.adopted)
       this.deps.host.log("info", "exec runtime restarted the processes of a re-driven pod", { pod: run.key });
@@ -100,25 +114,36 @@ export class ExecRuntime implements ContainerRuntime {
   }
 
   /**
-   * Runs the init containers in order (sidecars are started and left running), then marks the pod
-   * initialized with its main containers running. A failed init container is retried unless the pod's
-   * restartPolicy is Never. False when the pod ended meanwhile or an init container failed for good
-   * (the pod is then Failed).
+   * Runs the init containers in order (sidecars are started and left running; one with a startup probe
+   * holds back what follows it until the probe passes), then marks the pod initialized with its main
+   * containers running. A failed init container is retried unless the pod's restartPolicy is Never.
+   * False when the pod ended or restarted (`gen` is no longer current) meanwhile, or an init container
+   * failed for good (the pod is then Failed).
    */
-  private async runInitContainers(run: PodRun): Promise<boolean> {
+  private async runInitContainers(run: PodRun, gen: number): Promise<boolean> {
+    const current = () => !run.finished && run.generation === gen;
     for (const ic of run.model.init) {
-      if (run.finished) return false;
+      if (!current()) return false;
       ic.state = { running: { startedAt: nowIso() } };
       if (ic.kind === "sidecar") {
         this.startProcess(run, ic);
+        run.status.publish();
+        // Restarted while its probe has not passed yet: still waiting (probing, or in back-off).
+        while (current() && (ic.probing === true || !("running" in ic.state))) await run.nextChange();
+        if (!current()) return false;
         continue;
       }
       for (;;) {
         run.status.publish();
         const code = await this.runToEnd(run, ic);
-        if (run.finished || code === undefined) return false;
+        if (!current() || code === undefined) return false;
         if (code === 0) break;
-        if (!restartsInPlace(ic, run.pod.spec?.restartPolicy, code)) {
+        const action = exitAction(ic, run.containerSpec(ic.name), run.pod.spec?.restartPolicy, code);
+        if (action === "restartAll") {
+          void this.deps.host.serial(run.uid, () => this.deps.host.restartAll(run, ic, code));
+          return false;
+        }
+        if (action === "terminate") {
           terminate(ic, code, nowIso());
           this.deps.host.finish(run, "Failed");
           run.status.publish();
@@ -129,6 +154,7 @@ export class ExecRuntime implements ContainerRuntime {
       }
       terminate(ic, 0, nowIso());
     }
+    if (!current()) return false;
     const now = nowIso();
     run.model.initialized = true;
     run.model.phase = "Running";
@@ -180,10 +206,56 @@ export class ExecRuntime implements ContainerRuntime {
       run.procs.delete(c.name);
       void this.deps.host.serial(run.uid, () => {
         if (c.restartCount === rc)
-          this.deps.host.containerExited(run, c, e.exitCode, e.error ? "StartError" : undefined, e.error);
+          return this.deps.host.containerExited(run, c, e.exitCode, e.error ? "StartError" : undefined, e.error);
       });
     });
-    this.watchReadiness(run, c, spec, env);
+    if (spec.startupProbe) this.watchStartup(run, c, spec, env, spec.startupProbe);
+    else this.watchReadiness(run, c, spec, env);
+  }
+
+  /**
+   * The startup probe of a container's current run: `started` stays false (and readiness is not probed)
+   * until it passes; `failureThreshold` failures in a row kill the container, which then restarts (or
+   * not) as any exit would.
+   */
+  private watchStartup(
+    run: PodRun,
+    c: ContainerModel,
+    spec: Container,
+    env: Record<string, string>,
+    probe: Probe,
+  ): void {
+    const rc = c.restartCount;
+    c.probing = true;
+    c.ready = false;
+    const same = () => !run.finished && !this.deps.host.stopped() && c.restartCount === rc && "running" in c.state;
+    const period = (probe.periodSeconds ?? 10) * 1000;
+    const failures = probe.failureThreshold ?? 3;
+    const target = { container: spec, env, cwd: run.workDir, podIP: run.model.podIP };
+    let bad = 0;
+    const tick = async () => {
+      if (!same()) return;
+      const pass = await probeOnce(probe, target);
+      if (!same()) return;
+      if (pass) {
+        c.probing = false;
+        run.notifyChange();
+        this.watchReadiness(run, c, spec, env);
+        run.status.publish();
+        return;
+      }
+      if (++bad >= failures) {
+        this.deps.host.log("info", "container failed its startup probe, killing it", {
+          pod: run.key,
+          container: c.name,
+          failures: bad,
+        });
+        void run.procs.get(c.name)?.kill((run.pod.spec?.terminationGracePeriodSeconds ?? 30) * 1000);
+        return;
+      }
+      run.timer(period, () => void tick());
+    };
+    run.timer((probe.initialDelaySeconds ?? 0) * 1000, () => void tick());
   }
 
   /** Readiness of a container's current run: its exec probe, or ready after the probe's delay (or at once). */

@@ -21,6 +21,20 @@ export class SimulatedRuntime implements ContainerRuntime {
     this.simulate(run, c);
   }
 
+  /** Every container restarted: init containers complete at once, sidecars and main containers run. */
+  restartAll(run: PodRun): void {
+    const now = new Date().toISOString();
+    for (const c of run.model.init)
+      c.state =
+        c.kind === "sidecar"
+          ? { running: { startedAt: now } }
+          : { terminated: { exitCode: 0, reason: "Completed", startedAt: now, finishedAt: now } };
+    for (const c of run.model.containers) c.state = { running: { startedAt: now } };
+    run.model.initialized = true;
+    run.model.phase = "Running";
+    this.startPod(run);
+  }
+
   /** Readiness and exit of one running container, timed from its startedAt. */
   simulate(run: PodRun, c: ContainerModel): void {
     if (!("running" in c.state)) return;
@@ -49,7 +63,7 @@ export class SimulatedRuntime implements ContainerRuntime {
     if (c.kind === "main" && Number.isFinite(run.plan.durationMs))
       run.timer(run.plan.durationMs - elapsed, () => {
         void this.host.serial(run.uid, () => {
-          if (same()) this.host.containerExited(run, c, run.plan.exitCode(c.name, rc));
+          if (same()) return this.host.containerExited(run, c, run.plan.exitCode(c.name, rc));
         });
       });
   }

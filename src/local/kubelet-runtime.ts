@@ -10,8 +10,22 @@ export interface RuntimeHost {
   stopped(): boolean;
   /** Runs `fn` after everything queued before for the same pod; never rejects. */
   serial(uid: string, fn: () => Promise<void> | void): Promise<void>;
-  /** A container run ended with `exitCode`: restart in place, or terminate (and maybe finish the pod). */
-  containerExited(run: PodRun, c: ContainerModel, exitCode: number, reason?: string, message?: string): void;
+  /**
+   * A container run ended with `exitCode`: restart it in place, restart all the pod's containers in
+   * place (RestartAllContainers), or terminate it (and maybe finish the pod).
+   */
+  containerExited(
+    run: PodRun,
+    c: ContainerModel,
+    exitCode: number,
+    reason?: string,
+    message?: string,
+  ): Promise<void> | undefined;
+  /**
+   * `c` (running) ended with `exitCode` under a RestartAllContainers rule: every other container is
+   * stopped, then all start over in the same pod (KEP-5532). Call it serialized with the pod's events.
+   */
+  restartAll(run: PodRun, c: ContainerModel, exitCode: number, reason?: string, message?: string): Promise<void>;
   /**
    * Restarts a container in the same pod, after the crash-loop back-off; `start` runs once it is
    * running again (never when the pod ends first).
@@ -26,4 +40,6 @@ export interface ContainerRuntime {
   startPod(run: PodRun): void;
   /** A container restarts in place: its model is running again with a grown restartCount. */
   restartContainer(run: PodRun, c: ContainerModel): void;
+  /** Every container restarts (RestartAllContainers): the model was reset as a new, uninitialized pod. */
+  restartAll(run: PodRun): void;
 }

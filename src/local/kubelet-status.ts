@@ -155,6 +155,8 @@ export interface ContainerModel {
     | { waiting: { reason: string; message?: string } };
   lastTerminated?: Terminated;
   ready: boolean;
+  /** The current run has a startup probe that has not passed yet (status `started: false`). */
+  probing?: boolean;
 }
 
 export interface PodModel {
@@ -169,6 +171,11 @@ export interface PodModel {
   initialized: boolean;
   /** Last status and transition time of each condition type we own (kept stable across patches). */
   transitions: Record<string, { status: string; time: string }>;
+  /**
+   * A container exited under a RestartAllContainers rule and the others are being stopped (condition
+   * AllContainersRestarting True until every container has stopped).
+   */
+  restartingAll?: boolean;
 }
 
 export const isTerminalPhase = (p: string | undefined): boolean => p === "Succeeded" || p === "Failed";
@@ -301,6 +308,12 @@ export function podConditions(m: PodModel, pod: Pod, now: string): PodConditionO
     out.push(c);
   };
   add("PodReadyToStartContainers", !terminal);
+  if (hasRestartAllRule(pod)) {
+    if (terminal) add(AllContainersRestarting, false, m.phase === "Succeeded" ? "PodCompleted" : "PodFailed");
+    else if (m.restartingAll)
+      add(AllContainersRestarting, true, "RestartAllContainersStarted", "container exited with restart policy rule");
+    else add(AllContainersRestarting, false);
+  }
   if (m.initialized) add("Initialized", true);
   else {
     const pending = m.init.filter(
@@ -364,7 +377,7 @@ function containerStatus(uid: string, c: ContainerModel) {
     image: c.image,
     imageID: "",
     ready: c.ready,
-    started: running(c),
+    started: running(c) && c.probing !== true,
     restartCount: c.restartCount,
     state: "terminated" in c.state ? { terminated: { ...c.state.terminated, containerID: id } } : c.state,
   };
@@ -431,18 +444,78 @@ export function runAgain(c: ContainerModel, now: string): void {
   c.ready = false;
 }
 
+/** The pod condition the kubelet publishes for pods with a RestartAllContainers rule (KEP-5532). */
+export const AllContainersRestarting = "AllContainersRestarting";
+
+type RestartRule = NonNullable<Container["restartPolicyRules"]>[number];
+
+/** The first of the container's restartPolicyRules whose exit codes match (KEP-5307), if any. */
+export function matchingRestartRule(spec: Container, exitCode: number): RestartRule | undefined {
+  return (spec.restartPolicyRules ?? []).find((r) => {
+    const codes = r.exitCodes;
+    if (!codes) return false;
+    const listed = (codes.values ?? []).includes(exitCode);
+    return codes.operator === "In" ? listed : codes.operator === "NotIn" ? !listed : false;
+  });
+}
+
+/** Whether any container of the pod restarts the whole pod in place on some exit. */
+export function hasRestartAllRule(pod: Pod): boolean {
+  return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].some((c) =>
+    (c.restartPolicyRules ?? []).some((r) => r.action === "RestartAllContainers"),
+  );
+}
+
 /**
- * Whether a container that exited with `exitCode` restarts in place, per the pod's restartPolicy
- * (ValidateContainerStateTransition: with Never nothing leaves terminated; with OnFailure only
- * non-zero exits may) — sidecars always restart; a failed regular init container is retried unless
- * the policy is Never.
+ * What the kubelet does when a container's run ends with `exitCode`: restart that container in place,
+ * restart every container of the pod in place (a matching RestartAllContainers rule, KEP-5532), or
+ * leave it terminated. The first matching restartPolicyRule decides; otherwise sidecars always restart,
+ * and others follow the container's restartPolicy, else the pod's (ValidateContainerStateTransition:
+ * with Never nothing leaves terminated, with OnFailure only non-zero exits do); a regular init container
+ * that succeeded is done, one that failed is retried unless the policy is Never.
  */
-export function restartsInPlace(c: ContainerModel, restartPolicy: string | undefined, exitCode: number): boolean {
-  if (c.kind === "sidecar") return true;
-  const p = restartPolicy ?? "Always";
-  // A regular init container must succeed: it is retried unless the pod never restarts containers.
-  if (c.kind === "init") return p !== "Never" && exitCode !== 0;
-  return p === "Always" || (p === "OnFailure" && exitCode !== 0);
+export function exitAction(
+  c: ContainerModel,
+  spec: Container,
+  podRestartPolicy: string | undefined,
+  exitCode: number,
+): "restart" | "restartAll" | "terminate" {
+  const rule = matchingRestartRule(spec, exitCode);
+  if (rule?.action === "RestartAllContainers") return "restartAll";
+  if (rule?.action === "Restart") return c.kind === "init" && exitCode === 0 ? "terminate" : "restart";
+  if (c.kind === "sidecar") return "restart";
+  const p = (c.kind === "main" || c.kind === "init" ? spec.restartPolicy : undefined) ?? podRestartPolicy ?? "Always";
+  if (c.kind === "init") return p !== "Never" && exitCode !== 0 ? "restart" : "terminate";
+  return p === "Always" || (p === "OnFailure" && exitCode !== 0) ? "restart" : "terminate";
+}
+
+/** Whether a container that exited with `exitCode` restarts on its own ({@link exitAction} is "restart"). */
+export function restartsInPlace(
+  c: ContainerModel,
+  restartPolicy: string | undefined,
+  exitCode: number,
+  spec: Container = { name: c.name },
+): boolean {
+  return exitAction(c, spec, restartPolicy, exitCode) === "restart";
+}
+
+/**
+ * Every container of the pod is restarted in place after a RestartAllContainers exit (KEP-5532), once
+ * all have stopped: each run that ended becomes lastState, restartCount grows, and the pod starts over
+ * like a new one (init containers, then sidecars, then main containers; Pending until they run).
+ */
+export function resetForRestartAll(m: PodModel, now: string): void {
+  for (const c of [...m.init, ...m.containers]) {
+    if ("running" in c.state) terminate(c, 137, now);
+    if ("terminated" in c.state) c.lastTerminated = c.state.terminated;
+    c.restartCount += 1;
+    c.state = { waiting: { reason: "PodInitializing" } };
+    c.ready = false;
+    c.probing = false;
+  }
+  m.initialized = false;
+  m.phase = "Pending";
+  m.restartingAll = false;
 }
 
 /**

@@ -1,8 +1,9 @@
 // The fake kubelet against the full control plane: the real Job controller, scheduler and garbage
 // collector count and clean up the pods it drives.
 import assert from "node:assert/strict";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import type { Container, Job, Pod } from "../../src/api/k8s.ts";
 import { type FakeKubelet, SimAnnotations, startFakeKubelet } from "../../src/local/kubelet.ts";
@@ -520,5 +521,107 @@ describe("fake kubelet (full control plane)", () => {
     assert.equal(p.status?.containerStatuses?.[0]?.restartCount, 0);
     assert.equal(await exec.readLogs(ns, "with-sidecar", "main"), "up\n");
     assert.equal(await exec.readLogs(ns, "with-sidecar", "side"), "side run 0\nside run 1\n");
+  });
+
+  test("exec: a sidecar's HTTP startup probe holds back what follows it; RestartAllContainers restarts every container in place", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    const rec = await recordPods(ns);
+    t.after(() => rec.stop());
+    const gate = join(await mkdtemp(join(tmpdir(), "kubelet-gate-")), "open");
+    t.after(() => rm(dirname(gate), { recursive: true, force: true }));
+    // The sidecar answers 200 on /ready once the gate file exists, on the pod's own address.
+    const server = [
+      "const fs = require('node:fs');",
+      "fs.appendFileSync('runs', 'side\\n');",
+      "require('node:http').createServer((q, r) => { r.statusCode = q.url === '/ready' && fs.existsSync(process.env.GATE) ? 200 : 503; r.end(); })",
+      "  .listen(8081, process.env.JOBSET_LOCAL_POD_IP);",
+    ].join("\n");
+    const restartAll = { action: "RestartAllContainers", exitCodes: { operator: "NotIn", values: [0] } };
+    await cluster.client.create(PODS(ns), {
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "restart-all" },
+      spec: {
+        nodeName: `exec-${suffix}`,
+        restartPolicy: "Never",
+        terminationGracePeriodSeconds: 5,
+        initContainers: [
+          {
+            name: "side",
+            image: "x",
+            restartPolicy: "Always",
+            command: [process.execPath, "-e", server],
+            env: [{ name: "GATE", value: gate }],
+            startupProbe: { httpGet: { path: "/ready", port: 8081 }, periodSeconds: 1, failureThreshold: 600 },
+          },
+          { name: "setup", image: "x", command: ["/bin/sh", "-c", "echo setup >> runs"] },
+        ],
+        containers: [
+          {
+            name: "main",
+            image: "x",
+            restartPolicy: "Never",
+            restartPolicyRules: [restartAll],
+            // Fails its first run, succeeds on the next.
+            command: [
+              "/bin/sh",
+              "-c",
+              `echo main >> runs; ${failFirst("main-count", 1, "exit 0").replace("exit 1", "exit 5")}`,
+            ],
+          },
+        ],
+      },
+    });
+    const get = () => cluster.client.get<Pod>(`${PODS(ns)}/restart-all`);
+    // Held back: the sidecar runs but has not started, so neither the init container nor main runs.
+    const held = await waitFor(async () => {
+      const p = await get();
+      return p.status?.initContainerStatuses?.[0]?.state?.running ? p : undefined;
+    });
+    await new Promise((r) => setTimeout(r, 2500));
+    const still = await get();
+    assert.equal(still.status?.phase, "Pending");
+    assert.equal(still.status?.initContainerStatuses?.[0]?.started, false, "startup probe not passed");
+    assert.equal(still.status?.initContainerStatuses?.[1]?.state?.waiting?.reason, "PodInitializing");
+    assert.equal(still.status?.containerStatuses?.[0]?.state?.waiting?.reason, "PodInitializing");
+    assert.equal(still.metadata?.uid, held.metadata?.uid);
+
+    await writeFile(gate, "");
+    const done = await waitFor(
+      async () => {
+        const p = await get();
+        return p.status?.phase === "Succeeded" ? p : undefined;
+      },
+      { timeoutMs: 60_000, message: "the pod to succeed after restarting all its containers once" },
+    );
+    assert.equal(done.metadata?.uid, held.metadata?.uid, "the same pod");
+    const [side, setup] = done.status?.initContainerStatuses ?? [];
+    const main = done.status?.containerStatuses?.[0];
+    assert.deepEqual(
+      [side?.restartCount, setup?.restartCount, main?.restartCount],
+      [1, 1, 1],
+      "every container restarted once",
+    );
+    assert.equal(main?.lastState?.terminated?.exitCode, 5, "main's failing run");
+    assert.equal(main?.state?.terminated?.exitCode, 0);
+    assert.equal(side?.lastState?.terminated?.exitCode, 143, "the sidecar was stopped (SIGTERM)");
+    assert.equal(setup?.lastState?.terminated?.exitCode, 0);
+    const workDir = join(exec.dataDir, "pods", ns, "restart-all");
+    assert.equal(await readFile(join(workDir, "runs"), "utf8"), "side\nsetup\nmain\nside\nsetup\nmain\n");
+
+    await waitFor(() => rec.seen.some((x) => x.status?.phase === "Succeeded"), { message: "the watch to catch up" });
+    const conds = rec.seen
+      .map((x) => x.status?.conditions?.find((c) => c.type === "AllContainersRestarting"))
+      .filter((c) => c !== undefined);
+    assert.ok(
+      conds.some((c) => c.status === "True" && c.reason === "RestartAllContainersStarted"),
+      "AllContainersRestarting was True while the containers stopped",
+    );
+    assert.equal(conds.at(-1)?.status, "False");
+    assert.equal(conds.at(-1)?.reason, "PodCompleted");
+    assert.ok(
+      rec.seen.every((x) => x.status?.phase !== "Failed"),
+      "the pod never failed",
+    );
   });
 });

@@ -24,6 +24,16 @@ describe("agent configuration (§8.2)", () => {
     assert.deepEqual(cfg.mode, { kind: "sidecar", probePath: "/ready", probePort: 9000 });
   });
 
+  test("on the local cluster the probe server listens on the pod's own address (JOBSET_LOCAL_POD_IP)", () => {
+    const cfg = parseAgentConfig({ ...base, JOBSET_LOCAL_POD_IP: "127.244.3.9" }, "ns");
+    assert.deepEqual(cfg.mode, {
+      kind: "sidecar",
+      probePath: "/barrier-is-down",
+      probePort: 8081,
+      probeHost: "127.244.3.9",
+    });
+  });
+
   test("WORKER_COMMAND selects main container mode", () => {
     const cfg = parseAgentConfig({ ...base, WORKER_COMMAND: "python train.py" }, "ns");
     assert.deepEqual(cfg.mode, { kind: "main", workerCommand: "python train.py" });

@@ -1,13 +1,17 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import type { Pod } from "../../src/api/k8s.ts";
+import type { Container, Pod } from "../../src/api/k8s.ts";
 import {
+  AllContainersRestarting,
   adoptPodModel,
+  exitAction,
+  hasRestartAllRule,
   killPod,
   microTime,
   newPodModel,
   nodeBody,
   podStatusPatch,
+  resetForRestartAll,
   restartInPlace,
   restartsInPlace,
   runAgain,
@@ -337,5 +341,192 @@ describe("pod status", () => {
     assert.deepEqual(again.containers[0]?.state, { running: { startedAt: T1 } });
     assert.equal(again.containers[0]?.lastTerminated?.exitCode, 1);
     assert.deepEqual(status(again, p, T2).conditions, published.conditions, "same conditions, same transition times");
+  });
+
+  describe("container restart rules (KEP-5307) and RestartAllContainers (KEP-5532)", () => {
+    const model = (kind: "main" | "init" | "sidecar") => ({
+      name: "c",
+      image: "",
+      kind,
+      restartCount: 0,
+      state: { running: { startedAt: T0 } },
+      ready: true,
+    });
+    const restartAllNotIn0: NonNullable<Container["restartPolicyRules"]>[number] = {
+      action: "RestartAllContainers",
+      exitCodes: { operator: "NotIn", values: [0] },
+    };
+    // [kind, container spec, pod restartPolicy, exit code, action]
+    const table: [string, "main" | "init" | "sidecar", Container, string | undefined, number, string][] = [
+      [
+        "worker fails: RestartAllContainers",
+        "main",
+        { name: "c", restartPolicy: "Never", restartPolicyRules: [restartAllNotIn0] },
+        "Never",
+        3,
+        "restartAll",
+      ],
+      [
+        "worker succeeds: no rule matches, Never",
+        "main",
+        { name: "c", restartPolicy: "Never", restartPolicyRules: [restartAllNotIn0] },
+        "Never",
+        0,
+        "terminate",
+      ],
+      [
+        "container policy overrides the pod's",
+        "main",
+        { name: "c", restartPolicy: "OnFailure" },
+        "Never",
+        1,
+        "restart",
+      ],
+      ["container Never overrides pod Always", "main", { name: "c", restartPolicy: "Never" }, "Always", 1, "terminate"],
+      [
+        "Restart rule on a listed code",
+        "main",
+        {
+          name: "c",
+          restartPolicy: "Never",
+          restartPolicyRules: [{ action: "Restart", exitCodes: { operator: "In", values: [42, 43] } }],
+        },
+        "Never",
+        43,
+        "restart",
+      ],
+      [
+        "Restart rule, code not listed",
+        "main",
+        {
+          name: "c",
+          restartPolicy: "Never",
+          restartPolicyRules: [{ action: "Restart", exitCodes: { operator: "In", values: [42] } }],
+        },
+        "Never",
+        1,
+        "terminate",
+      ],
+      [
+        "first matching rule wins",
+        "main",
+        {
+          name: "c",
+          restartPolicy: "Never",
+          restartPolicyRules: [{ action: "Restart", exitCodes: { operator: "In", values: [7] } }, restartAllNotIn0],
+        },
+        "Never",
+        7,
+        "restart",
+      ],
+      [
+        "sidecar: the agent's restart code",
+        "sidecar",
+        {
+          name: "c",
+          restartPolicy: "Always",
+          restartPolicyRules: [{ action: "RestartAllContainers", exitCodes: { operator: "In", values: [42] } }],
+        },
+        "Never",
+        42,
+        "restartAll",
+      ],
+      [
+        "sidecar: another code restarts it alone",
+        "sidecar",
+        {
+          name: "c",
+          restartPolicy: "Always",
+          restartPolicyRules: [{ action: "RestartAllContainers", exitCodes: { operator: "In", values: [42] } }],
+        },
+        "Never",
+        1,
+        "restart",
+      ],
+      [
+        "init container: failure under a rule",
+        "init",
+        { name: "c", restartPolicy: "Never", restartPolicyRules: [restartAllNotIn0] },
+        "Never",
+        2,
+        "restartAll",
+      ],
+      [
+        "init container: success is done",
+        "init",
+        { name: "c", restartPolicyRules: [{ action: "Restart", exitCodes: { operator: "In", values: [0] } }] },
+        "OnFailure",
+        0,
+        "terminate",
+      ],
+    ];
+    for (const [what, kind, spec, policy, code, want] of table)
+      test(`exitAction: ${what} → ${want}`, () => {
+        assert.equal(exitAction(model(kind), spec, policy, code), want);
+      });
+
+    const rulePod = () =>
+      pod({
+        restartPolicy: "Never",
+        initContainers: [{ name: "agent", restartPolicy: "Always" }, { name: "setup" }],
+        containers: [{ name: "worker", restartPolicy: "Never", restartPolicyRules: [restartAllNotIn0] }],
+      });
+
+    test("AllContainersRestarting: published only for pods with a RestartAllContainers rule", () => {
+      assert.equal(hasRestartAllRule(pod()), false);
+      assert.equal(hasRestartAllRule(rulePod()), true);
+      const plain = pod();
+      assert.equal(
+        status(newPodModel(plain, ips, T0), plain, T0).conditions.some((c) => c.type === AllContainersRestarting),
+        false,
+      );
+    });
+
+    test("AllContainersRestarting: False, True while the containers stop, False again; terminal reasons", () => {
+      const p = rulePod();
+      const m = newPodModel(p, ips, T0);
+      const cond = (now: string) => status(m, p, now).conditions.find((c) => c.type === AllContainersRestarting);
+      assert.deepEqual(cond(T0), { type: AllContainersRestarting, status: "False", lastTransitionTime: T0 });
+      m.restartingAll = true;
+      assert.deepEqual(cond(T1), {
+        type: AllContainersRestarting,
+        status: "True",
+        lastTransitionTime: T1,
+        reason: "RestartAllContainersStarted",
+        message: "container exited with restart policy rule",
+      });
+      resetForRestartAll(m, T2);
+      assert.deepEqual(cond(T2), { type: AllContainersRestarting, status: "False", lastTransitionTime: T2 });
+      m.phase = "Succeeded";
+      assert.equal(cond(T2)?.reason, "PodCompleted");
+    });
+
+    test("resetForRestartAll: every container restarts (count +1, last run kept), the pod starts over Pending", () => {
+      const p = rulePod();
+      const m = newPodModel(p, ips, T0);
+      terminate(m.containers[0]!, 3, T1);
+      resetForRestartAll(m, T2);
+      const s = status(m, p, T2);
+      assert.equal(s.phase, "Pending");
+      const all = [...(s.initContainerStatuses ?? []), ...s.containerStatuses];
+      assert.deepEqual(
+        all.map((c) => [c.name, c.restartCount, c.state, c.lastState?.terminated?.exitCode]),
+        [
+          ["agent", 1, { waiting: { reason: "PodInitializing" } }, 137],
+          ["setup", 1, { waiting: { reason: "PodInitializing" } }, 0],
+          ["worker", 1, { waiting: { reason: "PodInitializing" } }, 3],
+        ],
+      );
+      assert.equal(s.conditions.find((c) => c.type === "Initialized")?.status, "False");
+    });
+
+    test("a container whose startup probe has not passed is running but not started, and not ready", () => {
+      const p = pod({ containers: [{ name: "a" }] });
+      const m = newPodModel(p, ips, T0);
+      m.containers[0]!.probing = true;
+      assert.equal(status(m, p, T0).containerStatuses[0]?.started, false);
+      m.containers[0]!.probing = false;
+      assert.equal(status(m, p, T0).containerStatuses[0]?.started, true);
+    });
   });
 });
