@@ -42,6 +42,9 @@ export interface NodeSpec {
   ready?: boolean;
 }
 
+/** The node-declared features (KEP-5328) a fake node reports: the ones the fake kubelet implements. */
+export const DeclaredFeatures = ["RestartAllContainersOnContainerExits"] as const;
+
 /**
  * The address every fake node advertises (InternalIP) and reports as its pods' hostIP: loopback, where
  * the fake kubelet's API listens, so nothing in the control plane ever dials a private-range address.
@@ -108,6 +111,9 @@ export function nodeBody(
         { type: "Hostname", address: name },
       ],
       daemonEndpoints: { kubeletEndpoint: { Port: opts.kubeletPort ?? 10250 } },
+      // What this kubelet implements among the node-declared features (KEP-5328): the scheduler only
+      // places a pod with a RestartAllContainers rule on a node that declares it.
+      declaredFeatures: [...DeclaredFeatures],
       nodeInfo: {
         kubeletVersion: opts.kubeletVersion ?? "v1.36.3",
         kubeProxyVersion: "",

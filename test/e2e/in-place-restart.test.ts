@@ -1,8 +1,9 @@
 // In-place restart end to end (behavior spec §8): the full control plane (real Job controller,
 // scheduler, garbage collector), our controller and webhooks with gate InPlaceRestart on, and the fake
-// kubelet's exec runtime, where every pod's only container is the real agent — `jobset agent` in main
-// container mode, a local process with the pod's service-account token (jobset-in-place-restart, with
-// the shipped Role and admission policy) — wrapping a shell worker. The test steers the workers with
+// kubelet's exec runtime, where every pod runs the real agent — `jobset agent`, a local process with the
+// pod's service-account token (jobset-in-place-restart, with the shipped Role and admission policy) —
+// as its only container wrapping a shell worker (main container mode), or as a native sidecar whose
+// startup probe holds the worker container back, with RestartAllContainers rules (sidecar mode). The test steers the workers with
 // files: `fail-<pod>` makes that worker exit 7 once, `finish` makes every worker exit 0; each worker
 // start appends its pod name to `starts`.
 import assert from "node:assert/strict";
@@ -17,7 +18,13 @@ import { parseFeatureGates } from "../../src/api/features.ts";
 import type { Job, Pod } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { type FakeKubelet, startFakeKubelet } from "../../src/local/kubelet.ts";
-import { agentContainer, fieldRef } from "../support/agent.ts";
+import {
+  agentContainer,
+  fieldRef,
+  restartAllOn,
+  SidecarRestartExitCode,
+  sidecarAgentContainer,
+} from "../support/agent.ts";
 import { kubectl, type TestCluster, useCluster, waitFor } from "../support/cluster.ts";
 import { condition, getJobSet, jobSetsPath, listJobs, listPods, waitJobSetCondition } from "../support/e2e.ts";
 import { type Stack, startStack } from "../support/stack.ts";
@@ -50,6 +57,35 @@ interface Options {
   disable?: boolean;
   /** The Job fails (podFailurePolicy FailJob on exit 3, restartPolicy Never) when the worker runs at this JobSet restart attempt. */
   failJobOnAttempt?: number;
+  /** Sidecar mode: the agent is a native sidecar, the worker its own container (restart rules, startup probe). */
+  sidecar?: boolean;
+}
+
+/** The pod spec's containers: the agent wrapping the worker (main container mode), or both side by side. */
+function podContainers(dir: string, o: Options, failJob: boolean) {
+  const attemptEnv = [
+    { name: "RESTART_ATTEMPT", ...fieldRef(`metadata.labels['${Labels.RestartAttempt}']`) },
+    ...(failJob ? [{ name: "FAIL_ON_ATTEMPT", value: String(o.failJobOnAttempt) }] : []),
+  ];
+  if (!o.sidecar)
+    return {
+      restartPolicy: failJob ? "Never" : "OnFailure",
+      containers: [agentContainer(workerScript(dir), attemptEnv)],
+    };
+  return {
+    restartPolicy: "Never",
+    initContainers: [sidecarAgentContainer()],
+    containers: [
+      {
+        name: "worker",
+        image: "busybox",
+        command: ["/bin/sh", "-c", workerScript(dir)],
+        env: [{ name: "POD_NAME", ...fieldRef("metadata.name") }, ...attemptEnv],
+        restartPolicy: "Never",
+        restartPolicyRules: [restartAllOn("NotIn", [0])],
+      },
+    ],
+  };
 }
 
 function inPlaceJobSet(ns: string, dir: string, o: Options): JobSet {
@@ -80,16 +116,10 @@ function inPlaceJobSet(ns: string, dir: string, o: Options): JobSet {
                 : {}),
               template: {
                 spec: {
-                  restartPolicy: failJob ? "Never" : "OnFailure",
                   serviceAccountName: AgentServiceAccountName,
                   terminationGracePeriodSeconds: 1,
                   nodeSelector: { [POOL]: suffix },
-                  containers: [
-                    agentContainer(workerScript(dir), [
-                      { name: "RESTART_ATTEMPT", ...fieldRef(`metadata.labels['${Labels.RestartAttempt}']`) },
-                      ...(failJob ? [{ name: "FAIL_ON_ATTEMPT", value: String(o.failJobOnAttempt) }] : []),
-                    ]),
-                  ],
+                  ...podContainers(dir, o, failJob),
                 },
               },
             },
@@ -100,7 +130,7 @@ function inPlaceJobSet(ns: string, dir: string, o: Options): JobSet {
   } as JobSet;
 }
 
-describe("in-place restart (gate InPlaceRestart, agent in main container mode, exec kubelet)", () => {
+describe("in-place restart (gate InPlaceRestart, the agent in main container and sidecar mode, exec kubelet)", () => {
   let cluster: TestCluster;
   let kubelet: FakeKubelet;
   let stack: Stack;
@@ -114,7 +144,10 @@ describe("in-place restart (gate InPlaceRestart, agent in main container mode, e
       namePrefix: `ipr-${suffix}`,
       nodes: Array.from({ length: 4 }, () => ({ labels: { [POOL]: suffix } })),
       runtime: "exec",
-      log: () => {},
+      log: (level, msg, fields) => {
+        if (process.env.E2E_KUBELET_LOG)
+          process.stderr.write(`kubelet ${level}: ${msg} ${JSON.stringify(fields ?? {})}\n`);
+      },
     });
     stack = await startStack(cluster, { webhooks: true, gates: parseFeatureGates({ InPlaceRestart: true }) });
   });
@@ -176,7 +209,12 @@ describe("in-place restart (gate InPlaceRestart, agent in main container mode, e
       { timeoutMs: 90_000, message: `${pods} workers of ${ns}/${name} started ${n} time(s)` },
     ).catch(async (e) => {
       throw new Error(
-        `${(e as Error).message}\nstarts: ${JSON.stringify([...starts(dir)])}\n${await agentLogs(ns, await podsOf(ns, name))}`,
+        `${(e as Error).message}\nstarts: ${JSON.stringify([...starts(dir)])}\n${await agentLogs(ns, await podsOf(ns, name))}\n` +
+          JSON.stringify(
+            (await podsOf(ns, name)).map((p) => [p.metadata?.name, p.status]),
+            null,
+            1,
+          ),
       );
     });
   }
@@ -303,5 +341,68 @@ describe("in-place restart (gate InPlaceRestart, agent in main container mode, e
     writeFileSync(join(dir, "finish"), "");
     const done = await waitJobSetCondition(cluster.client, ns, name, "Completed", 90_000);
     assert.equal(done.status?.restarts, 1);
+  });
+
+  test("sidecar mode: the agent is a native sidecar; one worker fails → RestartAllContainers restarts every pod in place, the startup probe holds the workers until the barrier lifts", async (t) => {
+    const ns = await agentNamespace(t);
+    const dir = controlDir();
+    const name = "ipr-side";
+    const created = await cluster.client.create<JobSet>(
+      jobSetsPath(ns),
+      inPlaceJobSet(ns, dir, { name, sidecar: true }),
+    );
+
+    const first = await waitWorkersStarted(ns, name, dir, 4, 1);
+    assert.equal((await getJobSet(cluster.client, ns, name)).status?.currentInPlaceRestartAttempt, 0);
+    assert.deepEqual(
+      first.map((p) => p.metadata?.annotations?.[ATTEMPT]),
+      ["0", "0", "0", "0"],
+    );
+    assert.ok(
+      first.every((p) => p.status?.initContainerStatuses?.[0]?.started === true),
+      "every agent passed its startup probe",
+    );
+    const jobsBefore = await listJobs(cluster.client, ns, name);
+
+    const victim = first[2] as Pod;
+    writeFileSync(join(dir, `fail-${victim.metadata?.name}`), "");
+    const second = await waitWorkersStarted(ns, name, dir, 4, 2);
+
+    const js = await getJobSet(cluster.client, ns, name);
+    assert.equal(js.status?.currentInPlaceRestartAttempt, 1);
+    assert.equal(js.status?.previousInPlaceRestartAttempt, 0);
+    assert.equal(js.status?.restarts, 0, "no JobSet-level restart");
+    const key = (p: Pod) => `${p.metadata?.name} ${p.metadata?.uid} ${p.spec?.nodeName}`;
+    assert.deepEqual(second.map(key), first.map(key), "the same pods on the same nodes");
+    const counts = (p: Pod) => [
+      p.status?.initContainerStatuses?.[0]?.restartCount,
+      p.status?.containerStatuses?.[0]?.restartCount,
+    ];
+    assert.deepEqual(second.map(counts), [
+      [1, 1],
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ]);
+    assert.deepEqual(
+      second.map((p) => p.metadata?.annotations?.[ATTEMPT]),
+      ["1", "1", "1", "1"],
+    );
+    const agentExit = (p: Pod) => p.status?.initContainerStatuses?.[0]?.lastState?.terminated?.exitCode;
+    const workerExit = (p: Pod) => p.status?.containerStatuses?.[0]?.lastState?.terminated?.exitCode;
+    const victimNow = second.find((p) => p.metadata?.uid === victim.metadata?.uid) as Pod;
+    assert.equal(workerExit(victimNow), 7, "the failing worker's code triggered its pod's restart");
+    for (const p of second.filter((x) => x !== victimNow))
+      assert.equal(agentExit(p), SidecarRestartExitCode, "a stale agent exited with the restart code");
+    assert.deepEqual(
+      (await listJobs(cluster.client, ns, name)).map((j: Job) => j.metadata?.uid),
+      jobsBefore.map((j: Job) => j.metadata?.uid),
+      "no new Job",
+    );
+
+    writeFileSync(join(dir, "finish"), "");
+    const done = await waitJobSetCondition(cluster.client, ns, name, "Completed", 90_000);
+    assert.equal(done.metadata?.uid, created.metadata?.uid);
+    assert.equal(done.status?.restarts, 0);
   });
 });

@@ -72,6 +72,11 @@ describe("nodeBody", () => {
       { type: "Hostname", address: "fake-node-2" },
     ]);
     assert.deepEqual(b.status.daemonEndpoints, { kubeletEndpoint: { Port: 10250 } });
+    assert.deepEqual(
+      b.status.declaredFeatures,
+      ["RestartAllContainersOnContainerExits"],
+      "what the kubelet implements",
+    );
     assert.equal(b.spec.taints, undefined);
   });
   test("name, capacity, allocatable, taints, not ready", () => {
