@@ -1,19 +1,29 @@
 // The local Kubernetes of `jobset up` and `jobset run`, in this process tree: the control plane
 // (etcd, kube-apiserver, kube-controller-manager, kube-scheduler as supervised children), our CRD, the
 // JobSet and pod webhooks (an HTTPS server in this process, registered by URL with a serving cert from
-// the control plane's CA), the JobSet controller (in this process) and the fake kubelet with its nodes.
+// the control plane's CA), the JobSet controller (in this process, with the feature gates asked for) and
+// the fake kubelet with its nodes. With gate InPlaceRestart on, also the in-place restart agent's
+// permissions (src/agent/rbac.ts) in namespace default, so its examples run as they are.
 import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { defaultFeatureGates } from "../api/features.ts";
+import { AgentPolicyName, AgentServiceAccountName } from "../agent/rbac.ts";
+import type { FeatureGates } from "../api/features.ts";
 import { startControllerManager } from "../app/controller-manager.ts";
 import { type ControlPlane, startControlPlane } from "../local/controlplane.ts";
 import { type FakeKubelet, type NodeSpec, startFakeKubelet } from "../local/kubelet.ts";
 import { issueServingCert, loadCa } from "../pki/x509.ts";
-import { isAlreadyExists, type KubeClient } from "../runtime/client.ts";
+import { isAlreadyExists, isNotFound, type KubeClient } from "../runtime/client.ts";
 import { createLogger } from "../runtime/logger.ts";
-import { type GroupVersionResource, Resources, resourcePath } from "../runtime/resources.ts";
+import { type ResourceRef, Resources, resourcePath } from "../runtime/resources.ts";
 import { localWebhookConfigurations } from "../webhooks/configurations.ts";
+import {
+  AgentPermissionsLine,
+  AgentPermissionsNamespace,
+  agentPermissions,
+  controllerGates,
+  gatesOn,
+} from "./local-gates.ts";
 
 export interface LocalClusterOptions {
   nodes: NodeSpec[];
@@ -22,7 +32,13 @@ export interface LocalClusterOptions {
   dataDir?: string;
   /** Progress lines (control-plane build and start). */
   log: (line: string) => void;
-  /** Serve the Workload API and turn gate JobSetWorkloadAwareSchedulingAPI on (docs/gang-scheduling.md). */
+  /**
+   * The JobSet controller's feature gates (default: defaultFeatureGates). With InPlaceRestart on, the
+   * agent's ServiceAccount, Role, RoleBinding (namespace default) and admission policy are installed;
+   * with JobSetWorkloadAwareSchedulingAPI on, the control plane serves the Workload API.
+   */
+  featureGates?: FeatureGates;
+  /** Turn gate JobSetWorkloadAwareSchedulingAPI on, and so serve the Workload API (docs/gang-scheduling.md). */
   workloadApi?: boolean;
 }
 
@@ -38,11 +54,7 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-async function apply(
-  client: KubeClient,
-  resource: GroupVersionResource,
-  obj: { metadata?: { name?: string } },
-): Promise<void> {
+async function apply(client: KubeClient, resource: ResourceRef, obj: { metadata?: { name?: string } }): Promise<void> {
   try {
     await client.create(resourcePath(resource), obj);
   } catch (e) {
@@ -56,8 +68,28 @@ async function apply(
   }
 }
 
+/**
+ * Installs the in-place restart agent's permissions (agentPermissions: created, or updated when they
+ * exist).
+ */
+async function installAgentPermissions(client: KubeClient): Promise<void> {
+  // kube-apiserver creates namespace default shortly after it is ready: wait for it (bounded).
+  const nsPath = resourcePath({ ...Resources.namespaces, name: AgentPermissionsNamespace });
+  for (let deadline = Date.now() + 30_000; ; ) {
+    try {
+      await client.get(nsPath);
+      break;
+    } catch (e) {
+      if (!isNotFound(e) || Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  for (const { resource, object } of agentPermissions()) await apply(client, resource, object);
+}
+
 /** Starts the whole local stack; on failure everything started so far is stopped. */
 export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCluster> {
+  const { gates, workloadApi } = controllerGates(o);
   const stops: (() => Promise<void>)[] = [];
   const streams: WriteStream[] = [];
   let cp: ControlPlane | undefined;
@@ -70,7 +102,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
       profile: "full",
       log: o.log,
       ...(o.dataDir ? { dataDir: o.dataDir } : {}),
-      ...(o.workloadApi ? { workloadApi: true } : {}),
+      ...(workloadApi ? { workloadApi: true } : {}),
     });
     const plane = cp;
     stops.push(async () => {
@@ -94,7 +126,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const controller = await startControllerManager({
       client: { kubeconfig: cp.kubeconfigPath, userAgent: "jobset-controller-local" },
       telemetry: { logger: logger.child({ logger: "controller" }) },
-      gates: { ...defaultFeatureGates, JobSetWorkloadAwareSchedulingAPI: o.workloadApi === true },
+      gates,
       webhooks: {
         host: "127.0.0.1",
         port: 0,
@@ -109,7 +141,13 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     const [mutating, validating] = localWebhookConfigurations(url, ca.certPem);
     await apply(client, Resources.mutatingWebhookConfigurations, mutating);
     await apply(client, Resources.validatingWebhookConfigurations, validating);
-    o.log(`JobSet controller started; webhooks serving at ${url}`);
+    o.log(`JobSet controller started (feature gates on: ${gatesOn(gates)}); webhooks serving at ${url}`);
+    if (gates.InPlaceRestart) {
+      await installAgentPermissions(client);
+      o.log(
+        `${AgentPermissionsLine}: ServiceAccount, Role and RoleBinding ${AgentPermissionsNamespace}/${AgentServiceAccountName}, ValidatingAdmissionPolicy and binding ${AgentPolicyName}`,
+      );
+    }
 
     // The fake kubelet and its nodes.
     const kubeletDir = join(cp.dataDir, "kubelet");

@@ -6,6 +6,7 @@
 // local cluster started for this run and removed afterwards.
 import { parseArgs } from "node:util";
 import { ApiVersion, Group, Kind } from "../api/constants.ts";
+import type { FeatureGates } from "../api/features.ts";
 import type { Pod } from "../api/k8s.ts";
 import type { JobSet } from "../api/types.ts";
 import type { NodeSpec } from "../local/kubelet-status.ts";
@@ -27,6 +28,15 @@ import { formatSourceError, readDocuments } from "./documents.ts";
 import { containerStarted, logContainers, podLogPath, prefixLines } from "./fetch.ts";
 import { GangReporter } from "./gang-status.ts";
 import type { LocalCluster } from "./local-cluster.ts";
+import {
+  AgentPermissionsLine,
+  featureGatesOption,
+  type GatesFlag,
+  gatesOn,
+  localClusterGates,
+  nonDefaultGates,
+  parseGatesFlag,
+} from "./local-gates.ts";
 import { nodeFlagOptions, nodeFlagsHelp, parseNodeFlags } from "./node-flags.ts";
 import {
   buildView,
@@ -66,6 +76,10 @@ ${clusterHelp}
 
 Ephemeral local cluster (when no cluster is configured):
 ${nodeFlagsHelp}      --runtime MODE         exec (default: containers with a command run as local processes) or simulate
+      --feature-gates LIST   the JobSet controller's feature gates, e.g. InPlaceRestart=true,RestartJob=true;
+                             as for \`jobset up\`: InPlaceRestart=true also installs the in-place restart
+                             agent's permissions in namespace default. A JobSet with spec.scheduling
+                             turns JobSetWorkloadAwareSchedulingAPI on unless this flag sets it
 `;
 
 /** Go-style durations: 90s, 5m, 1h30m, 500ms, or a bare number of seconds. */
@@ -322,13 +336,16 @@ interface RunOptions {
   timeout: string | undefined;
   replace: boolean;
   noColor: boolean | undefined;
-  /** The ephemeral local cluster's nodes and runtime. */
+  /** The ephemeral local cluster's nodes, runtime and controller feature gates (--feature-gates). */
   nodes: NodeSpec[];
   runtime: "exec" | "simulate";
+  featureGates: GatesFlag;
+  /** Whether --feature-gates was given (it applies to an ephemeral cluster only). */
+  featureGatesGiven: boolean;
 }
 
-/** The flags of `jobset run`, checked; undefined after printing --help. */
-function parseRunFlags(argv: string[]): RunOptions | undefined {
+/** The flags of `jobset run`, checked (a bad one is a UsageError); undefined after printing --help. */
+export function parseRunFlags(argv: string[]): RunOptions | undefined {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -340,6 +357,7 @@ function parseRunFlags(argv: string[]): RunOptions | undefined {
       "no-color": { type: "boolean" },
       ...nodeFlagOptions,
       runtime: { type: "string" },
+      ...featureGatesOption,
       help: { type: "boolean", short: "h" },
     },
   });
@@ -352,6 +370,7 @@ function parseRunFlags(argv: string[]): RunOptions | undefined {
   const runtime = values.runtime ?? "exec";
   if (runtime !== "exec" && runtime !== "simulate") throw new UsageError(`--runtime ${runtime}: want exec or simulate`);
   const nodes = parseNodeFlags(values);
+  const featureGates = parseGatesFlag(values["feature-gates"]);
   const cluster: ClusterFlags = {};
   if (values.kubeconfig !== undefined) cluster.kubeconfig = values.kubeconfig;
   if (values.context !== undefined) cluster.context = values.context;
@@ -366,15 +385,26 @@ function parseRunFlags(argv: string[]): RunOptions | undefined {
     noColor: values["no-color"],
     nodes,
     runtime,
+    featureGates,
+    featureGatesGiven: values["feature-gates"] !== undefined,
   };
 }
 
+/**
+ * The gates of the ephemeral cluster: --feature-gates, and JobSetWorkloadAwareSchedulingAPI on when a
+ * JobSet asks for gang scheduling (spec.scheduling) unless the flag sets that gate.
+ */
+export function ephemeralGates(o: RunOptions, jobSets: readonly JobSet[]): FeatureGates {
+  return localClusterGates(o.featureGates, { wantsScheduling: jobSets.some((js) => js.spec?.scheduling != null) });
+}
+
 /** Starts the ephemeral local cluster of a run with no cluster configured (building it the first time). */
-async function startEphemeral(o: RunOptions, workloadApi: boolean): Promise<LocalCluster> {
+async function startEphemeral(o: RunOptions, gates: FeatureGates): Promise<LocalCluster> {
   const { startLocalCluster } = await import("./local-cluster.ts");
   const { GoMissingError } = await import("../local/binaries.ts");
+  const shown = nonDefaultGates(gates) ? `, feature gates on: ${gatesOn(gates)}` : "";
   process.stderr.write(
-    `No cluster configured (--kubeconfig, KUBECONFIG or \`jobset up\`): starting an ephemeral local cluster (${o.nodes.length} nodes, ${o.runtime} runtime)…\n`,
+    `No cluster configured (--kubeconfig, KUBECONFIG or \`jobset up\`): starting an ephemeral local cluster (${o.nodes.length} nodes, ${o.runtime} runtime${shown})…\n`,
   );
   const t0 = Date.now();
   let cluster: LocalCluster;
@@ -382,10 +412,10 @@ async function startEphemeral(o: RunOptions, workloadApi: boolean): Promise<Loca
     cluster = await startLocalCluster({
       nodes: o.nodes,
       runtime: o.runtime,
-      // A JobSet asking for gang scheduling gets a local cluster that serves the Workload API.
-      workloadApi,
+      // With gate JobSetWorkloadAwareSchedulingAPI on, the local cluster serves the Workload API.
+      featureGates: gates,
       log: (l) => {
-        if (BUILD_LINE.test(l)) process.stderr.write(`${l}\n`);
+        if (BUILD_LINE.test(l) || l.startsWith(AgentPermissionsLine)) process.stderr.write(`${l}\n`);
       },
     });
   } catch (e) {
@@ -443,12 +473,17 @@ export async function run(argv: string[]): Promise<number> {
   process.on("SIGTERM", onSignal);
   try {
     if (resolved.kubeconfig) {
+      if (o.featureGatesGiven)
+        process.stderr.write(
+          "warning: --feature-gates only applies to an ephemeral local cluster; this cluster's controller keeps its own gates (start a local one with `jobset up --feature-gates ...`)\n",
+        );
       conn = await connect(o.cluster, { allowHome: false });
     } else {
-      ephemeral = await startEphemeral(
+      const gates = ephemeralGates(
         o,
-        targets.some((x) => x.js.spec?.scheduling != null),
+        targets.map((x) => x.js),
       );
+      ephemeral = await startEphemeral(o, gates);
       if (abort.signal.aborted) return 130;
       conn = await connect({ ...o.cluster, kubeconfig: ephemeral.kubeconfigPath });
     }

@@ -8,10 +8,12 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import type { FeatureGates } from "../api/features.ts";
 import { GoMissingError } from "../local/binaries.ts";
 import type { NodeSpec } from "../local/kubelet-status.ts";
 import { pidAlive } from "../local/supervise.ts";
 import { CliError, firstLine } from "./cluster.ts";
+import { featureGatesOption, localClusterGates, parseGatesFlag } from "./local-gates.ts";
 import { type LocalState, readLocalState, stateDir, stateFile } from "./local-state.ts";
 import { nodeFlagOptions, nodeFlagsHelp, parseNodeFlags } from "./node-flags.ts";
 import { UsageError } from "./usage.ts";
@@ -28,8 +30,14 @@ ${nodeFlagsHelp}      --runtime MODE         exec (default): containers with a c
                              output is what \`jobset logs\` shows); simulate: nothing runs, pods follow
                              the fake.jobset.x-k8s.io/* annotations (docs/fake-kubelet.md)
       --no-ui                do not serve the web view (\`jobset ui\`) on 127.0.0.1 beside the cluster
+      --feature-gates LIST   the JobSet controller's feature gates, e.g. InPlaceRestart=true,RestartJob=true
+                             (as for \`jobset lint\`/\`plan\`). With InPlaceRestart=true, the in-place restart
+                             agent's ServiceAccount, Role and RoleBinding (namespace default) and its
+                             admission policy are installed too (docs/in-place-restart.md)
       --workload-api         serve the Kubernetes Workload API with the gang and topology scheduler
-                             plugins, and allow spec.scheduling (docs/gang-scheduling.md)
+                             plugins, and allow spec.scheduling (docs/gang-scheduling.md); the same as
+                             --feature-gates JobSetWorkloadAwareSchedulingAPI=true, and refused with
+                             JobSetWorkloadAwareSchedulingAPI=false
   -d, --detach               start in the background, print the KUBECONFIG line once ready
   -h, --help                 show this help
 
@@ -43,7 +51,17 @@ export function exportLine(kubeconfig: string): string {
   return `export KUBECONFIG=${kubeconfig}`;
 }
 
-export async function up(argv: string[]): Promise<number> {
+export interface UpOptions {
+  nodes: NodeSpec[];
+  runtime: "exec" | "simulate";
+  detach: boolean;
+  ui: boolean;
+  /** The JobSet controller's gates (--feature-gates, with --workload-api folded in). */
+  gates: FeatureGates;
+}
+
+/** The flags of `jobset up`, checked (a bad one is a UsageError); undefined after printing --help. */
+export function parseUpFlags(argv: string[]): UpOptions | undefined {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -51,17 +69,40 @@ export async function up(argv: string[]): Promise<number> {
       runtime: { type: "string" },
       detach: { type: "boolean", short: "d" },
       "workload-api": { type: "boolean" },
+      ...featureGatesOption,
       "no-ui": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
   if (values.help) {
     process.stdout.write(help);
-    return 0;
+    return undefined;
   }
   const runtime = values.runtime ?? "exec";
   if (runtime !== "exec" && runtime !== "simulate") throw new UsageError(`--runtime ${runtime}: want exec or simulate`);
-  const nodes = parseNodeFlags(values);
+  const gates = localClusterGates(parseGatesFlag(values["feature-gates"]), {
+    workloadApi: values["workload-api"] === true,
+  });
+  return {
+    nodes: parseNodeFlags(values),
+    runtime,
+    detach: values.detach === true,
+    ui: values["no-ui"] !== true,
+    gates,
+  };
+}
+
+/**
+ * The arguments of the background `jobset up` that `--detach` starts: the same flags (it parses them
+ * again, --feature-gates included) without --detach.
+ */
+export function detachedArgv(argv: string[]): string[] {
+  return argv.filter((a) => a !== "--detach" && a !== "-d");
+}
+
+export async function up(argv: string[]): Promise<number> {
+  const o = parseUpFlags(argv);
+  if (!o) return 0;
 
   const dir = stateDir();
   const running = readLocalState(dir);
@@ -71,25 +112,13 @@ export async function up(argv: string[]): Promise<number> {
     );
   await mkdir(dir, { recursive: true });
 
-  if (values.detach && process.env[CHILD_ENV] !== "1")
-    return detach(
-      dir,
-      argv.filter((a) => a !== "--detach" && a !== "-d"),
-    );
-  return foreground(dir, nodes, runtime, process.env[CHILD_ENV] === "1", {
-    workloadApi: values["workload-api"] === true,
-    ui: values["no-ui"] !== true,
-  });
+  if (o.detach && process.env[CHILD_ENV] !== "1") return detach(dir, detachedArgv(argv));
+  return foreground(dir, o, process.env[CHILD_ENV] === "1");
 }
 
 /** Runs the cluster in this process until SIGINT/SIGTERM. */
-async function foreground(
-  dir: string,
-  nodes: NodeSpec[],
-  runtime: "exec" | "simulate",
-  child: boolean,
-  o: { workloadApi: boolean; ui: boolean },
-): Promise<number> {
+async function foreground(dir: string, o: UpOptions, child: boolean): Promise<number> {
+  const { nodes, runtime } = o;
   const { startLocalCluster } = await import("./local-cluster.ts");
   let stopping = false;
   let cluster: Awaited<ReturnType<typeof startLocalCluster>> | undefined;
@@ -122,7 +151,7 @@ async function foreground(
       runtime,
       dataDir: join(dir, "cluster"),
       log: (l) => process.stderr.write(`${l}\n`),
-      workloadApi: o.workloadApi,
+      featureGates: o.gates,
     });
   } catch (e) {
     if (e instanceof GoMissingError) throw new CliError(e.message);

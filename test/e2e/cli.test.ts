@@ -1,5 +1,6 @@
 // The `jobset` CLI as a user runs it: the real binary (bin/jobset.js) in a child process. One local
-// cluster from `jobset up --detach` (4 nodes in two racks, exec runtime) serves get/describe/tree/logs
+// cluster from `jobset up --detach` (4 nodes in two racks, exec runtime, gate InPlaceRestart on, which
+// installs the in-place restart agent's permissions) serves get/describe/tree/logs
 // and `run` of every example; `jobset down` must then leave no process behind. Then `run` with no
 // cluster at all starts an ephemeral one and removes it. Errors a user meets print one line, no stack.
 import assert from "node:assert/strict";
@@ -9,6 +10,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
+import { AgentPolicyName, AgentServiceAccountName } from "../../src/agent/rbac.ts";
 import type { Job, Node, Pod } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { isNotFound, KubeClient } from "../../src/runtime/client.ts";
@@ -141,6 +143,7 @@ describe("jobset CLI against a local cluster from `jobset up --detach`", () => {
   let kubeconfig: string;
   let client: KubeClient;
   let uiUrl: string | undefined;
+  let upStderr = "";
 
   before(async () => {
     work = await mkdtemp(join(tmpdir(), "jobset-cli-test-"));
@@ -148,10 +151,24 @@ describe("jobset CLI against a local cluster from `jobset up --detach`", () => {
     home = join(work, "home");
     env = userEnv(stateDir, home);
     const r = await jobset(
-      ["up", "--detach", "--nodes", "4", "--node-labels", "rack=r{0..1}*2", "--node-cpu", "16,8", "--racks", "2"],
+      [
+        "up",
+        "--detach",
+        "--nodes",
+        "4",
+        "--node-labels",
+        "rack=r{0..1}*2",
+        "--node-cpu",
+        "16,8",
+        "--racks",
+        "2",
+        "--feature-gates",
+        "InPlaceRestart=true",
+      ],
       env,
       600_000,
     );
+    upStderr = r.stderr;
     assert.equal(r.code, 0, show(r));
     const m = /^export KUBECONFIG=(\S+)$/m.exec(r.stdout);
     assert.ok(m?.[1], `up prints the KUBECONFIG line\n${show(r)}`);
@@ -193,6 +210,30 @@ describe("jobset CLI against a local cluster from `jobset up --detach`", () => {
     assert.match(await page.text(), /<html/i);
     const again = await jobset(["up", "--detach"], env);
     assertOneLineError(again, /a local cluster is already running \(pid \d+\): export KUBECONFIG=.*jobset down/);
+  });
+
+  test("up --feature-gates InPlaceRestart=true (through --detach): the gates are shown, the agent's permissions installed", async () => {
+    assert.match(
+      upStderr,
+      /^JobSet controller started \(feature gates on: InPlaceRestart, TLSOptions\); webhooks serving at /m,
+    );
+    assert.match(
+      upStderr,
+      new RegExp(
+        `^in-place restart agent permissions installed: ServiceAccount, Role and RoleBinding default/${AgentServiceAccountName}, ValidatingAdmissionPolicy and binding ${AgentPolicyName}$`,
+        "m",
+      ),
+    );
+    for (const path of [
+      `/api/v1/namespaces/default/serviceaccounts/${AgentServiceAccountName}`,
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles/${AgentServiceAccountName}`,
+      `/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings/${AgentServiceAccountName}`,
+      `/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies/${AgentPolicyName}`,
+      `/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings/${AgentPolicyName}`,
+    ]) {
+      const o = await client.get<{ metadata?: { name?: string } }>(path);
+      assert.ok(o.metadata?.name, path);
+    }
   });
 
   test("run hello (cluster found through the state of `jobset up`): exit 0, progress lines, logs by pod", async () => {
