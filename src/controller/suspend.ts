@@ -8,9 +8,11 @@
 import type { Job, PodTemplateSpec } from "../api/k8s.ts";
 
 /**
- * One Job write of step m. The executor sends `job` with a full Update (PUT). For `clearStartTime`
- * it first PUTs `job` to the `status` subresource (its `status.startTime` is already removed), then
- * PUTs the Job with the resourceVersion that status update returned.
+ * One Job write of step m: `job` is the Job as it should be (upstream sends it with a full Update).
+ * The executor sends what differs as a merge patch guarded by the Job's resourceVersion
+ * ({@link jobUpdatePatch}: the same result and the same Conflict as an Update of that version, without
+ * needing the parts of the Job the cache does not keep). For `clearStartTime` it first patches the
+ * `status` subresource (`startTime: null`), then the Job with the resourceVersion that returned.
  */
 export interface JobUpdate {
   kind: "suspend" | "resume";
@@ -92,4 +94,43 @@ export function resumeJob(job: Job, template: PodTemplateSpec | undefined): JobU
   mergePodTemplate(spec.template, template === undefined ? undefined : structuredClone(template));
   spec.suspend = false;
   return { kind: "resume", job: next, clearStartTime };
+}
+
+/** A JSON merge patch of a Job, guarded by a resourceVersion (a Conflict when the Job moved on). */
+export interface JobMergePatch {
+  metadata?: { resourceVersion: string };
+  spec?: Record<string, unknown>;
+  status?: Record<string, unknown>;
+}
+
+const guard = (resourceVersion: string | undefined): Pick<JobMergePatch, "metadata"> =>
+  resourceVersion ? { metadata: { resourceVersion } } : {};
+
+/**
+ * The merge patch that makes the Job what `u.job` says: `spec.suspend`, and for a resume the merged
+ * pod-template fields (maps whole — they are unions of what the Job has, so merging them changes only
+ * what the merge changed; lists whole, as a merge patch replaces lists). Nothing else is sent. Guarded by
+ * `resourceVersion` (the cached Job's, or the one a status patch returned) when there is one.
+ */
+export function jobUpdatePatch(u: JobUpdate, resourceVersion: string | undefined): JobMergePatch {
+  const spec: Record<string, unknown> = { suspend: u.kind === "suspend" };
+  if (u.kind === "resume") {
+    const t = u.job.spec?.template;
+    const metadata: Record<string, unknown> = {};
+    if (t?.metadata?.labels !== undefined) metadata.labels = t.metadata.labels;
+    if (t?.metadata?.annotations !== undefined) metadata.annotations = t.metadata.annotations;
+    const podSpec: Record<string, unknown> = {};
+    for (const k of ["nodeSelector", "tolerations", "schedulingGates"] as const)
+      if (t?.spec?.[k] !== undefined) podSpec[k] = t.spec[k];
+    const template: Record<string, unknown> = {};
+    if (Object.keys(metadata).length > 0) template.metadata = metadata;
+    if (Object.keys(podSpec).length > 0) template.spec = podSpec;
+    if (Object.keys(template).length > 0) spec.template = template;
+  }
+  return { ...guard(resourceVersion), spec };
+}
+
+/** The status patch of a resume with `clearStartTime` (sent first, on the status subresource). */
+export function clearStartTimePatch(resourceVersion: string | undefined): JobMergePatch {
+  return { ...guard(resourceVersion), status: { startTime: null } };
 }

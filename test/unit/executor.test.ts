@@ -166,8 +166,8 @@ describe("execute(plan)", () => {
       "POST /api/v1/namespaces/ns/persistentvolumeclaims",
       `PATCH ${JOBS}/js-w-1`,
       `POST ${JOBS}`,
-      `PUT ${JOBS}/js-w-2/status`,
-      `PUT ${JOBS}/js-w-2`,
+      `PATCH ${JOBS}/js-w-2/status`,
+      `PATCH ${JOBS}/js-w-2`,
       `PUT ${STATUS}`,
     ]);
     assert.equal(r.writes, 8);
@@ -405,13 +405,13 @@ describe("execute(plan)", () => {
     assert.deepEqual(events, []);
   });
 
-  test("resume with clearStartTime: status PUT first, then the Job PUT with the returned resourceVersion", async () => {
+  test("resume with clearStartTime: status patch first, then the Job patch guarded by the returned resourceVersion", async () => {
     const owner = js();
     const job = {
       ...childJob(owner, "w", 0).obj(),
       metadata: { name: "js-w-0", namespace: "ns", resourceVersion: "5" },
     };
-    const api = new FakeApi().on("PUT", /status$/, (c) => ({ ...(c.body as Job), metadata: { resourceVersion: "6" } }));
+    const api = new FakeApi().on("PATCH", /status$/, () => ({ metadata: { resourceVersion: "6" } }));
     const { d } = deps(api);
     const r = await execute(
       planWith({ updates: { scale: [], jobs: [{ kind: "resume", job, clearStartTime: true }] } }),
@@ -419,8 +419,11 @@ describe("execute(plan)", () => {
       d,
     );
     assert.equal(r.error, undefined);
-    const putBody = api.calls[1]?.body as Job | undefined;
-    assert.equal(putBody?.metadata?.resourceVersion, "6");
+    assert.deepEqual(api.calls[0]?.body, { metadata: { resourceVersion: "5" }, status: { startTime: null } });
+    const patch = api.calls[1]?.body as Job | undefined;
+    assert.equal(patch?.metadata?.resourceVersion, "6");
+    assert.equal(patch?.spec?.suspend, false);
+    assert.equal(patch?.spec?.template?.spec?.containers, undefined, "only what the resume changes is sent");
     assert.equal(job.metadata.resourceVersion, "5", "the planned object is not mutated");
   });
 });

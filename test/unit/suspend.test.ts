@@ -4,7 +4,15 @@ import { defaultFeatureGates } from "../../src/api/features.ts";
 import type { Job, PodTemplateSpec } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { plan } from "../../src/controller/plan.ts";
-import { mergePodTemplate, resumeJob, suspendJob, unionItems } from "../../src/controller/suspend.ts";
+import {
+  clearStartTimePatch,
+  jobUpdatePatch,
+  mergePodTemplate,
+  resumeJob,
+  suspendJob,
+  unionItems,
+} from "../../src/controller/suspend.ts";
+import { jobCacheTransform } from "../../src/controllers/jobset/job-cache.ts";
 import { childJob, job, jobSet, rjob } from "../builders.ts";
 
 const NOW = new Date("2024-01-01T00:00:10Z");
@@ -89,6 +97,78 @@ describe("resume merges (§6.7)", () => {
   });
   test("resumeJob without startTime: no status write", () => {
     assert.equal(resumeJob(job("a").suspend(true).obj(), undefined).clearStartTime, false);
+  });
+
+  // The controller caches Jobs trimmed (job-cache.ts) and writes them as merge patches: resuming the
+  // trimmed Job must send exactly what an Update of the whole Job would have changed.
+  const fullJob = (): Job => ({
+    apiVersion: "batch/v1",
+    kind: "Job",
+    metadata: { name: "a", namespace: "ns", resourceVersion: "9", labels: { l: "1" } },
+    spec: {
+      suspend: true,
+      parallelism: 2,
+      completions: 2,
+      backoffLimit: 6,
+      completionMode: "Indexed",
+      template: jobTemplate(),
+    },
+    status: { startTime: "2024-01-01T00:00:00Z", active: 0 },
+  });
+
+  test("the Job cache keeps metadata, status, suspend/parallelism/completions and the merged template fields", () => {
+    const cached = jobCacheTransform(fullJob()) as Job;
+    assert.deepEqual(cached.metadata, fullJob().metadata);
+    assert.deepEqual(cached.status, fullJob().status);
+    assert.deepEqual(cached.spec, {
+      suspend: true,
+      parallelism: 2,
+      completions: 2,
+      template: {
+        metadata: { labels: { keep: "job", both: "job" }, annotations: { a: "job" } },
+        spec: {
+          containers: [],
+          nodeSelector: { zone: "a", old: "x" },
+          tolerations: [{ key: "t1", operator: "Exists" }],
+          schedulingGates: [{ name: "g1" }],
+        },
+      },
+    });
+  });
+
+  test("resume of a cached (trimmed) Job: the patch carries what an Update of the whole Job changes", () => {
+    const whole = resumeJob(fullJob(), rjobTemplate());
+    const trimmed = resumeJob(jobCacheTransform(fullJob()) as Job, rjobTemplate());
+    const t = whole.job.spec?.template;
+    assert.deepEqual(jobUpdatePatch(trimmed, "9"), {
+      metadata: { resourceVersion: "9" },
+      spec: {
+        suspend: false,
+        template: {
+          metadata: { labels: t?.metadata?.labels, annotations: t?.metadata?.annotations },
+          spec: {
+            nodeSelector: t?.spec?.nodeSelector,
+            tolerations: t?.spec?.tolerations,
+            schedulingGates: t?.spec?.schedulingGates,
+          },
+        },
+      },
+    });
+    assert.deepEqual(jobUpdatePatch(trimmed, "9"), jobUpdatePatch(whole, "9"), "the same patch from the whole Job");
+    assert.equal(trimmed.clearStartTime, true);
+    assert.deepEqual(clearStartTimePatch("9"), { metadata: { resourceVersion: "9" }, status: { startTime: null } });
+  });
+
+  test("suspend patch: spec.suspend only, guarded by the resourceVersion; without one, unguarded", () => {
+    const u = suspendJob(
+      jobCacheTransform({ ...fullJob(), spec: { ...fullJob().spec, suspend: false } } as Job) as Job,
+    );
+    assert.ok(u);
+    assert.deepEqual(jobUpdatePatch(u, u.job.metadata?.resourceVersion), {
+      metadata: { resourceVersion: "9" },
+      spec: { suspend: true },
+    });
+    assert.deepEqual(jobUpdatePatch(u, undefined), { spec: { suspend: true } });
   });
 });
 

@@ -48,6 +48,7 @@ import type { ReconcileResult, WorkQueue } from "../../runtime/workqueue.ts";
 import type { ControllerDeps } from "../deps.ts";
 import { jobSetPodsInformer, namespacedIndexValue, PodsByJobSetIndex } from "../pods.ts";
 import { type ExecuteResult, execute, type JobSetEventSink, type TerminalMetrics } from "./executor.ts";
+import { jobCacheTransform } from "./job-cache.ts";
 import { jobSetMetrics } from "./metrics.ts";
 import { SchedulingObjects } from "./scheduling-objects.ts";
 
@@ -156,7 +157,11 @@ export class JobSetController {
     this.schedulingObjects = new SchedulingObjects(o.client, () => this.clock.now());
     this.events = o.events ?? jobSetEventRecorder({ client: o.client, clock: this.clock, logger: this.log });
 
-    const informer = <T extends KubeObject>(ref: Omit<ResourceRef, "namespace" | "name">, name: string) =>
+    const informer = <T extends KubeObject>(
+      ref: Omit<ResourceRef, "namespace" | "name">,
+      name: string,
+      transform?: (obj: KubeObject) => KubeObject,
+    ) =>
       new Informer<T>({
         client: o.client,
         path: resourcePath({ ...ref, ...(o.namespace ? { namespace: o.namespace } : {}) }),
@@ -165,9 +170,10 @@ export class JobSetController {
         logger: this.log,
         resyncPeriodMs: o.resyncPeriodMs ?? 10 * 60_000,
         ...(o.metrics ? { metrics: o.metrics.informerSink(name) } : {}),
+        ...(transform ? { transform } : {}),
       });
     this.jobSets = informer<JobSet>(JobSetResource, "jobsets.jobset.x-k8s.io");
-    this.jobs = informer<Job>(Resources.jobs, "jobs.batch");
+    this.jobs = informer<Job>(Resources.jobs, "jobs.batch", jobCacheTransform);
     this.services = informer<Service>(Resources.services, "services");
     this.jobs.addIndex(OwnerIndex, controllerOwnerIndex<Job>(ApiVersion, Kind));
     this.services.addIndex(OwnerIndex, controllerOwnerIndex<Service>(ApiVersion, Kind));

@@ -15,12 +15,16 @@
 //   that name owned by anyone else stays an error, as upstream.
 // - Deletes carry the observed UID as a precondition: a 409 then means "that object is already gone and
 //   another one of the same name replaced it", which counts as success instead of deleting the newcomer.
+// - Job updates (step 7) are merge patches guarded by the cached resourceVersion instead of full
+//   Updates: the same stored result and the same Conflict, but they need only the Job fields the cache
+//   keeps (jobCacheTransform: the pod template's containers and volumes are not cached).
 import { JobSetResource } from "../../api/constants.ts";
 import type { Job, PersistentVolumeClaim, Service } from "../../api/k8s.ts";
 import type { JobSet } from "../../api/types.ts";
 import type { JobSetEvent } from "../../controller/conditions.ts";
 import { controllerOf } from "../../controller/owner.ts";
 import { jobCreationFailedMessage, type ObjectRef, type Plan } from "../../controller/plan.ts";
+import { clearStartTimePatch, type JobUpdate, jobUpdatePatch } from "../../controller/suspend.ts";
 import {
   ApiError,
   type DeleteOptions,
@@ -143,7 +147,7 @@ class Execution {
     if (p.creates.pvcs.length > 0) await this.createPVCs(p.creates.pvcs); // 4
     if (p.updates.scale.length > 0) await this.scale(); // 5
     for (const batch of p.creates.jobs) await this.createJobs(batch.jobs); // 6
-    for (const u of p.updates.jobs) await this.updateJob(u.job, u.clearStartTime); // 7
+    for (const u of p.updates.jobs) await this.updateJob(u); // 7
     if (p.error !== undefined) throw new StepFailed(p.error); // 8
     // 9: counted when the condition is set in memory, even if the write below fails (§5.10).
     if (p.metrics.completed) this.deps.metrics?.jobsetCompletedInc(this.name, this.namespace);
@@ -286,18 +290,25 @@ class Execution {
     }
   }
 
-  /** §6.7: full Update; a resume with `clearStartTime` first PUTs the status subresource. */
-  private async updateJob(job: Job, clearStartTime: boolean): Promise<void> {
-    const ns = job.metadata?.namespace ?? this.namespace;
-    const path = jobPath(ns, job.metadata?.name ?? "");
-    let body = job;
-    if (clearStartTime) {
+  /**
+   * §6.7: the Job write as a merge patch guarded by the cached resourceVersion (suspend.ts
+   * jobUpdatePatch); a resume with `clearStartTime` first patches the status subresource.
+   */
+  private async updateJob(u: JobUpdate): Promise<void> {
+    const ns = u.job.metadata?.namespace ?? this.namespace;
+    const name = u.job.metadata?.name ?? "";
+    let resourceVersion = u.job.metadata?.resourceVersion;
+    if (u.clearStartTime) {
       this.result.writes++;
-      const afterStatus = await this.deps.client.update<Job>(jobPath(ns, job.metadata?.name ?? "", "status"), job);
-      body = { ...job, metadata: { ...job.metadata, resourceVersion: afterStatus.metadata?.resourceVersion ?? "" } };
+      const afterStatus = await this.deps.client.patch<Job>(
+        jobPath(ns, name, "status"),
+        clearStartTimePatch(resourceVersion),
+        "merge",
+      );
+      resourceVersion = afterStatus.metadata?.resourceVersion ?? resourceVersion;
     }
     this.result.writes++;
-    await this.deps.client.update(path, body);
+    await this.deps.client.patch(jobPath(ns, name), jobUpdatePatch(u, resourceVersion), "merge");
   }
 
   /**
