@@ -338,7 +338,9 @@ export class JobSetController {
       const at = this.clock.now();
       for (const job of result.created) {
         const n = job.metadata?.name;
-        if (n && !this.jobs.get(job.metadata?.namespace ?? "", n)) names.set(n, { job, at });
+        // Kept as the cache would keep it: plan() reads the same fields from both.
+        if (n && !this.jobs.get(job.metadata?.namespace ?? "", n))
+          names.set(n, { job: jobCacheTransform(job) as Job, at });
       }
       if (names.size === 0) this.pending.delete(uid);
     }
