@@ -4,15 +4,20 @@
 // for reproducible builds, else now). Runs the TypeScript compiler with the running Node, so it works
 // where node_modules/.bin/node (the dev-dependency Node) was not installed (`npm ci --ignore-scripts`).
 //
+// Then bundles the CLI with esbuild (bundle()): dist/bundle/jobset.js, the command the package's
+// bin/jobset.js and the container image run, with every subcommand a lazily loaded chunk (docs/adr,
+// the bundle's ADR). The tsc emit stays: the SDK (package.json `exports`) and its declarations are dist/src/.
+//
 // Declarations (.d.ts) are emitted too, for the SDK's types (package.json `exports`). They describe
 // Kubernetes objects with the models of @kubernetes/client-node, a devDependency of 65 MB that an
 // installed package must not need: the model declarations the API uses (and those they refer to) are
 // copied into dist/kubernetes-types/ and src/api/k8s.d.ts is pointed at them (docs/adr, the SDK's ADR).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative, sep } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildSync } from "esbuild";
 import { rfc3339 } from "../src/api/time.ts";
 import { BuildInfoFile } from "../src/version.ts";
 
@@ -47,7 +52,56 @@ export function build(outDir: string = join(root, "dist")): void {
   vendorKubernetesTypes(outDir);
   const info = { commit: resolveCommit(), buildDate: resolveBuildDate() };
   writeFileSync(join(outDir, "src", BuildInfoFile), `${JSON.stringify(info, null, 2)}\n`);
+  bundle(outDir);
   console.log(`built ${outDir} (commit ${info.commit}, ${info.buildDate})`);
+}
+
+/**
+ * The bundle's directory in dist/. Two levels below the package root, as the tsc emit's top modules
+ * (dist/src/*.js) are, and every chunk directly in it: the paths the modules compute from their own
+ * import.meta.url come out the same — the package root (src/package-root.ts), bin/jobset.js of the
+ * package (src/cli/up.ts), build-info.json beside the module (src/version.ts), web/ beside it (src/ui/assets.ts).
+ */
+export const BundleDir = "bundle";
+
+/**
+ * For CommonJS dependencies that require() Node's built-ins: esbuild's require shim calls a `require`
+ * when one is in scope. (Aliased: a bundled module may import createRequire itself.)
+ */
+const RequireBanner =
+  'import{createRequire as __jobsetCreateRequire}from"node:module";const require=__jobsetCreateRequire(import.meta.url);';
+
+/**
+ * Bundles src/cli/jobset.ts (the `jobset` command) with its dependencies into <outDir>/bundle/: the
+ * entry jobset.js, and chunks that each subcommand's dynamic import loads when it runs (code splitting:
+ * `jobset version` does not load the controller). ES modules for the pinned Node, not minified (stack
+ * traces keep names; minifying measured no gain), with source maps in .map files beside them that Node
+ * does not read unless --enable-source-maps (which costs much RSS with a bundle). Then copies in what
+ * the modules read beside themselves: the build stamp and the UI's browser modules. package.json (the
+ * version) is inlined. Returns the files written.
+ */
+export function bundle(outDir: string): string[] {
+  const dir = join(outDir, BundleDir);
+  rmSync(dir, { recursive: true, force: true });
+  const result = buildSync({
+    absWorkingDir: root,
+    entryPoints: { jobset: join(root, "src", "cli", "jobset.ts") },
+    outdir: dir,
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    platform: "node",
+    target: "node24",
+    sourcemap: "linked",
+    sourcesContent: false,
+    banner: { js: RequireBanner },
+    logLevel: "warning",
+    metafile: true,
+  });
+  cpSync(join(outDir, "src", BuildInfoFile), join(dir, BuildInfoFile));
+  const web = join(outDir, "src", "ui", "web");
+  cpSync(web, join(dir, "web"), { recursive: true, filter: (f) => f === web || f.endsWith(".js") });
+  return Object.keys(result.metafile.outputs);
 }
 
 const KubernetesPackage = "@kubernetes/client-node";

@@ -80,7 +80,7 @@ describe("the npm package, installed into an empty project", () => {
       const packed = await exec("npm", ["pack", "--pack-destination", work], ROOT, userEnv(home));
       assert.equal(packed.code, 0, show(packed));
     } finally {
-      // prepack built dist/ here: leave the checkout as it was (bin/jobset.js prefers dist/ when present)
+      // prepack built dist/ here: leave the checkout as it was (bin/jobset.js runs a dist/ no older than src/)
       if (!hadDist) rmSync(join(ROOT, "dist"), { recursive: true, force: true });
     }
     tarball = join(work, readdirSync(work).find((f) => f.endsWith(".tgz")) ?? "none.tgz");
@@ -104,6 +104,9 @@ describe("the npm package, installed into an empty project", () => {
       "package.json",
       "bin/jobset.js",
       "dist/bin/jobset.js",
+      "dist/bundle/jobset.js",
+      "dist/bundle/build-info.json",
+      "dist/bundle/web/main.js",
       "dist/src/cli/main.js",
       "dist/src/sdk/index.js",
       "dist/src/sdk/index.d.ts",
