@@ -13,9 +13,10 @@
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim
 
 # ---------------------------------------------------------------------------------------------- build
-# All dependencies (TypeScript), then the JavaScript emit of src/ and bin/ into dist/, stamped with the
-# commit. --ignore-scripts: the only install script is the dev-dependency Node's download, not needed
-# here (the image has that Node).
+# All dependencies (TypeScript, esbuild), then the JavaScript emit of src/ and bin/ into dist/ and the
+# bundle of the CLI with its dependencies, dist/bundle/ (scripts/build.ts), stamped with the commit.
+# --ignore-scripts: the install scripts are the dev-dependency Node's download (the image has that Node)
+# and esbuild's check of its binary (the binary comes with its platform package).
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -27,13 +28,6 @@ COPY src ./src
 ARG COMMIT=""
 RUN JOBSET_COMMIT="${COMMIT}" node scripts/build.ts /src/dist
 
-# ---------------------------------------------------------------------------------------------- deps
-# Production dependencies only.
-FROM ${NODE_IMAGE} AS deps
-WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
-
 # ---------------------------------------------------------------------------------------------- runtime
 FROM ${NODE_IMAGE}
 # No package manager at run time: a smaller attack surface (the controller never installs anything).
@@ -42,11 +36,16 @@ RUN rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack 
 WORKDIR /app
 ENV NODE_ENV=production \
     HOME=/tmp
-COPY --from=deps /app/package.json ./package.json
-COPY --from=deps /app/node_modules ./node_modules
+# The bundle holds every dependency the controller runs: no node_modules (docs/adr/0021-ship-a-bundle.md).
+# dist/ also has the tsc emit (dist/src/, the SDK of the npm package) and dist/bin/jobset.js, which runs
+# the bundle (the in-place restart agent's documented command).
+COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/dist ./dist
 # Read-only root filesystem: the process writes only under /tmp (webhook and metrics serving
 # certificates); mount an emptyDir there (the shipped Deployment does).
 USER 65532:65532
 EXPOSE 9443 8443 8081
-ENTRYPOINT ["node", "/app/dist/bin/jobset.js", "controller"]
+# The controller's Node flags as deployed, the one place for them: between "node" and the script
+# (none yet). The Deployments (config/manager, charts/jobset) set only `args`, so this decides, and
+# bench/controller.bench.ts runs its controller with the flags it reads from here.
+ENTRYPOINT ["node", "/app/dist/bundle/jobset.js", "controller"]

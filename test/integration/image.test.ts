@@ -1,16 +1,21 @@
 // The container image, checked without a Docker engine: the Dockerfile's invariants (pinned base that
-// matches the project's Node, non-root numeric USER, production dependencies only in the final stage,
-// the `jobset controller` entrypoint on the emitted JavaScript), and the emit itself — `npm run build`'s
-// dist/ laid out as in the image runs `jobset version` with the stamped commit, and imports nothing at
-// run time that `npm ci --omit=dev` would not install.
+// matches the project's Node, non-root numeric USER, no node_modules and no build tools in the final
+// stage, the `jobset controller` entrypoint on the bundle), and the build itself — `npm run build`'s
+// dist/ laid out as in the image, with no node_modules anywhere above it, runs `jobset version` with the
+// stamped commit, lints, and runs `jobset controller` until it is ready against the API server; the
+// bundle imports Node's built-ins only, the tsc emit (the SDK) only production dependencies.
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { builtinModules } from "node:module";
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { builtinModules, createRequire } from "node:module";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { parseEntrypoint } from "../../bench/deployed-node-flags.ts";
+import { freePort } from "../../src/local/controlplane.ts";
+import { testNamespace, useCluster, waitFor } from "../support/cluster.ts";
 
 const execFileP = promisify(execFile);
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -99,17 +104,11 @@ describe("Dockerfile", () => {
     assert.ok(finalStage.instructions.slice(idx + 1).every((i) => i.op !== "RUN"));
   });
 
-  test("the final stage holds production dependencies only, and no build tools", () => {
-    const deps = dockerfile.stages.find((s) =>
-      s.instructions.some((i) => i.op === "RUN" && /npm ci\b.*--omit=dev/.test(i.args)),
-    );
-    assert.ok(deps?.name, "a stage installs with npm ci --omit=dev");
+  test("the final stage holds no node_modules and no build tools: the bundle has the dependencies in it", () => {
     const copies = finalStage.instructions.filter((i) => i.op === "COPY");
-    const nodeModules = copies.filter((c) => /\bnode_modules\b/.test(c.args));
-    assert.equal(nodeModules.length, 1);
-    assert.match((nodeModules[0] as Instruction).args, new RegExp(`--from=${deps.name}\\b`));
     for (const c of copies) {
       assert.match(c.args, /^--from=/, `final stage copies only from earlier stages: COPY ${c.args}`);
+      assert.doesNotMatch(c.args, /\bnode_modules\b/, `no node_modules: COPY ${c.args}`);
       assert.doesNotMatch(c.args, /\b(src|scripts|test|tsconfig[^ ]*)\s/, `no sources: COPY ${c.args}`);
     }
     assert.ok(
@@ -121,10 +120,13 @@ describe("Dockerfile", () => {
     assert.ok(copies.some((c) => c.args.startsWith(`--from=${build.name} `) && /\bdist\b/.test(c.args)));
   });
 
-  test("entrypoint: the emitted jobset binary with the controller command", () => {
+  test("entrypoint: node (with the controller's Node flags, if any) running the bundle's controller command", () => {
     const eps = finalStage.instructions.filter((i) => i.op === "ENTRYPOINT");
     assert.equal(eps.length, 1);
-    assert.deepEqual(JSON.parse((eps[0] as Instruction).args), ["node", "/app/dist/bin/jobset.js", "controller"]);
+    const e = parseEntrypoint(`ENTRYPOINT ${(eps[0] as Instruction).args}`);
+    assert.equal(e.script, "/app/dist/bundle/jobset.js");
+    assert.deepEqual(e.args, ["controller"]);
+    for (const f of e.nodeFlags) assert.match(f, /^--?[a-z]/, `a Node flag: ${f}`);
     assert.ok(finalStage.instructions.some((i) => i.op === "WORKDIR" && i.args === "/app"));
   });
 
@@ -146,22 +148,28 @@ describe("Dockerfile", () => {
   });
 });
 
-describe("emitted dist (as laid out in the image)", () => {
+describe("the build as laid out in the image (no node_modules)", () => {
   let app = "";
   before(async () => {
-    app = join(mkdtempSync(join(root, "node_modules", ".cache-jobset-image-")), "app");
-    // /app/package.json, /app/node_modules, /app/dist — the image's layout (node_modules: a link to ours)
+    // /app/package.json and /app/dist, outside this checkout: no node_modules in any directory above
+    app = join(mkdtempSync(join(tmpdir(), "jobset-image-")), "app");
     await execFileP(process.execPath, [join(root, "scripts", "build.ts"), join(app, "dist")], {
       env: { ...process.env, JOBSET_COMMIT: "0123456789abcdef0123456789abcdef01234567", SOURCE_DATE_EPOCH: "0" },
     });
     writeFileSync(join(app, "package.json"), readFileSync(join(root, "package.json")));
-    symlinkSync(join(root, "node_modules"), join(app, "node_modules"), "dir");
+    assert.throws(
+      () => createRequire(join(app, "dist", "bundle", "jobset.js")).resolve("yaml"),
+      /Cannot find module/,
+      "a package resolves from the image layout: it would hide a dependency the bundle leaves out",
+    );
   });
   after(() => {
     if (app) rmSync(dirname(app), { recursive: true, force: true });
   });
 
-  const jobset = (...args: string[]) => execFileP(process.execPath, [join(app, "dist", "bin", "jobset.js"), ...args]);
+  /** The image's entrypoint script (dist/bin/jobset.js, the agent's documented command, runs the same bundle). */
+  const jobset = (...args: string[]) =>
+    execFileP(process.execPath, [join(app, "dist", "bundle", "jobset.js"), ...args]);
 
   test("`jobset version` prints the version of package.json and the stamped commit", async () => {
     const { stdout } = await jobset("version", "-o", "json");
@@ -172,9 +180,11 @@ describe("emitted dist (as laid out in the image)", () => {
     assert.equal(v.node, process.version);
     const text = (await jobset("version")).stdout;
     assert.match(text, new RegExp(`^jobset ${pkg.version.replaceAll(".", "\\.")}\\ncommit: 0123456789abcdef`));
+    const viaBin = await execFileP(process.execPath, [join(app, "dist", "bin", "jobset.js"), "version"]);
+    assert.equal(viaBin.stdout, text);
   });
 
-  test("the emitted CLI runs a command that loads the API and YAML libraries", async () => {
+  test("the bundled CLI runs a command that loads the API and YAML libraries", async () => {
     const dir = mkdtempSync(join(dirname(app), "lint-"));
     const file = join(dir, "js.yaml");
     writeFileSync(
@@ -189,9 +199,54 @@ describe("emitted dist (as laid out in the image)", () => {
     assert.match(help, /\n {2}version +Show the version/);
   });
 
-  test("run-time imports resolve to production dependencies or Node built-ins only", () => {
+  test("`jobset controller` from the bundle becomes ready against the API server, and exits 0 on SIGTERM", async (t) => {
+    const cluster = await useCluster("apiserver");
+    const ns = await testNamespace(t, cluster);
+    const port = await freePort();
+    let output = "";
+    const child = spawn(
+      process.execPath,
+      [
+        join(app, "dist", "bundle", "jobset.js"),
+        "controller",
+        `--kubeconfig=${cluster.kubeconfigPath}`,
+        `--health-probe-bind-address=127.0.0.1:${port}`,
+        "--metrics-bind-address=0",
+        "--webhooks=false",
+        "--leader-elect=false",
+        "--zap-devel=false",
+        `--namespace=${ns}`,
+      ],
+      { cwd: app, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+    child.stdout?.on("data", (d) => {
+      output += String(d);
+    });
+    child.stderr?.on("data", (d) => {
+      output += String(d);
+    });
+    t.after(() => {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    });
+    await waitFor(
+      async () => {
+        assert.equal(child.exitCode, null, `the controller exited:\n${output}`);
+        const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+        return r?.status === 200;
+      },
+      { message: `readyz (output: ${output})` },
+    );
+    child.kill("SIGTERM");
+    assert.equal(await exited, 0, output);
+  });
+
+  test("run-time imports: the bundle's Node built-ins only; the tsc emit's production dependencies", () => {
     const prod = new Set(Object.keys(pkg.dependencies));
     const builtins = new Set(builtinModules);
+    const bundle = join(app, "dist", "bundle");
+    // the bundle's own modules; its web/ has the UI's browser modules, importing preact and htm by the page's import map
+    const bundled = (file: string) => dirname(file) === bundle;
     const offenders: string[] = [];
     const walk = (dir: string): void => {
       for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -199,11 +254,13 @@ describe("emitted dist (as laid out in the image)", () => {
         if (e.isDirectory()) walk(p);
         else if (e.name.endsWith(".js")) {
           const src = readFileSync(p, "utf8");
-          for (const m of src.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+)["']([^"']+)["']/gm)) {
+          for (const m of src.matchAll(
+            /(?:\bfrom\s*|\bimport\s*\(\s*|^\s*import\s+|\b__require\(\s*)["']([^"']+)["']/gm,
+          )) {
             const spec = m[1] as string;
             if (spec.startsWith(".") || spec.startsWith("node:") || builtins.has(spec)) continue;
             const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] as string);
-            if (!prod.has(name)) offenders.push(`${p.slice(app.length)}: ${spec}`);
+            if (bundled(p) || !prod.has(name)) offenders.push(`${p.slice(app.length)}: ${spec}`);
           }
           assert.doesNotMatch(src, /from\s*["']\.[^"']*\.ts["']/, `${p}: relative .ts import left in the emit`);
         }
@@ -211,5 +268,9 @@ describe("emitted dist (as laid out in the image)", () => {
     };
     walk(join(app, "dist"));
     assert.deepEqual(offenders, []);
+    assert.ok(
+      readdirSync(bundle).some((f) => /^controller-.*\.js$/.test(f)),
+      "the controller is a chunk of its own",
+    );
   });
 });
