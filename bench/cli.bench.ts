@@ -1,6 +1,9 @@
 // Start-up cost of the `jobset` command: wall time, CPU time and peak RSS of one whole process per
-// command, run as users run it — from the compiled dist/ (the installed package, the container image)
-// and from the TypeScript sources (a checkout: bin/jobset.js with Node's type stripping).
+// command, run as users run it — from the build (the installed package, the container image: `npm run
+// build` into a temporary directory, run by its bin/jobset.js, which runs the bundle dist/bundle/jobset.js)
+// and from the TypeScript sources (a checkout without a build: src/cli/jobset.ts with Node's type
+// stripping, as bin/jobset.js runs it there; run directly, since in this checkout bin/jobset.js would
+// run a dist/ that `npm run build` left).
 //
 //   node bench/cli.bench.ts [--runs N] [--no-cluster] [--write-thresholds]
 //
@@ -116,7 +119,10 @@ const build = spawnSync(process.execPath, [join(root, "scripts/build.ts"), join(
   encoding: "utf8",
 });
 if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
-const bins: Record<Variant, string> = { dist: join(pkgDir, "dist/bin/jobset.js"), src: join(root, "bin/jobset.js") };
+const bins: Record<Variant, string> = {
+  dist: join(pkgDir, "dist/bin/jobset.js"),
+  src: join(root, "src/cli/jobset.ts"),
+};
 
 const commands: Record<string, Partial<Record<Variant, Figures>>> = {};
 const offline: [string, string[]][] = [

@@ -11,8 +11,10 @@
 //            resync of unchanged JobSets (non-GET requests must be 0)
 //
 // The controller runs in a child process (bench/runner.ts) so its CPU seconds and peak RSS are its own;
-// each scenario gets a fresh controller process: the compiled dist/ (built first unless --no-build) run as
-// `jobset controller` is deployed (webhooks and pod informer on, default worker count); the steady
+// each scenario gets a fresh controller process: the build (first built into dist/ unless --no-build),
+// `jobset controller` from the bundle dist/bundle/jobset.js as the container image runs it, with the
+// image's Node flags (the Dockerfile's ENTRYPOINT: bench/deployed-node-flags.ts), as deployed (webhooks
+// and pod informer on, default worker count); the steady
 // scenario uses the library entry point with a short resync. "Time to all Jobs" runs from just before the first
 // JobSet create request until a watch on Jobs (opened by this process before the create) has delivered
 // every expected Job: it is measured from the API, not from the controller.
@@ -27,7 +29,8 @@
 //        --scale                     also the scale scenarios c and d (several minutes)
 //        --no-build                  use dist/ as it is
 //        --dist DIR                  run the controller of another build (e.g. a base commit's dist/)
-//        --node-flags="F …"          Node/V8 flags of the controller process (experiments; not with --reference)
+//        --node-flags="F …"          Node/V8 flags of the controller process, after the deployed ones
+//                                    (experiments; not with --reference)
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -47,6 +50,7 @@ import { isGone, KubeClient } from "../src/runtime/client.ts";
 import { mapSettled } from "../src/runtime/parallel.ts";
 import { Resources, resourcePath } from "../src/runtime/resources.ts";
 import { jobSet, rjob } from "../test/builders.ts";
+import { deployedEntrypoint } from "./deployed-node-flags.ts";
 import type { RunnerReport } from "./runner.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -72,6 +76,8 @@ const only = new Set((flags.only ?? `a,b,${flags.scale ? "c,d," : ""}ceiling,ste
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const load = () => os.loadavg().map((x) => round(x));
+/** The controller process's Node flags: the image's (the Dockerfile's ENTRYPOINT), then --node-flags. */
+const nodeFlags = [...deployedEntrypoint().nodeFlags, ...(flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? [])];
 /** The deployed controller's webhook, metrics and health ports: fixed for the run (the webhook configurations keep the URL). */
 let ports: string[] = [];
 
@@ -222,7 +228,6 @@ class Runner {
       args.push("--cpu-prof", this.profilePath);
     }
     // stdout: the controller's logs (discarded, as a log shipper would take them); fd 3: the runner's answers
-    const nodeFlags = flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? [];
     this.child = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ["pipe", "ignore", "inherit", "pipe"] });
     this.exited = new Promise((r) => this.child.on("exit", (code) => r(code)));
     const rl = createInterface({ input: this.child.stdio[3] as NodeJS.ReadableStream });
@@ -608,6 +613,8 @@ interface Results {
     platform: string;
     loadavgAtStart: number[];
   };
+  /** The controller process's Node flags (the image's, then --node-flags). */
+  nodeFlags: string[];
   controlPlaneStartSeconds: number;
   scenarios: Record<string, ScenarioResult>;
   ceiling: Record<string, CeilingResult>;
@@ -649,6 +656,7 @@ async function main(): Promise<number> {
         platform: `${os.platform()} ${os.release()} ${os.arch()}`,
         loadavgAtStart,
       },
+      nodeFlags,
       controlPlaneStartSeconds: round((performance.now() - t) / 1000),
       scenarios: {},
       ceiling: {},
@@ -688,6 +696,7 @@ function summary(r: Results): string {
   const m = r.machine;
   const lines = [
     `machine: ${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB} GiB, node ${m.node}, kube-apiserver ${m.kubernetes}, load ${m.loadavgAtStart.join(" ")}`,
+    `controller Node flags: ${r.nodeFlags.length > 0 ? r.nodeFlags.join(" ") : "none"}`,
   ];
   for (const [name, s] of Object.entries(r.scenarios)) {
     const c = r.ceiling[name];

@@ -1,14 +1,17 @@
 // The controller under benchmark, in its own process so that its CPU time and peak RSS are its own.
-// Runs the compiled controller from dist/ (`npm run build`), as the container image does, in one of two
-// modes:
+// Runs the compiled controller from dist/ (`npm run build`), in one of two modes:
 //
-//   deployed (default)  `jobset controller` itself (the CLI's controller()), as deployed: admission
+//   deployed (default)  `jobset controller` itself, loaded from the bundle dist/bundle/jobset.js as the
+//                       container image runs it (the CLI's command table loads the controller's chunk;
+//                       a build without a bundle: dist/src/cli/controller.js), as deployed: admission
 //                       webhooks on (registered at --webhook-url with their own certificates), the pod
 //                       informer on, logging flags as shipped (upstream's development defaults), leader
 //                       election off, /metrics over plain HTTP on 127.0.0.1; the
 //                       counters below are read from its /metrics (rest_client_*, controller_runtime_*).
 //   library             startControllerManager with a short informer resync (--resync-ms), no webhooks:
-//                       the steady-state scenario (the deployed command has no resync flag).
+//                       the steady-state scenario (the deployed command has no resync flag). From the
+//                       tsc emit dist/src/: the bundle exports only the CLI. (The scenario counts
+//                       requests; its RSS and CPU are not those of the shipped process.)
 //
 // It talks JSON lines: commands on stdin, answers on file descriptor 3 (stdout carries the controller's
 // own logs, which the driver discards):
@@ -19,7 +22,7 @@
 //
 // Usage: npx node bench/runner.ts --kubeconfig PATH [--mode deployed|library] [--resync-ms N]
 //        [--namespace NS] [--workers N] [--cpu-prof PATH] [--dist DIR] [--webhook-port N --metrics-port N --health-port N]
-import { mkdtempSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -62,7 +65,9 @@ const { values } = parseArgs({
 if (!values.kubeconfig) throw new Error("--kubeconfig is required");
 // --dist: another build's dist/ (the "before" figures of docs/benchmarks.md came from the base commit's)
 // (the benchmark always passes it: it runs this file as JavaScript from a temporary directory)
-const dist = values.dist ? pathToFileURL(join(values.dist, "src/")) : new URL("../dist/src/", import.meta.url);
+const distDir = values.dist ? pathToFileURL(join(values.dist, "/")) : new URL("../dist/", import.meta.url);
+const dist = new URL("src/", distDir);
+const bundle = new URL("bundle/jobset.js", distDir);
 
 let profiler: Session | undefined;
 if (values["cpu-prof"]) {
@@ -109,10 +114,20 @@ function samples(text: string, name: string, by?: string, match: Record<string, 
   return out;
 }
 
+/** `jobset controller`'s entry point: from the bundle as the image runs it (its chunk, loaded as the CLI loads it). */
+async function loadController(): Promise<(argv: string[]) => Promise<number>> {
+  if (existsSync(bundle)) {
+    const { commands } = (await import(bundle.href)) as typeof import("../src/cli/jobset.ts");
+    const command = commands.find((c) => c.name === "controller");
+    if (!command) throw new Error(`${bundle.href}: no controller command`);
+    return command.load();
+  }
+  return ((await import(new URL("cli/controller.js", dist).href)) as typeof import("../src/cli/controller.ts"))
+    .controller;
+}
+
 async function deployed(): Promise<Mode> {
-  const { controller } = (await import(
-    new URL("cli/controller.js", dist).href
-  )) as typeof import("../src/cli/controller.ts");
+  const controller = await loadController();
   const dir = mkdtempSync(join(tmpdir(), "jobset-bench-runner-"));
   const config = join(dir, "config.yaml");
   writeFileSync(
