@@ -45,7 +45,10 @@ COPY --from=build /src/dist ./dist
 # certificates); mount an emptyDir there (the shipped Deployment does).
 USER 65532:65532
 EXPOSE 9443 8443 8081
-# The controller's Node flags as deployed, the one place for them: between "node" and the script
-# (none yet). The Deployments (config/manager, charts/jobset) set only `args`, so this decides, and
+# The controller's Node flags as deployed, the one place for them: between "node" and the script. The
+# Deployments (config/manager, charts/jobset) set only `args`, so this decides, and
 # bench/controller.bench.ts runs its controller with the flags it reads from here.
-ENTRYPOINT ["node", "/app/dist/bundle/jobset.js", "controller"]
+# --max-semi-space-size=8: an 8 MiB young generation instead of V8's default 16 MiB per semi-space. Job
+# creation bursts promote less short-lived garbage, so old space grows less: peak RSS 263 -> 173 MiB for
+# 5,000 Jobs, 150 -> 136 MiB for 1,000, at about the same CPU (docs/benchmarks.md, "Peak RSS is garbage").
+ENTRYPOINT ["node", "--max-semi-space-size=8", "/app/dist/bundle/jobset.js", "controller"]

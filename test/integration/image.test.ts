@@ -199,7 +199,9 @@ describe("the build as laid out in the image (no node_modules)", () => {
     assert.match(help, /\n {2}version +Show the version/);
   });
 
-  test("`jobset controller` from the bundle becomes ready against the API server, and exits 0 on SIGTERM", async (t) => {
+  test("`jobset controller` from the bundle, with the ENTRYPOINT's Node flags, becomes ready against the API server, and exits 0 on SIGTERM", async (t) => {
+    const eps = finalStage.instructions.filter((i) => i.op === "ENTRYPOINT");
+    const { nodeFlags } = parseEntrypoint(`ENTRYPOINT ${(eps[0] as Instruction).args}`);
     const cluster = await useCluster("apiserver");
     const ns = await testNamespace(t, cluster);
     const port = await freePort();
@@ -207,6 +209,7 @@ describe("the build as laid out in the image (no node_modules)", () => {
     const child = spawn(
       process.execPath,
       [
+        ...nodeFlags,
         join(app, "dist", "bundle", "jobset.js"),
         "controller",
         `--kubeconfig=${cluster.kubeconfigPath}`,
