@@ -10,7 +10,7 @@ import {
   FeatureNames,
   parseFeatureGatesFlag,
 } from "../api/features.ts";
-import type { GroupVersionResource, ResourceRef } from "../runtime/resources.ts";
+import { type GroupVersionResource, type ResourceRef, Resources } from "../runtime/resources.ts";
 import { featureGatesFlag, UsageError } from "./usage.ts";
 
 /** parseArgs option of the flag. */
@@ -93,19 +93,11 @@ export const AgentPermissionsNamespace = "default";
 
 /** Where the kinds of src/agent/rbac.ts live. */
 const agentResources: Readonly<Record<string, GroupVersionResource>> = {
-  ServiceAccount: { group: "", version: "v1", resource: "serviceaccounts" },
-  Role: { group: "rbac.authorization.k8s.io", version: "v1", resource: "roles" },
-  RoleBinding: { group: "rbac.authorization.k8s.io", version: "v1", resource: "rolebindings" },
-  ValidatingAdmissionPolicy: {
-    group: "admissionregistration.k8s.io",
-    version: "v1",
-    resource: "validatingadmissionpolicies",
-  },
-  ValidatingAdmissionPolicyBinding: {
-    group: "admissionregistration.k8s.io",
-    version: "v1",
-    resource: "validatingadmissionpolicybindings",
-  },
+  ServiceAccount: Resources.serviceAccounts,
+  Role: Resources.roles,
+  RoleBinding: Resources.roleBindings,
+  ValidatingAdmissionPolicy: Resources.validatingAdmissionPolicies,
+  ValidatingAdmissionPolicyBinding: Resources.validatingAdmissionPolicyBindings,
 };
 
 /**

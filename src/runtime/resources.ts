@@ -46,6 +46,19 @@ export const Resources = {
     resource: "validatingwebhookconfigurations",
   },
   customResourceDefinitions: { group: "apiextensions.k8s.io", version: "v1", resource: "customresourcedefinitions" },
+  serviceAccounts: core("serviceaccounts"),
+  roles: { group: "rbac.authorization.k8s.io", version: "v1", resource: "roles" },
+  roleBindings: { group: "rbac.authorization.k8s.io", version: "v1", resource: "rolebindings" },
+  validatingAdmissionPolicies: {
+    group: "admissionregistration.k8s.io",
+    version: "v1",
+    resource: "validatingadmissionpolicies",
+  },
+  validatingAdmissionPolicyBindings: {
+    group: "admissionregistration.k8s.io",
+    version: "v1",
+    resource: "validatingadmissionpolicybindings",
+  },
 } as const satisfies Record<string, GroupVersionResource>;
 
 /** The discovery path of a group version (lists its resources): `/api/v1`, `/apis/batch/v1`. */
