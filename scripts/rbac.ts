@@ -87,18 +87,20 @@ export const managerRole: RoleDef = {
     {
       apiGroups: ["batch"],
       resources: ["jobs"],
-      verbs: ["list", "watch", "get", "create", "update", "patch", "delete"],
+      verbs: ["list", "watch", "get", "create", "patch", "delete"],
       usedBy: [
         "src/controllers/jobset/controller.ts: Job informer (list, watch)",
-        "src/controllers/jobset/executor.ts: create child Jobs; GET on AlreadyExists; update (suspend/resume, §6.7); " +
-          "merge patch (elastic scale); delete (restarts, failure/success policies)",
+        "src/controllers/jobset/executor.ts: create child Jobs; GET on AlreadyExists; merge patch (suspend/resume " +
+          "guarded by the resourceVersion, §6.7; elastic scale); delete (restarts, failure/success policies)",
       ],
     },
     {
       apiGroups: ["batch"],
       resources: ["jobs/status"],
-      verbs: ["update"],
-      usedBy: ["src/controllers/jobset/executor.ts: resume clears status.startTime first (PUT .../status, §6.7)"],
+      verbs: ["patch"],
+      usedBy: [
+        "src/controllers/jobset/executor.ts: resume clears status.startTime first (merge patch of .../status, §6.7)",
+      ],
     },
     {
       apiGroups: [""],

@@ -139,7 +139,8 @@ describe("webhooks registered with the API server", () => {
     await server?.stop();
     await pvcs?.stop();
     await c.delete(`/api/v1/namespaces/${NS}`).catch(() => undefined);
-    await rm(certDir, { recursive: true, force: true });
+    // The cert manager may still be finishing a write when stopped: retry ENOTEMPTY.
+    await rm(certDir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
     await c.close();
   });
 

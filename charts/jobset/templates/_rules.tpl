@@ -33,7 +33,6 @@ change scripts/rbac.ts and run `npx node scripts/generate-deploy.ts`. Why each r
     - watch
     - get
     - create
-    - update
     - patch
     - delete
 - apiGroups:
@@ -41,7 +40,7 @@ change scripts/rbac.ts and run `npx node scripts/generate-deploy.ts`. Why each r
   resources:
     - jobs/status
   verbs:
-    - update
+    - patch
 - apiGroups:
     - ""
   resources:
