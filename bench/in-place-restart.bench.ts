@@ -2,13 +2,17 @@
 // a 64-pod JobSet takes to be running again after one worker fails, with restartStrategy InPlaceRestart
 // against Recreate, on a fresh local `full` control plane (etcd, kube-apiserver, Job controller,
 // scheduler), the controller in this process (gate InPlaceRestart on) and the fake kubelet's exec
-// runtime on 8 nodes. Every pod's container is the real agent (`jobset agent`, main container mode,
-// the shipped ServiceAccount/Role/admission policy) wrapping a shell worker, in both strategies (with
-// Recreate the agent lifts its barrier at once), so both pay for 64 agent processes starting again:
+// runtime on 8 nodes. Every pod runs the real agent (`jobset agent`, the shipped ServiceAccount/Role/
+// admission policy) wrapping a shell worker (main container mode) or beside it (sidecar mode), in every
+// strategy (with Recreate the agent lifts its barrier at once), so all pay for 64 agent processes
+// starting again:
 //
 //   inPlace    one worker exits 7 → its container restarts, the controller marks attempt 0 stale, the
 //              other 63 agents exit with the restart code, the kubelet restarts them in the same pods,
 //              the 64 agents annotate 1, the barrier lifts.
+//   sidecar    the same with the agent as a native sidecar (startup probe on the pod's address holds the
+//              worker container back) and RestartAllContainers rules: the failing worker restarts every
+//              container of its pod, the 63 stale agents exit 42 and restart every container of theirs.
 //   recreate   one worker exits 7 → its pod fails (restartPolicy Never, backoffLimit 0), the Job fails,
 //              the JobSet deletes its 8 Jobs and creates 8 new ones, the Job controller creates 64 pods,
 //              the scheduler binds them, the kubelet starts them.
@@ -35,7 +39,7 @@ import { startControlPlane } from "../src/local/controlplane.ts";
 import { startFakeKubelet } from "../src/local/kubelet.ts";
 import { KubeClient } from "../src/runtime/client.ts";
 import { Resources, resourcePath } from "../src/runtime/resources.ts";
-import { agentContainer } from "../test/support/agent.ts";
+import { agentContainer, fieldRef, restartAllOn, sidecarAgentContainer } from "../test/support/agent.ts";
 import { writeChecked } from "./results-file.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,8 +62,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Thresholds {
   inPlace: { maxMedianRunningSeconds: number; maxMedianWorkersSeconds: number };
+  sidecar: { maxMedianRunningSeconds: number; maxMedianWorkersSeconds: number };
   recreate: { maxMedianWorkersSeconds: number };
 }
+
+/** inPlace: the agent wraps the worker (main container mode); sidecar: a native sidecar agent and RestartAllContainers rules. */
+type Mode = "inPlace" | "sidecar" | "recreate";
 
 const workerScript = (dir: string) =>
   [
@@ -72,8 +80,32 @@ const workerScript = (dir: string) =>
     "done",
   ].join("\n");
 
-function benchJobSet(name: string, ns: string, dir: string, strategy: "InPlaceRestart" | "Recreate"): JobSet {
-  const inPlace = strategy === "InPlaceRestart";
+/** The pod's containers: the agent wrapping the worker, or the agent as a native sidecar beside it. */
+function podContainers(mode: Mode, dir: string) {
+  if (mode !== "sidecar")
+    return {
+      restartPolicy: mode === "inPlace" ? "OnFailure" : "Never",
+      containers: [agentContainer(workerScript(dir))],
+    };
+  return {
+    restartPolicy: "Never",
+    initContainers: [sidecarAgentContainer()],
+    containers: [
+      {
+        name: "worker",
+        image: "busybox",
+        command: ["/bin/sh", "-c", workerScript(dir)],
+        env: [{ name: "POD_NAME", ...fieldRef("metadata.name") }],
+        restartPolicy: "Never",
+        restartPolicyRules: [restartAllOn("NotIn", [0])],
+      },
+    ],
+  };
+}
+
+function benchJobSet(name: string, ns: string, dir: string, mode: Mode): JobSet {
+  const inPlace = mode !== "recreate";
+  const strategy = inPlace ? "InPlaceRestart" : "Recreate";
   return defaultJobSet({
     apiVersion: "jobset.x-k8s.io/v1alpha2",
     kind: "JobSet",
@@ -92,10 +124,9 @@ function benchJobSet(name: string, ns: string, dir: string, strategy: "InPlaceRe
               ...(inPlace ? { podReplacementPolicy: "Failed" } : {}),
               template: {
                 spec: {
-                  restartPolicy: inPlace ? "OnFailure" : "Never",
                   serviceAccountName: AgentServiceAccountName,
                   terminationGracePeriodSeconds: 1,
-                  containers: [agentContainer(workerScript(dir))],
+                  ...podContainers(mode, dir),
                 },
               },
             },
@@ -159,10 +190,10 @@ async function main(): Promise<number> {
       }
     };
 
-    const round = async (strategy: "InPlaceRestart" | "Recreate", i: number) => {
-      const name = `${strategy === "InPlaceRestart" ? "inplace" : "recreate"}-${i}`;
+    const round = async (mode: Mode, i: number) => {
+      const name = `${mode.toLowerCase()}-${i}`;
       const dir = mkdtempSync(join(scratch, `${name}-`));
-      await admin.create(jsPath, benchJobSet(name, ns, dir, strategy));
+      await admin.create(jsPath, benchJobSet(name, ns, dir, mode));
       let first: Pod[] = [];
       await until(`${name}: ${PODS} workers started`, async () => {
         first = await live(name);
@@ -179,12 +210,12 @@ async function main(): Promise<number> {
         const pods = await live(name);
         const s = starts(dir);
         const again =
-          strategy === "InPlaceRestart"
+          mode !== "recreate"
             ? (p: Pod) => uids.has(p.metadata?.uid) && (p.status?.containerStatuses?.[0]?.restartCount ?? 0) >= 1
             : (p: Pod) => !uids.has(p.metadata?.uid);
         if (!runningAt && allRunning(pods, again)) runningAt = performance.now();
         const restarted =
-          strategy === "InPlaceRestart"
+          mode !== "recreate"
             ? (p: Pod) => (s.get(p.metadata?.name ?? "") ?? 0) >= 2
             : (p: Pod) => (s.get(p.metadata?.name ?? "") ?? 0) >= 1;
         if (runningAt && !workersAt && pods.every(restarted)) workersAt = performance.now();
@@ -205,10 +236,12 @@ async function main(): Promise<number> {
     };
 
     const inPlace: { runningSeconds: number; workersSeconds: number }[] = [];
+    const sidecar: { runningSeconds: number; workersSeconds: number }[] = [];
     const recreate: { runningSeconds: number; workersSeconds: number }[] = [];
     for (let i = 0; i < runs; i++) {
-      inPlace.push(await round("InPlaceRestart", i));
-      recreate.push(await round("Recreate", i));
+      inPlace.push(await round("inPlace", i));
+      sidecar.push(await round("sidecar", i));
+      recreate.push(await round("recreate", i));
     }
     const summary = (xs: typeof inPlace) => ({
       medianRunningSeconds: median(xs.map((x) => x.runningSeconds)),
@@ -221,6 +254,7 @@ async function main(): Promise<number> {
       pods: PODS,
       nodes: 8,
       inPlace: summary(inPlace),
+      sidecar: summary(sidecar),
       recreate: summary(recreate),
     };
     const checks = [
@@ -233,6 +267,16 @@ async function main(): Promise<number> {
         name: "inPlace median workers s",
         value: results.inPlace.medianWorkersSeconds,
         max: thresholds.inPlace.maxMedianWorkersSeconds,
+      },
+      {
+        name: "sidecar median running s",
+        value: results.sidecar.medianRunningSeconds,
+        max: thresholds.sidecar.maxMedianRunningSeconds,
+      },
+      {
+        name: "sidecar median workers s",
+        value: results.sidecar.medianWorkersSeconds,
+        max: thresholds.sidecar.maxMedianWorkersSeconds,
       },
       {
         name: "recreate median workers s",
