@@ -39,7 +39,7 @@ import { startControlPlane } from "../src/local/controlplane.ts";
 import { startFakeKubelet } from "../src/local/kubelet.ts";
 import { KubeClient } from "../src/runtime/client.ts";
 import { Resources, resourcePath } from "../src/runtime/resources.ts";
-import { agentContainer, fieldRef, restartAllOn, sidecarAgentContainer } from "../test/support/agent.ts";
+import { agentContainer, sidecarModePod } from "../test/support/agent.ts";
 import { writeChecked } from "./results-file.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -87,20 +87,7 @@ function podContainers(mode: Mode, dir: string) {
       restartPolicy: mode === "inPlace" ? "OnFailure" : "Never",
       containers: [agentContainer(workerScript(dir))],
     };
-  return {
-    restartPolicy: "Never",
-    initContainers: [sidecarAgentContainer()],
-    containers: [
-      {
-        name: "worker",
-        image: "busybox",
-        command: ["/bin/sh", "-c", workerScript(dir)],
-        env: [{ name: "POD_NAME", ...fieldRef("metadata.name") }],
-        restartPolicy: "Never",
-        restartPolicyRules: [restartAllOn("NotIn", [0])],
-      },
-    ],
-  };
+  return sidecarModePod(workerScript(dir));
 }
 
 function benchJobSet(name: string, ns: string, dir: string, mode: Mode): JobSet {

@@ -18,13 +18,7 @@ import { parseFeatureGates } from "../../src/api/features.ts";
 import type { Job, Pod } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import { type FakeKubelet, startFakeKubelet } from "../../src/local/kubelet.ts";
-import {
-  agentContainer,
-  fieldRef,
-  restartAllOn,
-  SidecarRestartExitCode,
-  sidecarAgentContainer,
-} from "../support/agent.ts";
+import { agentContainer, fieldRef, SidecarRestartExitCode, sidecarModePod } from "../support/agent.ts";
 import { kubectl, type TestCluster, useCluster, waitFor } from "../support/cluster.ts";
 import { condition, getJobSet, jobSetsPath, listJobs, listPods, waitJobSetCondition } from "../support/e2e.ts";
 import { type Stack, startStack } from "../support/stack.ts";
@@ -72,20 +66,7 @@ function podContainers(dir: string, o: Options, failJob: boolean) {
       restartPolicy: failJob ? "Never" : "OnFailure",
       containers: [agentContainer(workerScript(dir), attemptEnv)],
     };
-  return {
-    restartPolicy: "Never",
-    initContainers: [sidecarAgentContainer()],
-    containers: [
-      {
-        name: "worker",
-        image: "busybox",
-        command: ["/bin/sh", "-c", workerScript(dir)],
-        env: [{ name: "POD_NAME", ...fieldRef("metadata.name") }, ...attemptEnv],
-        restartPolicy: "Never",
-        restartPolicyRules: [restartAllOn("NotIn", [0])],
-      },
-    ],
-  };
+  return sidecarModePod(workerScript(dir), attemptEnv);
 }
 
 function inPlaceJobSet(ns: string, dir: string, o: Options): JobSet {

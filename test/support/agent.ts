@@ -53,3 +53,24 @@ export function sidecarAgentContainer(): Container {
     startupProbe: { httpGet: { path: "/barrier-is-down", port: 8081 }, periodSeconds: 1, failureThreshold: 3600 },
   };
 }
+
+/**
+ * The pod spec fields of sidecar mode: the sidecar agent, and the worker (a shell script, told its pod name)
+ * as a container of its own that restarts every container of the pod when it fails.
+ */
+export function sidecarModePod(workerScript: string, env: NonNullable<Container["env"]> = []) {
+  return {
+    restartPolicy: "Never",
+    initContainers: [sidecarAgentContainer()],
+    containers: [
+      {
+        name: "worker",
+        image: "busybox",
+        command: ["/bin/sh", "-c", workerScript],
+        env: [{ name: "POD_NAME", ...fieldRef("metadata.name") }, ...env],
+        restartPolicy: "Never",
+        restartPolicyRules: [restartAllOn("NotIn", [0])],
+      },
+    ],
+  };
+}
