@@ -162,6 +162,56 @@ describe("JobSet controller (apiserver profile)", () => {
     const list = await cluster.client.list<Job>(jobsPath(ns));
     assert.equal(list.items.length, 3);
   });
+
+  test("a Job seen and deleted before its create's answer is handled is re-created at once, not held as pending", async (t) => {
+    const ns = await testNamespace(t, cluster);
+    const client = await KubeClient.create({ kubeconfig: cluster.kubeconfigPath, userAgent: "jobset-test-race" });
+    // The controller's first Job create answers only once the test lets it: by then the Job was created,
+    // shown by the informer, deleted, and shown deleted.
+    let release!: () => void;
+    let hold: Promise<void> | undefined = new Promise((r) => {
+      release = r;
+    });
+    const create = client.create.bind(client);
+    client.create = (async (path: string, body: unknown, query?: Parameters<KubeClient["create"]>[2]) => {
+      const out = await create(path, body, query);
+      if (/\/jobs$/.test(path) && hold) {
+        const h = hold;
+        hold = undefined;
+        await h;
+      }
+      return out;
+    }) as KubeClient["create"];
+    const running = await startControllerManager({ client, namespace: ns, telemetry: { logger: logger() } });
+    t.after(async () => {
+      release();
+      await running.stop();
+      await client.close();
+    });
+    const ctx = new ScenarioContext(
+      cluster.client,
+      ns,
+      defaultJobSet(jobSet("race", ns).replicatedJob(rjob("w").replicas(1)).obj()),
+    );
+    await ctx.create();
+    const first = await waitFor(async () => (await ctx.jobs())[0], { message: "the Job created" });
+    await waitFor(() => running.controller.jobs.get(ns, "race-w-0") !== undefined, {
+      message: "the informer shows it",
+    });
+    await ctx.deleteJob("race-w-0");
+    await waitFor(() => running.controller.jobs.get(ns, "race-w-0") === undefined, {
+      message: "the informer shows it deleted",
+    });
+    release();
+    const again = await waitFor(
+      async () => {
+        const j = (await ctx.jobs()).find((x) => x.metadata?.name === "race-w-0");
+        return j && j.metadata?.uid !== first.metadata?.uid ? j : undefined;
+      },
+      { timeoutMs: 15_000, message: "race-w-0 re-created (well before the 60 s a pending create is kept)" },
+    );
+    assert.equal(again.metadata?.labels?.[Labels.RestartAttempt], "0");
+  });
 });
 
 // The scenario framework itself, on the two basic failure paths.

@@ -142,6 +142,11 @@ export class JobSetController {
   private readonly terminalMetrics: TerminalMetrics | undefined;
   /** JobSet UID → Job name → the Job as created, until the Job informer shows that name. */
   private readonly pending = new Map<string, Map<string, PendingCreate>>();
+  /**
+   * UIDs of Jobs whose deletion the informer showed, with when (kept PendingTtlMs): a create answered
+   * after its Job was already seen and deleted must not count that Job as pending.
+   */
+  private readonly deletedJobs = new Map<string, number>();
   /** JobSet key → resourceVersion our last successful status write replaced. */
   private readonly superseded = new Map<string, string>();
   /** spec.scheduling: Workload/PodGroup lookups (gate JobSetWorkloadAwareSchedulingAPI). */
@@ -232,6 +237,11 @@ export class JobSetController {
       },
       onDelete: (job) => {
         seen(job);
+        const uid = job.metadata?.uid;
+        if (uid) {
+          this.pruneDeletedJobs();
+          this.deletedJobs.set(uid, this.clock.now());
+        }
         this.enqueueOwner(job);
       },
     });
@@ -312,6 +322,7 @@ export class JobSetController {
       client: this.o.client,
       events: this.events,
       cachedJob: (ns, n) => this.jobs.get(ns, n),
+      onCreated: (job) => this.expectCreated(observed.jobSet?.metadata?.uid, job),
     };
     if (this.terminalMetrics) deps.metrics = this.terminalMetrics;
     if (this.o.parallelism !== undefined) deps.parallelism = this.o.parallelism;
@@ -327,23 +338,37 @@ export class JobSetController {
     return result.requeueAfterMs !== undefined ? { requeueAfterMs: result.requeueAfterMs } : {};
   }
 
-  private remember(js: JobSet | undefined, result: ExecuteResult): void {
-    const uid = js?.metadata?.uid;
-    if (uid && result.created.length > 0) {
-      let names = this.pending.get(uid);
-      if (!names) {
-        names = new Map();
-        this.pending.set(uid, names);
-      }
-      const at = this.clock.now();
-      for (const job of result.created) {
-        const n = job.metadata?.name;
-        // Kept as the cache would keep it: plan() reads the same fields from both.
-        if (n && !this.jobs.get(job.metadata?.namespace ?? "", n))
-          names.set(n, { job: jobCacheTransform(job) as Job, at });
-      }
-      if (names.size === 0) this.pending.delete(uid);
+  /**
+   * A Job this controller just created (as the API server returned it) counts in the JobSet's
+   * observations until the informer shows it — unless the informer already has it, or already showed
+   * it deleted (its ADD and DELETE can both arrive before the create's answer is handled).
+   */
+  private expectCreated(jobSetUid: string | undefined, job: Job): void {
+    const n = job.metadata?.name;
+    if (!jobSetUid || !n || this.jobs.get(job.metadata?.namespace ?? "", n)) return;
+    this.pruneDeletedJobs();
+    const now = this.clock.now();
+    const uid = job.metadata?.uid;
+    if (uid && this.deletedJobs.has(uid)) return;
+    let names = this.pending.get(jobSetUid);
+    if (!names) {
+      names = new Map();
+      this.pending.set(jobSetUid, names);
     }
+    // Kept as the cache would keep it: plan() reads the same fields from both.
+    names.set(n, { job: jobCacheTransform(job) as Job, at: now });
+  }
+
+  /** Forgets deletions older than PendingTtlMs (oldest first: the map is in insertion order). */
+  private pruneDeletedJobs(): void {
+    const now = this.clock.now();
+    for (const [uid, at] of this.deletedJobs) {
+      if (now - at <= PendingTtlMs) return;
+      this.deletedJobs.delete(uid);
+    }
+  }
+
+  private remember(js: JobSet | undefined, result: ExecuteResult): void {
     const oldRv = js?.metadata?.resourceVersion;
     if (js && result.written && oldRv && result.written.metadata?.resourceVersion !== oldRv) {
       this.superseded.set(objectKey(js), oldRv);

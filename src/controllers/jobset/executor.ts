@@ -59,6 +59,11 @@ export interface ExecutorDeps {
   cachedJob?: (namespace: string, name: string) => Job | undefined;
   /** Max requests in flight for deletes and creates within one step (default 50, as upstream). */
   parallelism?: number;
+  /**
+   * Called as soon as each Job create succeeds (before the rest of the pass), with the Job as the API
+   * server returned it: the controller counts it until its informer shows it.
+   */
+  onCreated?: (job: Job) => void;
 }
 
 export interface ExecuteResult {
@@ -248,7 +253,11 @@ class Execution {
 
   /** §5.8 step 4: ≤ 50 creates in parallel; any failure → immediate JobCreationFailed, fail the reconcile. */
   private async createJobs(jobs: readonly Job[]): Promise<void> {
-    const results = await mapSettled(jobs, this.limit, (job) => this.createJob(job));
+    const results = await mapSettled(jobs, this.limit, async (job) => {
+      const created = await this.createJob(job);
+      if (created) this.deps.onCreated?.(created);
+      return created;
+    });
     const failures: { name: string; error: string }[] = [];
     results.forEach((r, i) => {
       if (r.status === "fulfilled") {
