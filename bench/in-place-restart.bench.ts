@@ -28,13 +28,14 @@ import os from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { AgentServiceAccountName, agentAdmissionPolicy, agentNamespacedObjects } from "../src/agent/rbac.ts";
+import { AgentServiceAccountName } from "../src/agent/rbac.ts";
 import { JobSetResource, Labels } from "../src/api/constants.ts";
 import { defaultJobSet } from "../src/api/defaults.ts";
 import { parseFeatureGates } from "../src/api/features.ts";
 import type { Pod } from "../src/api/k8s.ts";
 import type { JobSet } from "../src/api/types.ts";
 import { startControllerManager } from "../src/app/controller-manager.ts";
+import { agentPermissions } from "../src/cli/local-gates.ts";
 import { startControlPlane } from "../src/local/controlplane.ts";
 import { startFakeKubelet } from "../src/local/kubelet.ts";
 import { KubeClient } from "../src/runtime/client.ts";
@@ -141,17 +142,7 @@ async function main(): Promise<number> {
       kind: "Namespace",
       metadata: { name: ns },
     });
-    for (const o of agentNamespacedObjects(ns)) {
-      const res = o.kind === "ServiceAccount" ? "serviceaccounts" : o.kind === "Role" ? "roles" : "rolebindings";
-      const base =
-        o.kind === "ServiceAccount"
-          ? `/api/v1/namespaces/${ns}`
-          : `/apis/rbac.authorization.k8s.io/v1/namespaces/${ns}`;
-      await admin.create(`${base}/${res}`, o);
-    }
-    const [vap, binding] = agentAdmissionPolicy();
-    await admin.create("/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies", vap);
-    await admin.create("/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings", binding);
+    for (const { resource, object } of agentPermissions(ns)) await admin.create(resourcePath(resource), object);
     const jsPath = resourcePath({ ...JobSetResource, namespace: ns });
     const podsPath = resourcePath({ ...Resources.pods, namespace: ns });
 

@@ -117,8 +117,7 @@ export function startAgent(cfg: AgentConfig, deps: AgentDeps): RunningAgent {
         finish(1);
         resolve();
       });
-      if (host) s.listen(port, host, () => resolve());
-      else s.listen(port, () => resolve());
+      s.listen(port, host, () => resolve());
     });
 
   const runWorker = (command: string) => {

@@ -2,6 +2,8 @@
 // service-account directory, and environment variables. Pure: the environment and the namespace file's
 // text come in as arguments, so every rule is table-tested.
 
+import { LocalPodIPEnv } from "../local/kubelet-ips.ts";
+
 /** Where a pod's service-account files are mounted (namespace, token, ca.crt). */
 export const DefaultServiceAccountDir = "/var/run/secrets/kubernetes.io/serviceaccount";
 
@@ -23,7 +25,7 @@ export const AgentEnv = {
    * address). The local cluster's exec kubelet sets it to the pod's own loopback IP, since all its pods
    * share one machine's ports (src/local/kubelet-ips.ts).
    */
-  ListenHost: "JOBSET_LOCAL_POD_IP",
+  ListenHost: LocalPodIPEnv,
 } as const;
 
 export const AgentDefaults = {

@@ -38,8 +38,6 @@ export interface LocalClusterOptions {
    * with JobSetWorkloadAwareSchedulingAPI on, the control plane serves the Workload API.
    */
   featureGates?: FeatureGates;
-  /** Turn gate JobSetWorkloadAwareSchedulingAPI on, and so serve the Workload API (docs/gang-scheduling.md). */
-  workloadApi?: boolean;
 }
 
 export interface LocalCluster {

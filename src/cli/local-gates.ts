@@ -60,19 +60,15 @@ export function localClusterGates(
 }
 
 /**
- * What startLocalCluster runs: the controller's gates (`featureGates`, else the defaults; `workloadApi`
- * turns JobSetWorkloadAwareSchedulingAPI on), and whether the control plane serves the Workload API — when
- * that gate is on, since the controller then creates Workloads and PodGroups.
+ * What startLocalCluster runs: the controller's gates (`featureGates`, else the defaults), and whether
+ * the control plane serves the Workload API — when gate JobSetWorkloadAwareSchedulingAPI is on, since the
+ * controller then creates Workloads and PodGroups.
  */
-export function controllerGates(o: { featureGates?: FeatureGates | undefined; workloadApi?: boolean | undefined }): {
+export function controllerGates(o: { featureGates?: FeatureGates | undefined }): {
   gates: FeatureGates;
   workloadApi: boolean;
 } {
-  const base = o.featureGates ?? defaultFeatureGates;
-  const gates =
-    o.workloadApi === true && !base.JobSetWorkloadAwareSchedulingAPI
-      ? Object.freeze({ ...base, JobSetWorkloadAwareSchedulingAPI: true })
-      : base;
+  const gates = o.featureGates ?? defaultFeatureGates;
   return { gates, workloadApi: gates.JobSetWorkloadAwareSchedulingAPI };
 }
 
@@ -102,15 +98,17 @@ const agentResources: Readonly<Record<string, GroupVersionResource>> = {
 
 /**
  * What the local cluster installs with gate InPlaceRestart on, each with where it goes: the agent's
- * ServiceAccount, Role and RoleBinding in namespace default and its cluster-scoped
+ * ServiceAccount, Role and RoleBinding in `namespace` (default: default) and its cluster-scoped
  * ValidatingAdmissionPolicy + binding — the objects of src/agent/rbac.ts, as the kustomize component
  * config/components/in-place-restart-agent ships them (scripts/generate-deploy.ts).
  */
-export function agentPermissions(): { resource: ResourceRef; object: ManifestObject }[] {
-  return [...agentNamespacedObjects(AgentPermissionsNamespace), ...agentAdmissionPolicy()].map((object) => {
+export function agentPermissions(
+  namespace = AgentPermissionsNamespace,
+): { resource: ResourceRef; object: ManifestObject }[] {
+  return [...agentNamespacedObjects(namespace), ...agentAdmissionPolicy()].map((object) => {
     const resource = agentResources[object.kind];
     if (!resource) throw new Error(`no API resource known for ${object.apiVersion} ${object.kind}`);
-    const namespace = object.metadata.namespace;
-    return { resource: namespace === undefined ? resource : { ...resource, namespace }, object };
+    const ns = object.metadata.namespace;
+    return { resource: ns === undefined ? resource : { ...resource, namespace: ns }, object };
   });
 }

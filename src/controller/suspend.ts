@@ -7,6 +7,9 @@
 // reaches an existing Job. The rjob-level loop (dependsOn / InOrder) lives in plan.ts.
 import type { Job, PodTemplateSpec } from "../api/k8s.ts";
 
+/** The pod-spec fields a resume merges into a Job's template (with its labels and annotations). */
+export const ResumedPodSpecFields = ["nodeSelector", "tolerations", "schedulingGates"] as const;
+
 /**
  * One Job write of step m: `job` is the Job as it should be (upstream sends it with a full Update).
  * The executor sends what differs as a merge patch guarded by the Job's resourceVersion
@@ -120,8 +123,7 @@ export function jobUpdatePatch(u: JobUpdate, resourceVersion: string | undefined
     if (t?.metadata?.labels !== undefined) metadata.labels = t.metadata.labels;
     if (t?.metadata?.annotations !== undefined) metadata.annotations = t.metadata.annotations;
     const podSpec: Record<string, unknown> = {};
-    for (const k of ["nodeSelector", "tolerations", "schedulingGates"] as const)
-      if (t?.spec?.[k] !== undefined) podSpec[k] = t.spec[k];
+    for (const k of ResumedPodSpecFields) if (t?.spec?.[k] !== undefined) podSpec[k] = t.spec[k];
     const template: Record<string, unknown> = {};
     if (Object.keys(metadata).length > 0) template.metadata = metadata;
     if (Object.keys(podSpec).length > 0) template.spec = podSpec;

@@ -48,6 +48,14 @@ export interface PodLifecycleOptions {
   stopped: () => boolean;
 }
 
+/** Containers still running in the model end with the exit code their stopped process gave. */
+function recordExits(run: PodRun, codes: ReadonlyMap<string, number>, now: string): void {
+  for (const c of run.allContainers()) {
+    const code = codes.get(c.name);
+    if (code !== undefined && "running" in c.state) terminate(c, code, now);
+  }
+}
+
 export class PodLifecycle implements RuntimeHost {
   readonly log: KubeletLog;
   private readonly o: PodLifecycleOptions;
@@ -210,10 +218,7 @@ export class PodLifecycle implements RuntimeHost {
     const codes = await run.stopContainers(this.graceMs(run.pod));
     if (run.finished) return;
     const now = nowIso();
-    for (const x of run.allContainers()) {
-      const code = codes.get(x.name);
-      if (code !== undefined && "running" in x.state) terminate(x, code, now);
-    }
+    recordExits(run, codes, now);
     resetForRestartAll(run.model, now);
     this.o.stats.containerRestarts += run.allContainers().length;
     this.o.stats.podRestartsAll++;
@@ -299,10 +304,7 @@ export class PodLifecycle implements RuntimeHost {
     const codes = await run.teardown(graceMs);
     if (wasTerminal) return;
     const now = nowIso();
-    for (const c of run.allContainers()) {
-      const code = codes.get(c.name);
-      if (code !== undefined && "running" in c.state) terminate(c, code, now);
-    }
+    recordExits(run, codes, now);
     killPod(run.model, now);
     this.o.stats.podsKilled++;
     run.status.publish();

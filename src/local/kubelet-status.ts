@@ -490,19 +490,9 @@ export function exitAction(
   if (rule?.action === "RestartAllContainers") return "restartAll";
   if (rule?.action === "Restart") return c.kind === "init" && exitCode === 0 ? "terminate" : "restart";
   if (c.kind === "sidecar") return "restart";
-  const p = (c.kind === "main" || c.kind === "init" ? spec.restartPolicy : undefined) ?? podRestartPolicy ?? "Always";
+  const p = spec.restartPolicy ?? podRestartPolicy ?? "Always";
   if (c.kind === "init") return p !== "Never" && exitCode !== 0 ? "restart" : "terminate";
   return p === "Always" || (p === "OnFailure" && exitCode !== 0) ? "restart" : "terminate";
-}
-
-/** Whether a container that exited with `exitCode` restarts on its own ({@link exitAction} is "restart"). */
-export function restartsInPlace(
-  c: ContainerModel,
-  restartPolicy: string | undefined,
-  exitCode: number,
-  spec: Container = { name: c.name },
-): boolean {
-  return exitAction(c, spec, restartPolicy, exitCode) === "restart";
 }
 
 /**

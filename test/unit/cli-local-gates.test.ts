@@ -158,18 +158,10 @@ describe("--feature-gates of the local cluster", () => {
 
   test("startLocalCluster's gates: the Workload API is served exactly when its gate is on", () => {
     assert.deepEqual(controllerGates({}), { gates: defaultFeatureGates, workloadApi: false });
-    assert.deepEqual(controllerGates({ workloadApi: true }), {
-      gates: gates({ JobSetWorkloadAwareSchedulingAPI: true }),
-      workloadApi: true,
-    });
     const ipr = gates({ InPlaceRestart: true });
     assert.deepEqual(controllerGates({ featureGates: ipr }), { gates: ipr, workloadApi: false });
     const w = gates({ JobSetWorkloadAwareSchedulingAPI: true, RestartJob: true });
     assert.deepEqual(controllerGates({ featureGates: w }), { gates: w, workloadApi: true });
-    assert.deepEqual(controllerGates({ featureGates: ipr, workloadApi: true }), {
-      gates: gates({ InPlaceRestart: true, JobSetWorkloadAwareSchedulingAPI: true }),
-      workloadApi: true,
-    });
   });
 
   test("the gates that are on, as the startup output shows them", () => {

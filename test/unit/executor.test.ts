@@ -128,7 +128,7 @@ describe("execute(plan)", () => {
   test("a skipped plan and an empty plan make no requests", async () => {
     const api = new FakeApi();
     const { d } = deps(api);
-    assert.deepEqual(await execute({ ...planWith(), skip: "NotFound" }, undefined, d), { created: [], writes: 0 });
+    assert.deepEqual(await execute({ ...planWith(), skip: "NotFound" }, undefined, d), { writes: 0 });
     const r = await execute(planWith(), js(), d);
     assert.equal(r.error, undefined);
     assert.equal(api.calls.length, 0);
@@ -157,7 +157,8 @@ describe("execute(plan)", () => {
       metrics: { completed: true, failed: false },
       requeueAfterMs: 1234,
     });
-    const r = await execute(plan, owner, d);
+    const created: Job[] = [];
+    const r = await execute(plan, owner, { ...d, onCreated: (j) => created.push(j) });
     assert.equal(r.error, undefined);
     assert.equal(r.requeueAfterMs, 1234);
     assert.deepEqual(api.writes(), [
@@ -180,7 +181,7 @@ describe("execute(plan)", () => {
     assert.equal(statusBody.metadata?.name, "js");
     assert.deepEqual(events, plan.events);
     assert.deepEqual(metrics, ["completed ns/js"]);
-    assert.equal(r.created.length, 1);
+    assert.equal(created.length, 1, "each created Job reported as its create answers");
   });
 
   test("deletes: ≤ 50 in parallel; NotFound and UID-precondition conflicts are success; other errors joined", async () => {

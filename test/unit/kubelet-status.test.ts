@@ -13,7 +13,6 @@ import {
   podStatusPatch,
   resetForRestartAll,
   restartInPlace,
-  restartsInPlace,
   runAgain,
   terminalPhase,
   terminate,
@@ -293,9 +292,9 @@ describe("pod status", () => {
     ["sidecar", "Never", 0, true],
   ];
   for (const [kind, policy, code, want] of restartTable)
-    test(`restartsInPlace ${kind} ${policy} exit ${code} → ${want}`, () => {
+    test(`exitAction ${kind} ${policy} exit ${code} → restart in place: ${want}`, () => {
       const c = { name: "c", image: "", kind, restartCount: 0, state: { running: { startedAt: T0 } }, ready: true };
-      assert.equal(restartsInPlace(c, policy, code), want);
+      assert.equal(exitAction(c, { name: "c" }, policy, code) === "restart", want);
     });
 
   test("killPod: running containers end with 137, phase Failed, finished ones keep their state", () => {

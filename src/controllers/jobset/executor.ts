@@ -71,8 +71,6 @@ export interface ExecuteResult {
   requeueAfterMs?: number;
   /** The reconcile failed: requeue with backoff. */
   error?: Error;
-  /** Jobs created by this pass, as the API server returned them. */
-  created: Job[];
   /** The JobSet returned by the status write, when one was made and succeeded. */
   written?: JobSet;
   /** Writes sent by this pass (creates, deletes, updates, patches, status). */
@@ -106,7 +104,7 @@ class StepFailed extends Error {
 
 /** Carries out `plan` for the observed `jobSet` (undefined only when the plan skips). */
 export async function execute(plan: Plan, jobSet: JobSet | undefined, deps: ExecutorDeps): Promise<ExecuteResult> {
-  const result: ExecuteResult = { created: [], writes: 0 };
+  const result: ExecuteResult = { writes: 0 };
   if (plan.skip !== undefined || jobSet === undefined) return result;
   const ex = new Execution(plan, jobSet, deps, result);
   try {
@@ -260,10 +258,7 @@ class Execution {
     });
     const failures: { name: string; error: string }[] = [];
     results.forEach((r, i) => {
-      if (r.status === "fulfilled") {
-        if (r.value) this.result.created.push(r.value);
-        return;
-      }
+      if (r.status === "fulfilled") return;
       failures.push({ name: jobs[i]?.metadata?.name ?? "", error: errorText(r.reason) });
     });
     if (failures.length === 0) return;

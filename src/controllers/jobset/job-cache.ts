@@ -6,9 +6,9 @@
 // the controller never sends a cached Job back whole (Job writes are merge patches, executor.ts step
 // 7). Keep this in step with the readers; their tests run over transformed caches.
 import type { Job, KubeObject, PodSpec, PodTemplateSpec } from "../../api/k8s.ts";
+import { ResumedPodSpecFields } from "../../controller/suspend.ts";
 
 const KeptJobSpecFields = ["suspend", "parallelism", "completions"] as const;
-const KeptPodSpecFields = ["nodeSelector", "tolerations", "schedulingGates"] as const;
 
 /**
  * The transform of the Job cache. `spec.template.spec.containers` becomes `[]` (the type requires it):
@@ -26,7 +26,7 @@ export function jobCacheTransform(obj: KubeObject): KubeObject {
     if (meta.annotations !== undefined) template.metadata.annotations = meta.annotations;
   }
   const podSpec: PodSpec = { containers: [] };
-  for (const k of KeptPodSpecFields) {
+  for (const k of ResumedPodSpecFields) {
     const v = from.template?.spec?.[k];
     if (v !== undefined) (podSpec as Record<string, unknown>)[k] = v;
   }
