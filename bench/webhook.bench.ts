@@ -1,9 +1,10 @@
 // Admission webhook latency (`npm run bench:webhook`, part of `npm run bench`; docs/benchmarks.md).
 // Starts the webhook server in its own process (bench/webhook-server.ts) and sends it a fixed set of
-// AdmissionReview requests over TLS with keep-alive connections, 8 in flight (as the issue's comparison
-// with upstream did), endpoint after endpoint. Records p50/p99/mean latency and throughput per endpoint,
-// measured by the client from the request's first byte to the answer's last, and the server's CPU
-// milliseconds per request (steadier than latency on a loaded machine: it does not count waiting for a core).
+// AdmissionReview requests from a Go load generator (bench/webhook-load) over TLS with keep-alive
+// connections, 8 in flight (as the issue's comparison with upstream did), endpoint after endpoint. Records
+// p50/p99/mean latency and throughput per endpoint, measured by the client from the request's first byte to
+// the answer's last, and the server's CPU milliseconds per request (steadier than latency on a loaded
+// machine: it does not count waiting for a core).
 //
 // Results: bench/results/webhook.local.json (gitignored); `--reference` also writes
 // bench/results/webhook.json (the committed reference). Checked against the `webhook` section of
@@ -12,19 +13,20 @@
 // Flags: --requests N   requests per endpoint (default 3000, after 500 warm-up requests in all)
 //        --cpu-prof P   V8 CPU profile of the server process, written to P
 //        --gc-stats     the server prints its GC pauses by kind (stderr) when it stops
-//        --server-node-flags="F…"   Node/V8 flags of the server process (e.g. ="--max-semi-space-size=32")
+//        --server-node-flags="F…"   Node/V8 flags of the server process (e.g. ="--max-semi-space-size=32"),
+//                       instead of the deployed ones (the Dockerfile's ENTRYPOINT: bench/deployed-node-flags.ts)
 //        --workers N    the worker-thread experiment (bench/webhook-worker-pool.ts); not for references
+//        --only S       only the endpoints whose path contains S (profiling; thresholds of the others are skipped)
 //        --out FILE     write the results there instead of bench/results/webhook.local.json
 //        --reference
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import https from "node:https";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import type { AdmissionReview } from "../src/webhooks/admission.ts";
+import { deployedEntrypoint } from "./deployed-node-flags.ts";
 import { requests } from "./webhook-requests.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -34,69 +36,70 @@ const { values: flags } = parseArgs({
     "cpu-prof": { type: "string" },
     reference: { type: "boolean", default: false },
     out: { type: "string" },
+    only: { type: "string" },
     workers: { type: "string" },
     "gc-stats": { type: "boolean", default: false },
     "server-node-flags": { type: "string" },
   },
 });
 const perEndpoint = Number(flags.requests);
-if (flags.reference && (flags.workers || flags["server-node-flags"])) {
-  throw new Error("--workers and --server-node-flags are experiments: they cannot write the reference");
+if (flags.reference && (flags.workers || flags["server-node-flags"] || flags.only)) {
+  throw new Error("--workers, --server-node-flags and --only are experiments: they cannot write the reference");
 }
 const InFlight = 8;
 const WarmUp = 500;
 
 // ---------------------------------------------------------------------------------------------- client
 
-interface Target {
-  port: number;
-  agent: https.Agent;
+/**
+ * The load generator: bench/webhook-load (Go), built with the machine's `go` (its build cache makes later
+ * builds instant) and fed over stdin. Not a Node client: on the same two cores a Node client's own
+ * garbage collection and event-loop queueing stalled it for up to 36 ms, and those stalls counted as
+ * webhook latency (docs/benchmarks.md, "The load generator").
+ */
+interface LoadGenerator {
+  run(path: string, count: number): Promise<{ latenciesMs: number[]; seconds: number }>;
+  close(): Promise<void>;
 }
 
-function send(t: Target, path: string, payload: string): Promise<{ ms: number; allowed: boolean }> {
-  return new Promise((resolvePromise, reject) => {
-    const t0 = performance.now();
-    const req = https.request(
-      {
-        host: "127.0.0.1",
-        port: t.port,
-        path,
-        method: "POST",
-        agent: t.agent,
-        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const ms = performance.now() - t0;
-          if (res.statusCode !== 200) return reject(new Error(`${path}: HTTP ${res.statusCode}`));
-          const review = JSON.parse(Buffer.concat(chunks).toString("utf8")) as AdmissionReview;
-          const code = review.response?.status?.code ?? 200;
-          if (code >= 500) return reject(new Error(`${path}: ${review.response?.status?.message}`));
-          resolvePromise({ ms, allowed: review.response?.allowed === true });
-        });
-        res.on("error", reject);
-      },
+function buildLoadGenerator(): string {
+  const src = join(here, "webhook-load");
+  const bin = join(os.tmpdir(), `jobset-webhook-load-${process.getuid?.() ?? 0}`);
+  const r = spawnSync("go", ["build", "-o", bin, "."], { cwd: src, stdio: ["ignore", "inherit", "inherit"] });
+  if (r.error || r.status !== 0) {
+    throw new Error(
+      `cannot build the load generator in ${src} (${r.error?.message ?? `go build exited ${r.status}`}); ` +
+        "install Go 1.24 or newer (the local control plane needs it too)",
     );
-    req.on("error", reject);
-    req.end(payload);
-  });
+  }
+  return bin;
 }
 
-/** Sends `count` requests cycling through `payloads`, `InFlight` at a time. Returns each latency (ms). */
-async function drive(t: Target, path: string, payloads: string[], count: number): Promise<number[]> {
-  const latencies: number[] = [];
-  let next = 0;
-  const lane = async () => {
-    while (next < count) {
-      const i = next++;
-      const r = await send(t, path, payloads[i % payloads.length] ?? "");
-      latencies.push(r.ms);
-    }
+function startLoadGenerator(port: number, ca: string, payloads: Record<string, string[]>): LoadGenerator {
+  const child = spawn(buildLoadGenerator(), [], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = createInterface({ input: child.stdout });
+  const pending: ((line: string) => void)[] = [];
+  lines.on("line", (l) => pending.shift()?.(l));
+  child.stdin.write(`${JSON.stringify({ port, ca, inFlight: InFlight, payloads })}\n`);
+  return {
+    run(path, count) {
+      return new Promise((res, rej) => {
+        const onExit = (code: number | null) => rej(new Error(`load generator exited (${code})`));
+        child.once("exit", onExit);
+        pending.push((line) => {
+          child.off("exit", onExit);
+          const r = JSON.parse(line) as { latenciesMs?: number[]; seconds?: number; error?: string };
+          if (r.error !== undefined) rej(new Error(`load generator: ${r.error}`));
+          else res({ latenciesMs: r.latenciesMs ?? [], seconds: r.seconds ?? 0 });
+        });
+        child.stdin.write(`${JSON.stringify({ path, count })}\n`);
+      });
+    },
+    close() {
+      child.stdin.end();
+      return new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", () => r())));
+    },
   };
-  await Promise.all(Array.from({ length: InFlight }, lane));
-  return latencies;
 }
 
 const percentile = (sorted: number[], p: number): number =>
@@ -121,7 +124,8 @@ interface Thresholds {
 }
 
 async function main(): Promise<number> {
-  const nodeFlags = flags["server-node-flags"]?.split(/\s+/).filter((f) => f !== "") ?? [];
+  // The server runs with the controller's Node flags as deployed (the image's ENTRYPOINT), unless overridden.
+  const nodeFlags = flags["server-node-flags"]?.split(/\s+/).filter((f) => f !== "") ?? deployedEntrypoint().nodeFlags;
   const serverArgs = [...nodeFlags, join(here, "webhook-server.ts")];
   if (flags["cpu-prof"]) serverArgs.push("--cpu-prof", resolve(flags["cpu-prof"]));
   if (flags.workers) serverArgs.push("--workers", flags.workers);
@@ -140,21 +144,18 @@ async function main(): Promise<number> {
     return (JSON.parse(await line) as { cpuMs: number }).cpuMs;
   };
   const { port, ca } = JSON.parse(first) as { port: number; ca: string };
-  const agent = new https.Agent({ keepAlive: true, maxSockets: InFlight, ca });
-  const target = { port, agent };
-  const all = requests();
+  const all = Object.fromEntries(
+    Object.entries(requests()).filter(([path]) => flags.only === undefined || path.includes(flags.only)),
+  );
+  const load = startLoadGenerator(port, ca, all);
   const results: Record<string, EndpointResult> = {};
   const loadBefore = os.loadavg()[0] ?? 0;
   try {
     // Warm-up: every endpoint, so the server's code is optimised before anything is measured.
-    for (const [path, payloads] of Object.entries(all)) {
-      await drive(target, path, payloads, WarmUp / Object.keys(all).length);
-    }
-    for (const [path, payloads] of Object.entries(all)) {
+    for (const path of Object.keys(all)) await load.run(path, WarmUp / Object.keys(all).length);
+    for (const path of Object.keys(all)) {
       const cpu0 = await serverCpuMs();
-      const t0 = performance.now();
-      const lat = await drive(target, path, payloads, perEndpoint);
-      const seconds = (performance.now() - t0) / 1000;
+      const { latenciesMs: lat, seconds } = await load.run(path, perEndpoint);
       const cpuMs = (await serverCpuMs()) - cpu0;
       const sorted = [...lat].sort((a, b) => a - b);
       results[path] = {
@@ -172,7 +173,7 @@ async function main(): Promise<number> {
       );
     }
   } finally {
-    agent.destroy();
+    await load.close();
     child.stdin.end();
     await new Promise((r) => child.once("exit", r));
   }
@@ -180,6 +181,7 @@ async function main(): Promise<number> {
   const thresholds = JSON.parse(readFileSync(join(here, "thresholds.json"), "utf8")) as Thresholds;
   const broken: string[] = [];
   for (const [path, limit] of Object.entries(thresholds.webhook?.endpoints ?? {})) {
+    if (!Object.hasOwn(all, path)) continue;
     const r = results[path];
     if (!r) broken.push(`${path}: not measured`);
     else {
@@ -198,7 +200,8 @@ async function main(): Promise<number> {
     },
     node: process.version,
     ...(flags.workers ? { workers: Number(flags.workers) } : {}),
-    ...(flags["server-node-flags"] ? { serverNodeFlags: flags["server-node-flags"] } : {}),
+    serverNodeFlags: nodeFlags.join(" "),
+    loadGenerator: "bench/webhook-load (Go)",
     inFlight: InFlight,
     requestsPerEndpoint: perEndpoint,
     endpoints: results,

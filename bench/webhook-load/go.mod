@@ -1,0 +1,3 @@
+module jobset-ts/bench/webhook-load
+
+go 1.24
