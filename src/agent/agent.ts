@@ -4,12 +4,13 @@
 // for the worker: a startup-probe server (sidecar mode) or the worker command (main container mode).
 // The decisions are reconcile.ts; this file carries them out.
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer, type Server } from "node:http";
+import type { Server } from "node:http";
 import { JobSetResource } from "../api/constants.ts";
 import type { JobSet } from "../api/types.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import { Informer } from "../runtime/informer.ts";
 import type { Logger } from "../runtime/logger.ts";
+import { http } from "../runtime/node-http.ts";
 import { Resources, resourcePath } from "../runtime/resources.ts";
 import { type AgentConfig, AgentFieldManager } from "./config.ts";
 import {
@@ -106,7 +107,7 @@ export function startAgent(cfg: AgentConfig, deps: AgentDeps): RunningAgent {
 
   const serveProbe = (path: string, port: number, host: string | undefined): Promise<void> =>
     new Promise((resolve) => {
-      const s = createServer((req, res) => {
+      const s = http.createServer((req, res) => {
         const url = new URL(req.url ?? "/", "http://agent");
         res.statusCode = url.pathname === path ? 200 : 404;
         res.end();

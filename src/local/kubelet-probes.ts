@@ -2,10 +2,10 @@
 // environment), httpGet (a GET to the pod's IP, or `host`; 200–399 passes) and tcpSocket (a connection
 // opens). Every pod of the local cluster runs on this machine with its own loopback address
 // (127.244.x.y, kubelet-ips.ts), which is what httpGet and tcpSocket dial unless the probe names a host.
-import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { connect } from "node:net";
 import type { Container } from "../api/k8s.ts";
+import { http } from "../runtime/node-http.ts";
 import { containerArgv } from "./kubelet-env.ts";
 import { runProbe } from "./kubelet-exec.ts";
 
@@ -55,7 +55,7 @@ function httpProbe(h: NonNullable<Probe["httpGet"]>, t: ProbeTarget, timeoutMs: 
       req.destroy();
       resolve(ok);
     };
-    const req = (https ? httpsRequest : httpRequest)(
+    const req = (https ? httpsRequest : http.request)(
       {
         host: h.host || t.podIP,
         port,

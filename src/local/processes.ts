@@ -2,9 +2,9 @@
 // (./supervise.ts) and logs to <dataDir>/logs/<name>.log; the group waits for health endpoints and
 // stops components in dependency order.
 import { closeSync, openSync, readFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
+import { http } from "../runtime/node-http.ts";
 import { type Supervised, supervise } from "./supervise.ts";
 
 /** Client TLS material for health probes (none for plain HTTP; `insecure` for self-signed servers). */
@@ -33,7 +33,7 @@ function get(url: string, tls: TlsMaterial = {}): Promise<{ status: number; body
         ? { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: !tls.insecure }
         : {}),
     };
-    const req = (u.protocol === "https:" ? httpsRequest : httpRequest)(u, opts, (r) => {
+    const req = (u.protocol === "https:" ? httpsRequest : http.request)(u, opts, (r) => {
       let body = "";
       r.on("data", (d) => {
         body += d;

@@ -2,9 +2,10 @@
 // handler: "ok" when every check passes, otherwise 500 with one `[+]name ok` / `[-]name failed: reason
 // withheld` line per check; `?verbose` lists checks on success too; `?exclude=name` skips one;
 // `/<endpoint>/<name>` runs a single check.
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { type Logger, silentLogger } from "./logger.ts";
 import { closeServer, listen, parseBindAddress } from "./net.ts";
+import { http } from "./node-http.ts";
 
 /** A check passes by returning, fails by throwing (or rejecting). */
 export type Check = () => void | Promise<void>;
@@ -126,7 +127,7 @@ export class HealthServer {
   async start(): Promise<number | undefined> {
     const bind = parseBindAddress(this.o.bindAddress);
     if (!bind) return undefined;
-    this.server = createServer((req, res) => this.handle(req, res));
+    this.server = http.createServer((req, res) => this.handle(req, res));
     return listen(this.server, bind);
   }
 

@@ -3,7 +3,7 @@
 // Controllers register their own families on `registry` (JobSet's: src/controllers/jobset/metrics.ts).
 // Plus the /metrics HTTP(S) server (TLS ≥ 1.2 when a certificate is given; optional Kubernetes authn/authz).
 import { readFileSync } from "node:fs";
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { join } from "node:path";
 import type { SecureVersion } from "node:tls";
@@ -11,6 +11,7 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 import type { KubeClient, RequestInfo } from "./client.ts";
 import type { InformerMetricsSink } from "./informer.ts";
 import { closeServer, listen, parseBindAddress } from "./net.ts";
+import { http } from "./node-http.ts";
 import { Resources, resourcePath } from "./resources.ts";
 import type { QueueMetricsSink, ReconcileOutcome, WorkQueue } from "./workqueue.ts";
 
@@ -348,7 +349,7 @@ export async function startMetricsServer(o: MetricsServerOptions): Promise<Runni
     );
     server = https as unknown as Server;
   } else {
-    server = createHttpServer(handler);
+    server = http.createServer(handler);
   }
   const port = await listen(server, bind);
   return { server, port, close: () => closeServer(server) };

@@ -2,10 +2,11 @@
 // process ≈ 20 MiB of resident memory for nothing the built-in modules cannot do; docs/benchmarks.md):
 // one keep-alive connection pool per client, TLS settings from the kubeconfig, an idle timeout per
 // request (none for watches), abort signals, and `proxy-url` through an HTTP CONNECT tunnel.
-import http from "node:http";
+import type { Agent, AgentOptions, ClientRequestArgs, IncomingMessage, RequestOptions } from "node:http";
 import https from "node:https";
 import type { Duplex } from "node:stream";
 import tls from "node:tls";
+import { http } from "./node-http.ts";
 
 export interface TransportTls {
   ca?: string;
@@ -82,7 +83,7 @@ class HttpsTunnelAgent extends https.Agent {
     super(o);
     this.proxy = proxy;
   }
-  override createConnection(options: http.ClientRequestArgs, cb?: ConnectCallback): undefined {
+  override createConnection(options: ClientRequestArgs, cb?: ConnectCallback): undefined {
     tunnel(this.proxy, options.host ?? "localhost", Number(options.port ?? 443), (err, socket) => {
       if (err || !socket) return failed(cb, err);
       cb?.(null, tls.connect({ ...(options as tls.ConnectionOptions), socket }));
@@ -94,11 +95,11 @@ class HttpsTunnelAgent extends https.Agent {
 /** A plain-HTTP agent over a CONNECT tunnel. */
 class HttpTunnelAgent extends http.Agent {
   private readonly proxy: URL;
-  constructor(proxy: URL, o: http.AgentOptions) {
+  constructor(proxy: URL, o: AgentOptions) {
     super(o);
     this.proxy = proxy;
   }
-  override createConnection(options: http.ClientRequestArgs, cb?: ConnectCallback): undefined {
+  override createConnection(options: ClientRequestArgs, cb?: ConnectCallback): undefined {
     tunnel(this.proxy, options.host ?? "localhost", Number(options.port ?? 80), (err, socket) => {
       if (err || !socket) return failed(cb, err);
       cb?.(null, socket);
@@ -107,7 +108,7 @@ class HttpTunnelAgent extends http.Agent {
   }
 }
 
-function wrapBody(res: http.IncomingMessage): ResponseBody {
+function wrapBody(res: IncomingMessage): ResponseBody {
   return {
     [Symbol.asyncIterator]: () => res[Symbol.asyncIterator]() as AsyncIterator<Buffer>,
     // events, not the async iterator: creating one costs more than reading a small answer
@@ -131,7 +132,7 @@ function wrapBody(res: http.IncomingMessage): ResponseBody {
 }
 
 export class Transport {
-  private readonly agent: http.Agent;
+  private readonly agent: Agent;
   private readonly secure: boolean;
   constructor(server: string, o: TransportOptions) {
     this.secure = new URL(server).protocol === "https:";
@@ -150,7 +151,7 @@ export class Transport {
   /** Sends a request; resolves when the status line and headers have arrived. */
   request(url: string, r: TransportRequest): Promise<TransportResponse> {
     const u = new URL(url);
-    const opts: http.RequestOptions = {
+    const opts: RequestOptions = {
       hostname: u.hostname.replace(/^\[|\]$/g, ""),
       port: u.port || (this.secure ? 443 : 80),
       path: `${u.pathname}${u.search}`,

@@ -14,7 +14,7 @@
 // against DNS rebinding); any other address needs the access token (printed in the URL, kept in an
 // HttpOnly cookie) and HTTPS (docs/adr: the UI's access model). Bodies, URLs and streams are bounded.
 import { createHash } from "node:crypto";
-import http, { type IncomingMessage, type ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import https from "node:https";
 import type { AddressInfo } from "node:net";
 import { JobSetResource } from "../api/constants.ts";
@@ -23,6 +23,7 @@ import { podLogPath } from "../cli/fetch.ts";
 import { ApiError, type KubeClient } from "../runtime/client.ts";
 import type { Logger } from "../runtime/logger.ts";
 import { silentLogger } from "../runtime/logger.ts";
+import { http } from "../runtime/node-http.ts";
 import { resourcePath } from "../runtime/resources.ts";
 import { assets, contentSecurityPolicy, indexHtml } from "./assets.ts";
 import { type ChangeKind, UiCache } from "./cache.ts";
