@@ -9,12 +9,12 @@
 //   - InOrder startup (not suspended): only the first rjob that has not "started" (replicas > 0) (§6.5);
 //   - a suspended JobSet gets suspended Jobs (all rjobs, dependsOn still applies) (§6.7).
 import { parseArgs } from "node:util";
-import { stringify } from "yaml";
 import { ApiVersion, Kind } from "../api/constants.ts";
 import type { KubeObject } from "../api/k8s.ts";
 import { PlaceholderUID, PlanError, planObjects } from "../sdk/plan.ts";
 import { formatSourceError, readDocuments } from "./documents.ts";
 import { featureGatesFlag, UsageError } from "./usage.ts";
+import { toYaml } from "./yaml-out.ts";
 
 // The first-reconcile plan itself is the SDK's plan() (src/sdk/plan.ts): one code path.
 export { PlaceholderUID, PlanError, planObjects };
@@ -78,6 +78,6 @@ export async function run(argv: string[]): Promise<number> {
       return 1;
     }
   }
-  process.stdout.write(out.map((o) => stringify(o, { lineWidth: 0 })).join("---\n"));
+  process.stdout.write(out.map((o) => toYaml(o)).join("---\n"));
   return 0;
 }
