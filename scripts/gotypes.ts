@@ -17,6 +17,7 @@ export const GoArtifacts: { path: string; args: string[]; stdin?: string }[] = [
     args: ["roundtrip"],
     stdin: "scripts/gotypes/testdata/roundtrip-inputs.json",
   },
+  { path: "src/webhooks/scheme-kinds.generated.json", args: ["schemekinds"] },
 ];
 
 /** Whether a `go` command is on the PATH. */

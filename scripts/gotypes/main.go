@@ -6,7 +6,8 @@
 //   - `oracle`: Go's answers for regexp, semantic equality, json.Marshal, field errors, Status errors and
 //     the admission decoder (test/fixtures/go-oracle.generated.json);
 //   - `quantities`: the canonical form apimachinery gives to a list of quantities;
-//   - `roundtrip`: whole JobSets decoded and encoded again (stdin: testdata/roundtrip-inputs.json).
+//   - `roundtrip`: whole JobSets decoded and encoded again (stdin: testdata/roundtrip-inputs.json);
+//   - `schemekinds`: the kinds the scheme of upstream's manager knows (src/webhooks/scheme-kinds.generated.json).
 //
 // `npm run generate` runs them all (scripts/gotypes.ts); test/integration/gotypes.test.ts checks the
 // committed outputs are fresh. A module of its own: the kube/ module's file hash keys the cached
@@ -80,7 +81,7 @@ func roundTrips() any {
 	return results
 }
 
-const usage = "usage: gotypes types|oracle|quantities|roundtrip"
+const usage = "usage: gotypes types|oracle|quantities|roundtrip|schemekinds"
 
 func main() {
 	if len(os.Args) != 2 {
@@ -98,6 +99,8 @@ func main() {
 		v = quantities()
 	case "roundtrip":
 		v = roundTrips()
+	case "schemekinds":
+		v = schemeKinds()
 	default:
 		fmt.Fprintln(os.Stderr, usage)
 		os.Exit(2)

@@ -1,12 +1,18 @@
 // AdmissionReview v1 (admission.k8s.io/v1) as plain JSON, and the responses controller-runtime's
 // webhook handlers give, so that the API server sees exactly what upstream JobSet would send:
 //
-// - allowed: `{allowed: true, status: {code: 200}}` (controller-runtime `Allowed("")`);
-// - a plain error: `{allowed: false, status: {code: 403, reason: "Forbidden", message: <text>}}` (`Denied`);
+// - allowed: `{allowed: true, status: {metadata: {}, code: 200}}` (controller-runtime `Allowed("")`);
+// - a plain error: `{allowed: false, status: {metadata: {}, message: <text>, reason: "Forbidden", code: 403}}`
+//   (`Denied`);
 // - a Kubernetes StatusError (the JobSet webhook's 422 Invalid): the Status as is, code kept;
-// - a request the handler cannot process (bad JSON, wrong content type): `{code: 400, message}` (`Errored`);
-// - a mutation: `{allowed: true, patchType: "JSONPatch", patch: base64(JSON Patch)}`, the patch being the
-//   diff original → mutated with removals dropped (controller-runtime keeps unknown fields by default).
+// - a request the handler cannot process (bad JSON, wrong content type): `{metadata: {}, message, code: 400}`
+//   (`Errored`);
+// - a mutation: `{allowed: true, status: {metadata: {}, code: 200}, patch: base64(JSON Patch), patchType:
+//   "JSONPatch"}` (`PatchResponseFromRaw`; no patch when nothing changed), the patch being the diff original →
+//   mutated with removals dropped (controller-runtime keeps unknown fields by default).
+// Every Status is written as Go's encoding/json writes a metav1.Status: `metadata: {}` always (an empty struct
+// is never omitted), then status, message, reason, details, code; responses and reviews in Go's field order.
+// These shapes were checked against upstream's server (bench/upstream-webhook, docs/benchmarks.md).
 import jsonpatch from "fast-json-patch";
 import type { Status } from "../api/k8s.ts";
 
@@ -63,8 +69,9 @@ export interface AdmissionResponse {
 }
 
 export interface AdmissionReview {
-  apiVersion: string;
-  kind: "AdmissionReview";
+  /** Absent only in the answer to a body that could not be decoded as a review (reviewResponse). */
+  apiVersion?: string;
+  kind?: "AdmissionReview";
   request?: AdmissionRequest;
   response?: AdmissionResponse;
 }
@@ -85,28 +92,39 @@ export interface PatchOperation {
 const withWarnings = (o: Outcome, warnings?: readonly string[]): Outcome =>
   warnings && warnings.length > 0 ? { ...o, warnings: [...warnings] } : o;
 
-/** controller-runtime `Allowed(message)`: `{code: 200}` plus the message when non-empty. */
+/**
+ * A metav1.Status as Go encodes it: `metadata: {}` first (ListMeta is a struct, which `omitempty` never
+ * drops), then the fields that are set, in the struct's order (status, message, reason, details, code);
+ * no kind/apiVersion (an empty TypeMeta).
+ */
+export function goStatus(s: Status): Status {
+  const out: Status = { metadata: s.metadata ?? {} };
+  if (s.status) out.status = s.status;
+  if (s.message) out.message = s.message;
+  if (s.reason) out.reason = s.reason;
+  if (s.details) out.details = s.details;
+  if (s.code) out.code = s.code;
+  return out;
+}
+
+/** controller-runtime `Allowed(message)`: code 200, plus the message when non-empty. */
 export function allowed(message = "", warnings?: readonly string[]): Outcome {
-  const status: Status = { code: 200 };
-  if (message) status.message = message;
-  return withWarnings({ allowed: true, status }, warnings);
+  return withWarnings({ allowed: true, status: goStatus({ message, code: 200 }) }, warnings);
 }
 
 /** controller-runtime `Denied(message)`: a plain error → 403 Forbidden with the error text. */
 export function denied(message: string, warnings?: readonly string[]): Outcome {
-  const status: Status = { code: 403, reason: "Forbidden" };
-  if (message) status.message = message;
-  return withWarnings({ allowed: false, status }, warnings);
+  return withWarnings({ allowed: false, status: goStatus({ message, reason: "Forbidden", code: 403 }) }, warnings);
 }
 
 /** A denial carrying a complete metav1.Status (a Kubernetes StatusError): code, reason and details kept. */
 export function deniedWithStatus(status: Status, warnings?: readonly string[]): Outcome {
-  return withWarnings({ allowed: false, status }, warnings);
+  return withWarnings({ allowed: false, status: goStatus(status) }, warnings);
 }
 
 /** controller-runtime `Errored(code, err)`: the request could not be processed. */
 export function errored(code: number, message: string): Outcome {
-  return { allowed: false, status: { code, message } };
+  return { allowed: false, status: goStatus({ message, code }) };
 }
 
 /** An error that carries a Kubernetes Status (apierrors.StatusError): denials keep its code and details. */
@@ -213,12 +231,16 @@ export function computePatch(original: unknown, mutated: unknown, keepRemovals =
   return keepRemovals ? ops : ops.filter((o) => o.op !== "remove");
 }
 
-/** controller-runtime `PatchResponseFromRaw`: allowed, with a base64 JSON Patch when anything changed. */
+/**
+ * controller-runtime `PatchResponseFromRaw`: allowed with code 200, and a base64 JSON Patch when anything
+ * changed.
+ */
 export function patchResponse(original: unknown, mutated: unknown, warnings?: readonly string[]): Outcome {
   const ops = computePatch(original, mutated);
-  if (ops.length === 0) return withWarnings({ allowed: true }, warnings);
+  const status = goStatus({ code: 200 });
+  if (ops.length === 0) return withWarnings({ allowed: true, status }, warnings);
   return withWarnings(
-    { allowed: true, patchType: "JSONPatch", patch: Buffer.from(JSON.stringify(ops)).toString("base64") },
+    { allowed: true, status, patch: Buffer.from(JSON.stringify(ops)).toString("base64"), patchType: "JSONPatch" },
     warnings,
   );
 }
@@ -231,14 +253,25 @@ export function decodePatch(response: Pick<AdmissionResponse, "patch">): PatchOp
 
 // ---------------------------------------------------------------------------------------------- reviews
 
-/** Wraps an outcome into the AdmissionReview answered for a request (same apiVersion as the request). */
-export function reviewResponse(uid: string, outcome: Outcome, apiVersion = AdmissionGroupVersion): AdmissionReview {
-  return { apiVersion, kind: "AdmissionReview", response: { uid, ...outcome } };
+/**
+ * Wraps an outcome into the AdmissionReview answered for a request, in Go's field order: kind and the
+ * request's apiVersion, then the response (uid, allowed, status, patch, patchType, auditAnnotations,
+ * warnings). Without an apiVersion (the body could not be decoded as a review: empty, not JSON, wrong
+ * content type, too large) the review has no kind or apiVersion, as controller-runtime writes it then.
+ */
+export function reviewResponse(uid: string, outcome: Outcome, apiVersion?: string): AdmissionReview {
+  const response: AdmissionResponse = { uid, allowed: outcome.allowed };
+  if (outcome.status) response.status = outcome.status;
+  if (outcome.patch) response.patch = outcome.patch;
+  if (outcome.patchType) response.patchType = outcome.patchType;
+  if (outcome.auditAnnotations) response.auditAnnotations = outcome.auditAnnotations;
+  if (outcome.warnings) response.warnings = outcome.warnings;
+  return apiVersion === undefined ? { response } : { kind: "AdmissionReview", apiVersion, response };
 }
 
 export type ParsedReview =
   | { ok: true; apiVersion: string; request: AdmissionRequest }
-  | { ok: false; uid: string; apiVersion: string; message: string };
+  | { ok: false; uid: string; apiVersion?: string; message: string };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): v is string => typeof v === "string";
@@ -253,11 +286,9 @@ export function parseAdmissionReview(body: string): ParsedReview {
     doc = JSON.parse(body);
   } catch (e) {
     const msg = e instanceof Error ? e.message : String(e);
-    return { ok: false, uid: "", apiVersion: AdmissionGroupVersion, message: `couldn't decode the request: ${msg}` };
+    return { ok: false, uid: "", message: `couldn't decode the request: ${msg}` };
   }
-  if (!isRecord(doc)) {
-    return { ok: false, uid: "", apiVersion: AdmissionGroupVersion, message: "request body is not a JSON object" };
-  }
+  if (!isRecord(doc)) return { ok: false, uid: "", message: "request body is not a JSON object" };
   const apiVersion = doc.apiVersion;
   const av = apiVersion === AdmissionV1beta1 ? AdmissionV1beta1 : AdmissionGroupVersion;
   const req = doc.request;
@@ -293,9 +324,14 @@ export function parseAdmissionReview(body: string): ParsedReview {
 export function checkAdmissionReviewResponse(doc: unknown, uid?: string): string[] {
   const problems: string[] = [];
   if (!isRecord(doc)) return ["not a JSON object"];
-  if (doc.kind !== "AdmissionReview") problems.push(`kind is ${JSON.stringify(doc.kind)}`);
-  if (doc.apiVersion !== AdmissionGroupVersion && doc.apiVersion !== AdmissionV1beta1) {
+  // The answer to a body that was never decoded as a review has neither (reviewResponse).
+  const undecoded = doc.kind === undefined && doc.apiVersion === undefined;
+  if (!undecoded && doc.kind !== "AdmissionReview") problems.push(`kind is ${JSON.stringify(doc.kind)}`);
+  if (!undecoded && doc.apiVersion !== AdmissionGroupVersion && doc.apiVersion !== AdmissionV1beta1) {
     problems.push(`apiVersion is ${JSON.stringify(doc.apiVersion)}`);
+  }
+  if (undecoded && isRecord(doc.response) && doc.response.uid !== "") {
+    problems.push("a review without kind and apiVersion answers an undecoded body: its uid must be empty");
   }
   const r = doc.response;
   if (!isRecord(r)) return [...problems, "no response"];

@@ -6,6 +6,10 @@
 // mutating admission. Both JobSets and Pods go through the Go type model of upstream's types
 // (src/api/go-value.ts), so the error text is Go's (checked against Go in test/unit/go-value.test.ts).
 import { GoTypes, goDecode } from "../api/go-value.ts";
+import schemeKindsJson from "./scheme-kinds.generated.json" with { type: "json" };
+
+/** Kinds by group/version ("v1", "batch/v1", …) in the scheme of upstream's manager. */
+const schemeKinds: Readonly<Record<string, readonly string[]>> = schemeKindsJson;
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; message: string };
 
@@ -23,10 +27,13 @@ const jsonType = (v: unknown): string =>
   v === null ? "null" : Array.isArray(v) ? "array" : typeof v === "object" ? "object" : typeof v;
 
 /**
- * The group/version/kind check of the universal deserializer decoding into a typed object of `want`: a
- * missing kind or version is taken from the type, anything else must match.
+ * The group/version/kind check of the universal deserializer decoding into a typed object of `want`
+ * (`goName`, as Go's reflect prints the pointer type): a missing kind or version is taken from the type;
+ * another kind the scheme knows is decoded into a new object of that kind, which `runtime.DecodeInto` then
+ * refuses (`unable to decode /v1, Kind=Pod into *v1alpha2.JobSet`); a kind the scheme does not know is
+ * "no kind … is registered". The scheme is upstream's manager's (scheme-kinds.generated.json).
  */
-export function kindError(v: Record<string, unknown>, want: Gvk): string | undefined {
+export function kindError(v: Record<string, unknown>, want: Gvk, goName: string): string | undefined {
   const apiVersion = typeof v.apiVersion === "string" ? v.apiVersion : "";
   let kind = typeof v.kind === "string" ? v.kind : "";
   const slash = apiVersion.indexOf("/");
@@ -40,13 +47,15 @@ export function kindError(v: Record<string, unknown>, want: Gvk): string | undef
   if (version === "" && group === want.group) version = want.version;
   if (group === want.group && version === want.version && kind === want.kind) return undefined;
   const gv = group === "" ? version : `${group}/${version}`;
+  // GroupVersionKind.String() is group + "/" + version, so the core group shows as "/v1".
+  if (schemeKinds[gv]?.includes(kind)) return `unable to decode ${group}/${version}, Kind=${kind} into *${goName}`;
   return `no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(gv)} in scheme ${JSON.stringify(SchemeName)}`;
 }
 
 function decodeAs<T>(v: unknown, want: Gvk, goType: string, goName: string): DecodeResult<T> {
   if (!isRecord(v))
     return { ok: false, message: `json: cannot unmarshal ${jsonType(v)} into Go value of type ${goName}` };
-  const kindErr = kindError(v, want);
+  const kindErr = kindError(v, want, goName);
   if (kindErr) return { ok: false, message: kindErr };
   const d = goDecode<T>(v, goType);
   return d.ok ? { ok: true, value: d.value } : { ok: false, message: d.message };

@@ -312,7 +312,8 @@ export class WebhookServer {
     const t0 = performance.now();
     try {
       const { apiVersion, uid, outcome } = await this.review(req, path, handler);
-      const body = JSON.stringify(reviewResponse(uid, outcome, apiVersion));
+      // Go's json.Encoder, which controller-runtime writes the review with, ends it with a newline.
+      const body = `${JSON.stringify(reviewResponse(uid, outcome, apiVersion))}\n`;
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
       res.end(body);
       this.opts.onRequest?.({

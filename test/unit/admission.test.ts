@@ -25,35 +25,63 @@ import {
   toCABundle,
 } from "../../src/webhooks/configurations.ts";
 
+// JSON text, so that key order counts: Go writes metav1.Status as metadata, status, message, reason,
+// details, code, and `metadata: {}` always (checked against upstream's server in test/compat).
+const json = (v: unknown): string => JSON.stringify(v);
+
 describe("admission outcomes (controller-runtime shapes)", () => {
   test("allowed", () => {
-    assert.deepEqual(allowed(), { allowed: true, status: { code: 200 } });
-    assert.deepEqual(allowed("ok", ["w"]), { allowed: true, status: { code: 200, message: "ok" }, warnings: ["w"] });
+    assert.equal(json(allowed()), json({ allowed: true, status: { metadata: {}, code: 200 } }));
+    assert.equal(
+      json(allowed("ok", ["w"])),
+      json({ allowed: true, status: { metadata: {}, message: "ok", code: 200 }, warnings: ["w"] }),
+    );
   });
   test("plain denial is 403 Forbidden with the text", () => {
-    assert.deepEqual(denied("nope"), { allowed: false, status: { code: 403, reason: "Forbidden", message: "nope" } });
+    assert.equal(
+      json(denied("nope")),
+      json({ allowed: false, status: { metadata: {}, message: "nope", reason: "Forbidden", code: 403 } }),
+    );
     assert.deepEqual(deniedFromError(new Error("boom")), denied("boom"));
   });
-  test("a StatusError keeps its code and details", () => {
+  test("a StatusError keeps its code and details, in Go's order", () => {
     const status = { code: 422, reason: "Invalid", message: "m", details: { name: "x", causes: [] } };
-    assert.deepEqual(deniedFromError(new StatusError(status)), { allowed: false, status });
-    assert.deepEqual(deniedWithStatus(status, ["w"]), { allowed: false, status, warnings: ["w"] });
+    const go = { metadata: {}, message: "m", reason: "Invalid", details: { name: "x", causes: [] }, code: 422 };
+    assert.equal(json(deniedFromError(new StatusError(status))), json({ allowed: false, status: go }));
+    assert.equal(json(deniedWithStatus(status, ["w"])), json({ allowed: false, status: go, warnings: ["w"] }));
   });
   test("errored", () => {
-    assert.deepEqual(errored(400, "bad"), { allowed: false, status: { code: 400, message: "bad" } });
+    assert.equal(
+      json(errored(400, "bad")),
+      json({ allowed: false, status: { metadata: {}, message: "bad", code: 400 } }),
+    );
   });
-  test("review wraps the outcome with the uid", () => {
-    assert.deepEqual(reviewResponse("abc", allowed()), {
-      apiVersion: "admission.k8s.io/v1",
-      kind: "AdmissionReview",
-      response: { uid: "abc", allowed: true, status: { code: 200 } },
-    });
+  test("review wraps the outcome with the uid, kind before apiVersion as Go writes them", () => {
+    assert.equal(
+      json(reviewResponse("abc", allowed(), "admission.k8s.io/v1")),
+      json({
+        kind: "AdmissionReview",
+        apiVersion: "admission.k8s.io/v1",
+        response: { uid: "abc", allowed: true, status: { metadata: {}, code: 200 } },
+      }),
+    );
+  });
+  test("a body that was never decoded as a review gets a review without kind or apiVersion", () => {
+    assert.equal(
+      json(reviewResponse("", errored(400, "request body is empty"))),
+      json({
+        response: { uid: "", allowed: false, status: { metadata: {}, message: "request body is empty", code: 400 } },
+      }),
+    );
   });
 });
 
 describe("JSON patches", () => {
-  test("no change → no patch", () => {
-    assert.deepEqual(patchResponse({ a: 1 }, { a: 1 }), { allowed: true });
+  test("no change → no patch, still code 200 (PatchResponseFromRaw)", () => {
+    assert.equal(json(patchResponse({ a: 1 }, { a: 1 })), json({ allowed: true, status: { metadata: {}, code: 200 } }));
+  });
+  test("a patch comes after the status and before its type, as Go orders the response", () => {
+    assert.deepEqual(Object.keys(patchResponse({}, { a: 1 })), ["allowed", "status", "patch", "patchType"]);
   });
   test("adds and replaces, base64 encoded; removals dropped", () => {
     const r = patchResponse({ a: 1, b: [1], gone: null }, { a: 2, b: [1, 2], c: { d: "x" } });
@@ -107,8 +135,11 @@ describe("parsing AdmissionReviews", () => {
     });
   }
   test("response checker", () => {
-    assert.deepEqual(checkAdmissionReviewResponse(reviewResponse("u", denied("x")), "u"), []);
-    assert.deepEqual(checkAdmissionReviewResponse(reviewResponse("u", patchResponse({}, { a: 1 })), "u"), []);
+    assert.deepEqual(checkAdmissionReviewResponse(reviewResponse("u", denied("x"), "admission.k8s.io/v1"), "u"), []);
+    assert.deepEqual(
+      checkAdmissionReviewResponse(reviewResponse("u", patchResponse({}, { a: 1 }), "admission.k8s.io/v1"), "u"),
+      [],
+    );
     assert.notDeepEqual(checkAdmissionReviewResponse({ kind: "AdmissionReview", response: { uid: "v" } }, "u"), []);
   });
 });

@@ -231,7 +231,7 @@ describe("pod webhook admission requests", () => {
     const p = pod("", { index: "1", owner: "u1" });
     assert.deepEqual(await validatePodRequest(req(p), lookups([])), {
       allowed: false,
-      status: { code: 403, reason: "Forbidden", message: "follower pod node selector not set" },
+      status: { metadata: {}, message: "follower pod node selector not set", reason: "Forbidden", code: 403 },
     });
   });
   test("mutation → JSON patch of the added label; namespace from the request is not patched", async () => {

@@ -153,7 +153,7 @@ const rows: Row[] = [
   {
     name: "no PVC of that name in the cache: allowed",
     request: { operation: "CREATE", object: jobset({ name: "scratch", storage: "1Gi" }, "Delete") },
-    want: { allowed: true, status: { code: 200 } },
+    want: { allowed: true, status: { metadata: {}, code: 200 } },
   },
   {
     name: "a PVC of that name in another namespace is not this JobSet's",
@@ -162,12 +162,12 @@ const rows: Row[] = [
       namespace: "other",
       object: { ...jobset({ name: "data", storage: "1Gi" }, "Delete"), metadata: { name: "js", namespace: "other" } },
     },
-    want: { allowed: true, status: { code: 200 } },
+    want: { allowed: true, status: { metadata: {}, code: 200 } },
   },
   {
     name: "the existing PVC with the same spec, size spelled 1024Mi, Retain: allowed",
     request: { operation: "CREATE", object: jobset({ name: "data", storage: "1024Mi" }, "Retain") },
-    want: { allowed: true, status: { code: 200 } },
+    want: { allowed: true, status: { metadata: {}, code: 200 } },
   },
   {
     name: "the existing PVC with retention Delete: refused",

@@ -1,0 +1,77 @@
+// Upstream's webhook server (test/support/upstream-webhook: sigs.k8s.io/jobset v0.12.0 on controller-runtime,
+// in Go) built with the machine's `go` and started on 127.0.0.1 with a throwaway serving certificate. The
+// first build downloads the modules from the Go module proxy and compiles for a few minutes (progress on
+// stderr); Go's build cache makes later builds take seconds.
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { freePort } from "../../src/local/ports.ts";
+import { createCa, issueServingCert } from "../../src/pki/x509.ts";
+
+const source = fileURLToPath(new URL("./upstream-webhook/", import.meta.url));
+
+export interface UpstreamWebhook {
+  port: number;
+  url: string;
+  pid: number;
+  /** PEM of the CA that signed its serving certificate. */
+  caPem: string;
+  stop(): Promise<void>;
+}
+
+/** Builds the server (once per process) and returns the binary's path; throws with go's own message. */
+let built: string | undefined;
+export function buildUpstreamWebhook(): string {
+  if (built) return built;
+  const bin = join(tmpdir(), `jobset-upstream-webhook-${process.getuid?.() ?? 0}`);
+  process.stderr.write(
+    "building upstream's webhook server (sigs.k8s.io/jobset v0.12.0; the first build takes minutes)…\n",
+  );
+  const r = spawnSync("go", ["build", "-o", bin, "."], { cwd: source, stdio: ["ignore", "inherit", "inherit"] });
+  if (r.error || r.status !== 0) {
+    throw new Error(
+      `cannot build ${source} (${r.error?.message ?? `go build exited ${r.status}`}); it needs Go 1.26 and the Go module proxy`,
+    );
+  }
+  built = bin;
+  return bin;
+}
+
+/** Starts upstream's webhook server and resolves once it serves. */
+export async function startUpstreamWebhook(): Promise<UpstreamWebhook> {
+  const bin = buildUpstreamWebhook();
+  const ca = createCa("upstream-webhook-ca", 1);
+  const leaf = issueServingCert(ca);
+  const certDir = mkdtempSync(join(tmpdir(), "jobset-upstream-webhook-"));
+  writeFileSync(join(certDir, "tls.crt"), leaf.certPem);
+  writeFileSync(join(certDir, "tls.key"), leaf.keyPem, { mode: 0o600 });
+  const port = await freePort();
+  const child = spawn(bin, ["-port", String(port), "-cert-dir", certDir], { stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (c: Buffer) => {
+    stderr = (stderr + c.toString()).slice(-4000);
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout }).on("line", (l) => l === "ready" && resolve());
+      child.once("exit", (code) => reject(new Error(`upstream's webhook server exited (${code}): ${stderr}`)));
+    });
+  } catch (e) {
+    rmSync(certDir, { recursive: true, force: true });
+    throw e;
+  }
+  return {
+    port,
+    url: `https://127.0.0.1:${port}`,
+    pid: child.pid ?? 0,
+    caPem: ca.certPem,
+    async stop() {
+      child.stdin.end();
+      if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once("exit", r));
+      rmSync(certDir, { recursive: true, force: true });
+    },
+  };
+}
