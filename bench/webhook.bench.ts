@@ -16,6 +16,8 @@
 //        --server-node-flags="F…"   Node/V8 flags of the server process (e.g. ="--max-semi-space-size=32"),
 //                       instead of the deployed ones (the Dockerfile's ENTRYPOINT: bench/deployed-node-flags.ts)
 //        --workers N    the worker-thread experiment (bench/webhook-worker-pool.ts); not for references
+//        --upstream     measure upstream's Go webhooks instead (test/support/upstream-webhook: jobset v0.12.0),
+//                       same requests and load generator; results to --out or webhook-upstream.local.json
 //        --only S       only the endpoints whose path contains S (profiling; thresholds of the others are skipped)
 //        --out FILE     write the results there instead of bench/results/webhook.local.json
 //        --reference
@@ -26,6 +28,7 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { startUpstreamWebhook } from "../test/support/upstream-webhook.ts";
 import { deployedEntrypoint } from "./deployed-node-flags.ts";
 import { requests } from "./webhook-requests.ts";
 
@@ -37,14 +40,17 @@ const { values: flags } = parseArgs({
     reference: { type: "boolean", default: false },
     out: { type: "string" },
     only: { type: "string" },
+    upstream: { type: "boolean", default: false },
     workers: { type: "string" },
     "gc-stats": { type: "boolean", default: false },
     "server-node-flags": { type: "string" },
   },
 });
 const perEndpoint = Number(flags.requests);
-if (flags.reference && (flags.workers || flags["server-node-flags"] || flags.only)) {
-  throw new Error("--workers, --server-node-flags and --only are experiments: they cannot write the reference");
+if (flags.reference && (flags.workers || flags["server-node-flags"] || flags.only || flags.upstream)) {
+  throw new Error(
+    "--workers, --server-node-flags, --only and --upstream are experiments or comparisons: they cannot write the reference",
+  );
 }
 const InFlight = 8;
 const WarmUp = 500;
@@ -123,8 +129,18 @@ interface Thresholds {
   };
 }
 
-async function main(): Promise<number> {
-  // The server runs with the controller's Node flags as deployed (the image's ENTRYPOINT), unless overridden.
+/** The server under benchmark: its port, the CA its certificate chains to, its CPU so far, and a stop. */
+interface ServerUnderTest {
+  port: number;
+  ca: string;
+  cpuMs(): Promise<number>;
+  stop(): Promise<void>;
+  /** Node flags it runs with (ours) or what it is (upstream). */
+  description: string;
+}
+
+/** Ours: bench/webhook-server.ts in its own Node process, with the deployed Node flags unless overridden. */
+async function startOurs(): Promise<ServerUnderTest> {
   const nodeFlags = flags["server-node-flags"]?.split(/\s+/).filter((f) => f !== "") ?? deployedEntrypoint().nodeFlags;
   const serverArgs = [...nodeFlags, join(here, "webhook-server.ts")];
   if (flags["cpu-prof"]) serverArgs.push("--cpu-prof", resolve(flags["cpu-prof"]));
@@ -137,13 +153,47 @@ async function main(): Promise<number> {
       rl.once("line", res);
       child.once("exit", (code) => rej(new Error(`webhook server exited (${code})`)));
     });
-  const first = await nextLine();
-  const serverCpuMs = async (): Promise<number> => {
-    const line = nextLine();
-    child.stdin.write("cpu\n");
-    return (JSON.parse(await line) as { cpuMs: number }).cpuMs;
+  const { port, ca } = JSON.parse(await nextLine()) as { port: number; ca: string };
+  return {
+    port,
+    ca,
+    description: nodeFlags.join(" "),
+    async cpuMs() {
+      const line = nextLine();
+      child.stdin.write("cpu\n");
+      return (JSON.parse(await line) as { cpuMs: number }).cpuMs;
+    },
+    async stop() {
+      child.stdin.end();
+      if (child.exitCode === null) await new Promise((r) => child.once("exit", r));
+    },
   };
-  const { port, ca } = JSON.parse(first) as { port: number; ca: string };
+}
+
+/** CPU milliseconds (user + system) a process has used so far, from /proc (Linux). */
+function procCpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+}
+
+/** Upstream's: sigs.k8s.io/jobset v0.12.0's webhooks in Go (test/support/upstream-webhook.ts builds and starts it). */
+async function startUpstream(): Promise<ServerUnderTest> {
+  const up = await startUpstreamWebhook();
+  return {
+    port: up.port,
+    ca: up.caPem,
+    description: "upstream sigs.k8s.io/jobset v0.12.0 (Go)",
+    cpuMs: async () => procCpuMs(up.pid),
+    stop: () => up.stop(),
+  };
+}
+
+async function main(): Promise<number> {
+  const server = flags.upstream ? await startUpstream() : await startOurs();
+  const { port, ca } = server;
+  const serverCpuMs = () => server.cpuMs();
   const all = Object.fromEntries(
     Object.entries(requests()).filter(([path]) => flags.only === undefined || path.includes(flags.only)),
   );
@@ -174,13 +224,13 @@ async function main(): Promise<number> {
     }
   } finally {
     await load.close();
-    child.stdin.end();
-    await new Promise((r) => child.once("exit", r));
+    await server.stop();
   }
 
   const thresholds = JSON.parse(readFileSync(join(here, "thresholds.json"), "utf8")) as Thresholds;
   const broken: string[] = [];
-  for (const [path, limit] of Object.entries(thresholds.webhook?.endpoints ?? {})) {
+  // The limits are ours: a run of upstream's server is a comparison, not checked against them.
+  for (const [path, limit] of Object.entries(flags.upstream ? {} : (thresholds.webhook?.endpoints ?? {}))) {
     if (!Object.hasOwn(all, path)) continue;
     const r = results[path];
     if (!r) broken.push(`${path}: not measured`);
@@ -200,7 +250,7 @@ async function main(): Promise<number> {
     },
     node: process.version,
     ...(flags.workers ? { workers: Number(flags.workers) } : {}),
-    serverNodeFlags: nodeFlags.join(" "),
+    server: server.description,
     loadGenerator: "bench/webhook-load (Go)",
     inFlight: InFlight,
     requestsPerEndpoint: perEndpoint,
@@ -211,7 +261,8 @@ async function main(): Promise<number> {
   const dir = join(here, "results");
   mkdirSync(dir, { recursive: true });
   const json = `${JSON.stringify(out, null, 2)}\n`;
-  writeFileSync(flags.out ? resolve(flags.out) : join(dir, "webhook.local.json"), json);
+  const localName = flags.upstream ? "webhook-upstream.local.json" : "webhook.local.json";
+  writeFileSync(flags.out ? resolve(flags.out) : join(dir, localName), json);
   if (flags.reference) writeFileSync(join(dir, "webhook.json"), json);
   for (const b of broken) process.stdout.write(`THRESHOLD BROKEN ${b}\n`);
   process.stdout.write(broken.length === 0 ? "webhook thresholds met\n" : "WEBHOOK THRESHOLDS BROKEN\n");
