@@ -43,7 +43,7 @@ async function once(path: string, body: Buffer): Promise<number> {
   const handler = handlers[path];
   if (!handler) throw new Error(`no handler for ${path}`);
   const outcome: Outcome = await handler(parsed.request, signal);
-  return JSON.stringify(reviewResponse(parsed.request.uid, outcome, parsed.apiVersion)).length;
+  return JSON.stringify(reviewResponse(parsed.request.uid, outcome, parsed.apiVersion, parsed.kind)).length;
 }
 
 async function run(path: string, bodies: Buffer[], count: number): Promise<void> {

@@ -69,9 +69,9 @@ export interface AdmissionResponse {
 }
 
 export interface AdmissionReview {
-  /** Absent only in the answer to a body that could not be decoded as a review (reviewResponse). */
+  /** As the request wrote them (echoed in the answer); absent in the answer to an undecodable body. */
   apiVersion?: string;
-  kind?: "AdmissionReview";
+  kind?: string;
   request?: AdmissionRequest;
   response?: AdmissionResponse;
 }
@@ -153,6 +153,23 @@ const hasStatus = (e: unknown): e is { status: Status } =>
 export function deniedFromError(e: unknown, warnings?: readonly string[]): Outcome {
   if (e instanceof StatusError || hasStatus(e)) return deniedWithStatus(e.status, warnings);
   return denied(e instanceof Error ? e.message : String(e), warnings);
+}
+
+/**
+ * What controller-runtime's validators do with operations other than CREATE and UPDATE (JobSet and Pod
+ * alike: neither upstream validator checks deletions): DELETE decodes the old object and is allowed,
+ * CONNECT is allowed, anything else is `unknown operation`.
+ */
+export function otherOperation(
+  req: AdmissionRequest,
+  decodeOld: (raw: unknown) => { ok: true } | { ok: false; message: string },
+): Outcome {
+  if (req.operation === "CONNECT") return allowed();
+  if (req.operation === "DELETE") {
+    const d = decodeOld(req.oldObject);
+    return d.ok ? allowed() : errored(400, d.message);
+  }
+  return errored(400, `unknown operation ${JSON.stringify(req.operation ?? "")}`);
 }
 
 // ---------------------------------------------------------------------------------------------- patches
@@ -259,75 +276,187 @@ export function decodePatch(response: Pick<AdmissionResponse, "patch">): PatchOp
  * warnings). Without an apiVersion (the body could not be decoded as a review: empty, not JSON, wrong
  * content type, too large) the review has no kind or apiVersion, as controller-runtime writes it then.
  */
-export function reviewResponse(uid: string, outcome: Outcome, apiVersion?: string): AdmissionReview {
+export function reviewResponse(uid: string, outcome: Outcome, apiVersion?: string, kind?: string): AdmissionReview {
   const response: AdmissionResponse = { uid, allowed: outcome.allowed };
   if (outcome.status) response.status = outcome.status;
   if (outcome.patch) response.patch = outcome.patch;
   if (outcome.patchType) response.patchType = outcome.patchType;
   if (outcome.auditAnnotations) response.auditAnnotations = outcome.auditAnnotations;
   if (outcome.warnings) response.warnings = outcome.warnings;
-  return apiVersion === undefined ? { response } : { kind: "AdmissionReview", apiVersion, response };
+  // The review's own type, echoed as the request wrote it (parseAdmissionReview); none for a body that was
+  // never decoded as a review.
+  if (apiVersion === undefined && kind === undefined) return { response };
+  return { ...(kind !== undefined ? { kind } : {}), ...(apiVersion !== undefined ? { apiVersion } : {}), response };
 }
 
 export type ParsedReview =
-  | { ok: true; apiVersion: string; request: AdmissionRequest }
-  | { ok: false; uid: string; apiVersion?: string; message: string };
+  | { ok: true; apiVersion?: string; kind?: string; request: AdmissionRequest }
+  | { ok: false; uid: string; message: string };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): v is string => typeof v === "string";
 
+/** The JSON type as Go's encoding/json names it in "cannot unmarshal <type> into …". */
+export const goJsonType = (v: unknown): string =>
+  v === null
+    ? "null"
+    : Array.isArray(v)
+      ? "array"
+      : typeof v === "boolean"
+        ? "bool"
+        : typeof v === "object"
+          ? "object"
+          : typeof v;
+
 /**
- * Parses and checks an AdmissionReview request body. Failures carry what is known of the request
- * (its uid, possibly empty) so the answer can still be a well-formed AdmissionReview.
+ * The first step of apimachinery's JSON serializer for any object: reading `apiVersion` and `kind` into an
+ * anonymous struct. Undefined when they read fine (strings, null or absent), else the error text.
+ */
+export function interpretError(v: unknown): string | undefined {
+  const prefix = "couldn't get version/kind; json parse error: ";
+  if (v === null) return undefined;
+  if (!isRecord(v)) {
+    return (
+      `${prefix}json: cannot unmarshal ${goJsonType(v)} into Go value of type ` +
+      'struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }'
+    );
+  }
+  for (const key in v) {
+    if ((key === "apiVersion" || key === "kind") && v[key] !== null && !str(v[key])) {
+      return `${prefix}json: cannot unmarshal ${goJsonType(v[key])} into Go struct field .${key} of type string`;
+    }
+  }
+  return undefined;
+}
+
+// The Go types of admission/v1's AdmissionRequest, for the decode errors of a review's `request` (the
+// struct that holds each field, the field's Go type). Fields not listed (object, oldObject, options: raw
+// JSON) take anything.
+type GoField = { type: string; fields?: Record<string, GoField>; elem?: GoField; map?: GoField };
+const goString = (type = "string"): GoField => ({ type });
+const gvk: GoField = {
+  type: "v1.GroupVersionKind",
+  fields: { group: goString(), version: goString(), kind: goString() },
+};
+const gvr: GoField = {
+  type: "v1.GroupVersionResource",
+  fields: { group: goString(), version: goString(), resource: goString() },
+};
+const requestType: GoField = {
+  type: "v1.AdmissionRequest",
+  fields: {
+    uid: goString("types.UID"),
+    kind: gvk,
+    resource: gvr,
+    subResource: goString(),
+    requestKind: gvk,
+    requestResource: gvr,
+    requestSubResource: goString(),
+    name: goString(),
+    namespace: goString(),
+    operation: goString("v1.Operation"),
+    userInfo: {
+      type: "v1.UserInfo",
+      fields: {
+        username: goString(),
+        uid: goString(),
+        groups: { type: "[]string", elem: goString() },
+        extra: { type: "map[string]v1.ExtraValue", map: { type: "v1.ExtraValue", elem: goString() } },
+      },
+    },
+    dryRun: { type: "bool" },
+  },
+};
+const structName = (t: GoField): string => t.type.slice(t.type.lastIndexOf(".") + 1);
+
+/**
+ * The first error (in document order, as Go's decoder reports it) of decoding `v` into Go type `t`, the
+ * field `path` of struct `holder`; undefined when it decodes. `null` decodes into anything.
+ */
+function goFieldError(v: unknown, t: GoField, holder: string, path: string): string | undefined {
+  if (v === null) return undefined;
+  const fail = (type: string) =>
+    `json: cannot unmarshal ${goJsonType(v)} into Go struct field ${holder}.AdmissionReview${path} of type ${type}`;
+  if (t.fields) {
+    if (!isRecord(v)) return fail(t.type);
+    for (const key in v) {
+      const f = Object.hasOwn(t.fields, key) ? t.fields[key] : undefined;
+      const e = f && goFieldError(v[key], f, structName(t), `${path}.${key}`);
+      if (e) return e;
+    }
+    return undefined;
+  }
+  if (t.elem && !t.map) {
+    if (!Array.isArray(v)) return fail(t.type);
+    for (const item of v) {
+      const e = goFieldError(item, t.elem, holder, path);
+      if (e) return e;
+    }
+    return undefined;
+  }
+  if (t.map) {
+    if (!isRecord(v)) return fail(t.type);
+    for (const key in v) {
+      const e = goFieldError(v[key], t.map, holder, path);
+      if (e) return e;
+    }
+    return undefined;
+  }
+  if (t.type === "bool") return typeof v === "boolean" ? undefined : fail("bool");
+  return str(v) ? undefined : fail(t.type);
+}
+
+/**
+ * Decodes an AdmissionReview body as controller-runtime does (the universal deserializer into an
+ * unversioned review): `apiVersion` and `kind` are read but not checked, and echoed in the answer (v1
+ * AdmissionReview when both are absent); a missing or null `request` is an empty one; a field of the wrong
+ * JSON type is Go's decode error. Nothing is required: the handlers answer what is missing (`unknown
+ * operation ""`, `there is no content to decode`). A failure means the body is not a review at all, and is
+ * answered without kind and apiVersion. Checked against upstream's server (test/compat/upstream-webhook.test.ts).
  */
 export function parseAdmissionReview(body: string): ParsedReview {
   let doc: unknown;
   try {
     doc = JSON.parse(body);
   } catch (e) {
+    // Upstream's decoder reads YAML too, and words syntax errors as Go does: not reproduced (ADR 0022).
     const msg = e instanceof Error ? e.message : String(e);
     return { ok: false, uid: "", message: `couldn't decode the request: ${msg}` };
   }
-  if (!isRecord(doc)) return { ok: false, uid: "", message: "request body is not a JSON object" };
-  const apiVersion = doc.apiVersion;
-  const av = apiVersion === AdmissionV1beta1 ? AdmissionV1beta1 : AdmissionGroupVersion;
-  const req = doc.request;
-  const uid = isRecord(req) && str(req.uid) ? req.uid : "";
-  const fail = (message: string): ParsedReview => ({ ok: false, uid, apiVersion: av, message });
-  if (doc.kind !== "AdmissionReview" || (apiVersion !== AdmissionGroupVersion && apiVersion !== AdmissionV1beta1)) {
-    return fail(
-      `expected an AdmissionReview of ${AdmissionGroupVersion}, got kind ${JSON.stringify(doc.kind ?? "")} ` +
-        `of ${JSON.stringify(apiVersion ?? "")}`,
-    );
+  const interpreted = interpretError(doc);
+  if (interpreted) return { ok: false, uid: "", message: interpreted };
+  const review = isRecord(doc) ? doc : {};
+  const req = review.request ?? null;
+  if (req !== null && !isRecord(req)) {
+    return {
+      ok: false,
+      uid: "",
+      message: `json: cannot unmarshal ${goJsonType(req)} into Go struct field unversionedAdmissionReview.AdmissionReview.request of type v1.AdmissionRequest`,
+    };
   }
-  if (!isRecord(req)) return fail("AdmissionReview has no request");
-  if (!str(req.uid) || req.uid === "") return fail("request.uid is required");
-  const op = req.operation;
-  if (op !== "CREATE" && op !== "UPDATE" && op !== "DELETE" && op !== "CONNECT") {
-    return fail(`request.operation: unsupported value ${JSON.stringify(op ?? "")}`);
-  }
-  if (!isRecord(req.kind) || !str(req.kind.kind)) return fail("request.kind is required");
-  if (!isRecord(req.resource) || !str(req.resource.resource)) return fail("request.resource is required");
-  for (const f of ["name", "namespace", "subResource"] as const) {
-    if (req[f] !== undefined && req[f] !== null && !str(req[f])) return fail(`request.${f} must be a string`);
-  }
-  if (req.userInfo !== undefined && req.userInfo !== null && !isRecord(req.userInfo)) {
-    return fail("request.userInfo must be an object");
-  }
-  const request = { ...req, userInfo: isRecord(req.userInfo) ? req.userInfo : {} } as unknown as AdmissionRequest;
+  const fieldErr = goFieldError(req ?? {}, requestType, "unversionedAdmissionReview", ".request");
+  if (fieldErr) return { ok: false, uid: "", message: fieldErr };
+  const apiVersion = str(review.apiVersion) ? review.apiVersion : "";
+  const kind = str(review.kind) ? review.kind : "";
+  const request = { uid: "", ...(req ?? {}) } as unknown as AdmissionRequest;
+  if (!str(request.uid)) request.uid = "";
+  if (!isRecord(request.userInfo)) request.userInfo = {};
   if (request.object === null) delete request.object;
   if (request.oldObject === null) delete request.oldObject;
-  return { ok: true, apiVersion: av, request };
+  if (apiVersion === "" && kind === "")
+    return { ok: true, apiVersion: AdmissionGroupVersion, kind: "AdmissionReview", request };
+  return { ok: true, ...(apiVersion ? { apiVersion } : {}), ...(kind ? { kind } : {}), request };
 }
 
 /** Structural check of an answered AdmissionReview (tests and fuzzing). Returns the problems found. */
 export function checkAdmissionReviewResponse(doc: unknown, uid?: string): string[] {
   const problems: string[] = [];
   if (!isRecord(doc)) return ["not a JSON object"];
-  // The answer to a body that was never decoded as a review has neither (reviewResponse).
+  // kind and apiVersion echo the request's (either may be absent); the answer to a body that was never
+  // decoded as a review has neither (reviewResponse).
   const undecoded = doc.kind === undefined && doc.apiVersion === undefined;
-  if (!undecoded && doc.kind !== "AdmissionReview") problems.push(`kind is ${JSON.stringify(doc.kind)}`);
-  if (!undecoded && doc.apiVersion !== AdmissionGroupVersion && doc.apiVersion !== AdmissionV1beta1) {
+  if (doc.kind !== undefined && !str(doc.kind)) problems.push(`kind is ${JSON.stringify(doc.kind)}`);
+  if (doc.apiVersion !== undefined && !str(doc.apiVersion)) {
     problems.push(`apiVersion is ${JSON.stringify(doc.apiVersion)}`);
   }
   if (undecoded && isRecord(doc.response) && doc.response.uid !== "") {

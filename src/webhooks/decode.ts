@@ -6,6 +6,7 @@
 // mutating admission. Both JobSets and Pods go through the Go type model of upstream's types
 // (src/api/go-value.ts), so the error text is Go's (checked against Go in test/unit/go-value.test.ts).
 import { GoTypes, goDecode } from "../api/go-value.ts";
+import { interpretError } from "./admission.ts";
 import schemeKindsJson from "./scheme-kinds.generated.json" with { type: "json" };
 
 /** Kinds by group/version ("v1", "batch/v1", …) in the scheme of upstream's manager. */
@@ -23,8 +24,6 @@ interface Gvk {
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-const jsonType = (v: unknown): string =>
-  v === null ? "null" : Array.isArray(v) ? "array" : typeof v === "object" ? "object" : typeof v;
 
 /**
  * The group/version/kind check of the universal deserializer decoding into a typed object of `want`
@@ -53,8 +52,11 @@ export function kindError(v: Record<string, unknown>, want: Gvk, goName: string)
 }
 
 function decodeAs<T>(v: unknown, want: Gvk, goType: string, goName: string): DecodeResult<T> {
-  if (!isRecord(v))
-    return { ok: false, message: `json: cannot unmarshal ${jsonType(v)} into Go value of type ${goName}` };
+  // controller-runtime's DecodeRaw: an absent or null object (an empty RawExtension) has no content.
+  if (v === undefined || v === null) return { ok: false, message: "there is no content to decode" };
+  const interpreted = interpretError(v);
+  if (interpreted) return { ok: false, message: interpreted };
+  if (!isRecord(v)) return { ok: false, message: "there is no content to decode" };
   const kindErr = kindError(v, want, goName);
   if (kindErr) return { ok: false, message: kindErr };
   const d = goDecode<T>(v, goType);

@@ -8,7 +8,15 @@ import type { PersistentVolumeClaim } from "../api/k8s.ts";
 import { goEncode } from "../api/roundtrip.ts";
 import type { JobSet } from "../api/types.ts";
 import { nameForValidation, validateCreate, validateCreateWithLookup, validateUpdate } from "../api/validation.ts";
-import { type AdmissionRequest, allowed, deniedWithStatus, errored, type Outcome, patchResponse } from "./admission.ts";
+import {
+  type AdmissionRequest,
+  allowed,
+  deniedWithStatus,
+  errored,
+  type Outcome,
+  otherOperation,
+  patchResponse,
+} from "./admission.ts";
 import { decodeJobSet } from "./decode.ts";
 import type { AdmissionHandler } from "./server.ts";
 
@@ -36,10 +44,12 @@ function decode(req: AdmissionRequest, raw: unknown): { js: JobSet } | { outcome
   return { js };
 }
 
-/** `/mutate-jobset-x-k8s-io-v1alpha2-jobset`: defaulting on CREATE (other operations pass unchanged). */
+/**
+ * `/mutate-jobset-x-k8s-io-v1alpha2-jobset`: defaulting. The webhook is registered for CREATE; as with
+ * controller-runtime's defaulter, DELETE is allowed untouched and any other operation is defaulted.
+ */
 export function mutateJobSet(req: AdmissionRequest): Outcome {
-  if (req.operation !== "CREATE") return allowed();
-  if (req.object === undefined) return errored(400, "there is no content to decode");
+  if (req.operation === "DELETE") return allowed();
   const d = decode(req, req.object);
   if ("outcome" in d) return d.outcome;
   // Upstream defaults its decoded Go object and encodes it again: the patch carries that round trip.
@@ -55,14 +65,16 @@ export function mutateJobSet(req: AdmissionRequest): Outcome {
   return patchResponse(req.object, defaulted);
 }
 
-/** `/validate-jobset-x-k8s-io-v1alpha2-jobset`: CREATE and UPDATE rules; DELETE is allowed. */
+/**
+ * `/validate-jobset-x-k8s-io-v1alpha2-jobset`: CREATE and UPDATE rules. As controller-runtime's validator
+ * does: DELETE decodes the old object and is allowed, CONNECT is allowed, any other operation is refused.
+ */
 export function validateJobSet(
   req: AdmissionRequest,
   o: JobSetWebhookOptions,
   signal?: AbortSignal,
 ): Outcome | Promise<Outcome> {
   if (req.operation === "CREATE") {
-    if (req.object === undefined) return errored(400, "there is no content to decode");
     const d = decode(req, req.object);
     if ("outcome" in d) return d.outcome;
     const answer = (errs: FieldError[]) =>
@@ -75,7 +87,6 @@ export function validateJobSet(
     return validateCreateWithLookup(d.js, o.gates, getPVC, o.random).then(answer);
   }
   if (req.operation === "UPDATE") {
-    if (req.object === undefined || req.oldObject === undefined) return errored(400, "there is no content to decode");
     const n = decode(req, req.object);
     if ("outcome" in n) return n.outcome;
     const old = decode(req, req.oldObject);
@@ -83,7 +94,7 @@ export function validateJobSet(
     const errs = validateUpdate(n.js, old.js, o.gates);
     return errs.length === 0 ? allowed() : deniedWithStatus(toStatus(n.js.metadata?.name ?? "", errs));
   }
-  return allowed();
+  return otherOperation(req, (raw) => decodeJobSet(raw));
 }
 
 export function jobSetMutatingHandler(): AdmissionHandler {

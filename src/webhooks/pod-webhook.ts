@@ -21,6 +21,7 @@ import {
   denied,
   errored,
   type Outcome,
+  otherOperation,
   patchResponse,
 } from "./admission.ts";
 import { decodePod } from "./decode.ts";
@@ -172,9 +173,12 @@ function decodeRequestPod(req: AdmissionRequest): { pod: Pod } | { outcome: Outc
   return { pod };
 }
 
-/** `/mutate--v1-pod` (CREATE). */
+/**
+ * `/mutate--v1-pod`. Registered for CREATE; as with controller-runtime's defaulter, DELETE is allowed
+ * untouched and any other operation is defaulted.
+ */
 export async function mutatePodRequest(req: AdmissionRequest, lookups: PodWebhookLookups): Promise<Outcome> {
-  if (req.operation !== "CREATE") return allowed();
+  if (req.operation === "DELETE") return allowed();
   const d = decodeRequestPod(req);
   if ("outcome" in d) return d.outcome;
   const r = await mutatePod(d.pod, lookups);
@@ -186,9 +190,19 @@ export async function mutatePodRequest(req: AdmissionRequest, lookups: PodWebhoo
   return patchResponse(req.object, out);
 }
 
-/** `/validate--v1-pod` (CREATE; other operations are allowed). */
+/**
+ * `/validate--v1-pod`: CREATE is checked; an UPDATE is allowed once both pods decode; other operations as
+ * controller-runtime's validators answer them (otherOperation).
+ */
 export async function validatePodRequest(req: AdmissionRequest, lookups: PodWebhookLookups): Promise<Outcome> {
-  if (req.operation !== "CREATE") return allowed();
+  if (req.operation === "UPDATE") {
+    for (const raw of [req.object, req.oldObject]) {
+      const d = decodePod(raw);
+      if (!d.ok) return errored(400, d.message);
+    }
+    return allowed();
+  }
+  if (req.operation !== "CREATE") return otherOperation(req, (raw) => decodePod(raw));
   const d = decodeRequestPod(req);
   if ("outcome" in d) return d.outcome;
   const msg = await validatePod(d.pod, lookups);

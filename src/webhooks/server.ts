@@ -311,9 +311,9 @@ export class WebhookServer {
     this.inFlight++;
     const t0 = performance.now();
     try {
-      const { apiVersion, uid, outcome } = await this.review(req, path, handler);
+      const { apiVersion, kind, uid, outcome } = await this.review(req, path, handler);
       // Go's json.Encoder, which controller-runtime writes the review with, ends it with a newline.
-      const body = `${JSON.stringify(reviewResponse(uid, outcome, apiVersion))}\n`;
+      const body = `${JSON.stringify(reviewResponse(uid, outcome, apiVersion, kind))}\n`;
       res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
       res.end(body);
       this.opts.onRequest?.({
@@ -331,7 +331,7 @@ export class WebhookServer {
     req: IncomingMessage,
     path: string,
     handler: AdmissionHandler,
-  ): Promise<{ apiVersion?: string; uid: string; outcome: Outcome }> {
+  ): Promise<{ apiVersion?: string; kind?: string; uid: string; outcome: Outcome }> {
     const limit = this.opts.maxBodyBytes ?? DefaultMaxBodyBytes;
     const tooLarge = () => ({
       uid: "",
@@ -345,7 +345,8 @@ export class WebhookServer {
     const { chunks, size, over } = await readBody(req, limit);
     if (over) return tooLarge();
     if (size === 0) return { uid: "", outcome: errored(400, "request body is empty") };
-    const ct = (req.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() ?? "";
+    // Exactly "application/json", as controller-runtime compares it (no parameters, case-sensitive).
+    const ct = req.headers["content-type"] ?? "";
     if (ct !== "application/json") {
       return {
         uid: "",
@@ -353,7 +354,7 @@ export class WebhookServer {
       };
     }
     const parsed = parseAdmissionReview(Buffer.concat(chunks).toString("utf8"));
-    if (!parsed.ok) return { apiVersion: parsed.apiVersion, uid: parsed.uid, outcome: errored(400, parsed.message) };
+    if (!parsed.ok) return { uid: parsed.uid, outcome: errored(400, parsed.message) };
     const { request } = parsed;
     const ac = new AbortController();
     const failed = (e: unknown): Outcome => {
@@ -387,6 +388,6 @@ export class WebhookServer {
         clearTimeout(timer);
       }
     }
-    return { apiVersion: parsed.apiVersion, uid: request.uid, outcome };
+    return { apiVersion: parsed.apiVersion, kind: parsed.kind, uid: request.uid, outcome };
   }
 }

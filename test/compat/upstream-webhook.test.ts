@@ -86,16 +86,100 @@ describe("our webhooks answer as upstream's server (sigs.k8s.io/jobset v0.12.0)"
     });
   }
 
-  const undecodable: [string, string, string | undefined][] = [
-    ["an empty body", "", undefined],
-    ["a body that is not application/json", JSON.stringify(review({ operation: "CREATE" })), "text/plain"],
+  // Reviews only a direct call can send: the review itself malformed, fields of the wrong JSON type, missing
+  // parts, other operations, other content types. Not here: bodies that are not JSON at all (upstream's
+  // decoder reads them as YAML and words syntax errors as Go's parser does; ADR 0022).
+  const js = {
+    apiVersion: "jobset.x-k8s.io/v1alpha2",
+    kind: "JobSet",
+    metadata: { name: "js", namespace: "default" },
+    spec: {
+      replicatedJobs: [
+        {
+          name: "w",
+          groupName: "default",
+          replicas: 1,
+          template: { spec: { template: { spec: { containers: [{ name: "c", image: "i" }] } } } },
+        },
+      ],
+      successPolicy: { operator: "All" },
+    },
+  };
+  const podObject = { apiVersion: "v1", kind: "Pod", metadata: { name: "p" }, spec: { containers: [{ name: "c" }] } };
+  const base = {
+    uid: "u1",
+    kind: { group: "jobset.x-k8s.io", version: "v1alpha2", kind: "JobSet" },
+    resource: { group: "jobset.x-k8s.io", version: "v1alpha2", resource: "jobsets" },
+    namespace: "default",
+    userInfo: { username: "u" },
+  };
+  const v1 = { apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview" };
+  const malformed = (object: unknown): [string, string, string?][] => {
+    const r = (request: unknown, head: object = v1) => JSON.stringify({ ...head, request });
+    const create = { ...base, operation: "CREATE", object };
+    return [
+      ["an empty body", ""],
+      ["a body that is not application/json", r(create), "text/plain"],
+      ["a content type with parameters", r(create), "application/json; charset=utf-8"],
+      ["no content type", r(create), ""],
+      ["null", "null"],
+      ["a JSON array", "[1]"],
+      ["a JSON string", '"x"'],
+      ["a JSON number", "5"],
+      ["a JSON boolean", "true"],
+      ["apiVersion a number", r(create, { apiVersion: 5, kind: "AdmissionReview" })],
+      ["kind a number", r(create, { apiVersion: "admission.k8s.io/v1", kind: 5 })],
+      ["no apiVersion", r(create, { kind: "AdmissionReview" })],
+      ["no kind", r(create, { apiVersion: "admission.k8s.io/v1" })],
+      ["neither apiVersion nor kind", r(create, {})],
+      ["another apiVersion and kind (echoed)", r(create, { apiVersion: "foo/v9", kind: "Foo" })],
+      ["v1beta1", r(create, { apiVersion: "admission.k8s.io/v1beta1", kind: "AdmissionReview" })],
+      ["no request", JSON.stringify(v1)],
+      ["request null", r(null)],
+      ["request a string", r("x")],
+      ["request an array", r([])],
+      ["uid a number", r({ ...create, uid: 5 })],
+      ["no uid", r({ ...create, uid: undefined })],
+      ["name a number", r({ ...create, name: 5 })],
+      ["operation a number", r({ ...create, operation: 5 })],
+      ["request kind a string", r({ ...create, kind: "x" })],
+      ["request kind.kind a number", r({ ...create, kind: { kind: 5 } })],
+      ["userInfo a string", r({ ...create, userInfo: "x" })],
+      ["userInfo.groups a string", r({ ...create, userInfo: { groups: "x" } })],
+      ["userInfo.groups with a number", r({ ...create, userInfo: { groups: ["a", 5] } })],
+      ["userInfo.extra a string", r({ ...create, userInfo: { extra: "x" } })],
+      ["userInfo.extra with a string value", r({ ...create, userInfo: { extra: { a: "x" } } })],
+      ["dryRun a string", r({ ...create, dryRun: "x" })],
+      ["requestKind a string", r({ ...create, requestKind: "x" })],
+      ["unknown request fields", r({ ...create, bogus: 1, UID: "x" })],
+      ["two type errors: the first in document order", r({ ...create, name: 5, uid: 6 })],
+      ["object a string", r({ ...create, object: "x" })],
+      ["object an array", r({ ...create, object: [] })],
+      ["object null", r({ ...create, object: null })],
+      ["object with apiVersion a number", r({ ...create, object: { ...(object as object), apiVersion: 5 } })],
+      ["no object", r({ ...create, object: undefined })],
+      ["CONNECT", r({ ...create, operation: "CONNECT" })],
+      ["DELETE with the old object", r({ ...base, operation: "DELETE", oldObject: object })],
+      ["DELETE without an old object", r({ ...base, operation: "DELETE" })],
+      ["UPDATE without an old object", r({ ...create, operation: "UPDATE" })],
+      ["UPDATE with both", r({ ...create, operation: "UPDATE", oldObject: object })],
+      ["an unknown operation", r({ ...create, operation: "PATCH" })],
+      ["no operation", r({ ...create, operation: undefined })],
+    ];
+  };
+  const endpoints: [string, unknown][] = [
+    [Paths.ValidateJobSet, js],
+    [Paths.MutateJobSet, js],
+    [Paths.ValidatePod, podObject],
+    [Paths.MutatePod, podObject],
   ];
-  for (const [what, body, contentType] of undecodable) {
-    for (const path of [Paths.ValidateJobSet, Paths.MutateJobSet]) {
-      test(`${what} (${path}): the same answer, a review without kind or apiVersion`, async () => {
+  for (const [path, object] of endpoints) {
+    for (const [what, body, contentType] of malformed(object)) {
+      test(`${path}: ${what}: the same answer`, async () => {
         const { upstream, ours: w } = await both(path, body, contentType);
         assert.equal(w.status, upstream.status);
-        assert.equal(w.body, upstream.body);
+        assert.equal(text(w.body), text(upstream.body));
+        assert.ok(w.body.endsWith("\n"), "the answer ends with a newline, as Go's json.Encoder writes it");
       });
     }
   }

@@ -253,7 +253,17 @@ describe("pod webhook admission requests", () => {
       "json: cannot unmarshal number into Go struct field ObjectMeta.metadata.labels of type string",
     );
   });
-  test("non-CREATE operations are allowed", async () => {
-    assert.equal((await validatePodRequest(req(pod("", { index: "1" }), "UPDATE"), lookups([]))).allowed, true);
+  test("other operations as controller-runtime's validator answers them (checked against upstream in test/compat)", async () => {
+    const p = pod("", { index: "1" });
+    const answer = (r: AdmissionRequest) => validatePodRequest(r, lookups([]));
+    assert.equal((await answer({ ...req(p, "UPDATE"), oldObject: p })).allowed, true);
+    assert.equal((await answer(req(p, "UPDATE"))).status?.message, "there is no content to decode");
+    assert.equal((await answer({ ...req(undefined, "DELETE"), oldObject: p })).allowed, true);
+    assert.equal((await answer(req(p, "DELETE"))).status?.message, "there is no content to decode");
+    assert.equal((await answer(req(p, "CONNECT"))).allowed, true);
+    assert.equal(
+      (await answer(req(p, "PATCH" as AdmissionRequest["operation"]))).status?.message,
+      'unknown operation "PATCH"',
+    );
   });
 });
