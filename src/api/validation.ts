@@ -24,6 +24,9 @@ import type { JobSet, ReplicatedJob } from "./types.ts";
 const MaxInt32 = 2147483647;
 const dns1035MaxLengthMsg = maxLenError(63);
 
+/** Go's zero value for a string field the request left out (messages never show `undefined`). */
+const z = (v: string | undefined): string => v ?? "";
+
 export const ValidationMessages = {
   inPlaceRestartGate: "InPlaceRestart restart strategy cannot be set when InPlaceRestart feature gate is disabled",
   dependsOnFirst: "DependsOn can't be set for the first ReplicatedJob",
@@ -31,45 +34,50 @@ export const ValidationMessages = {
   groupNameTooLong: ".spec.replicatedJob[].groupName is too long, must be less than 63 characters",
   jobNameTooLong: "JobSet name is too long, job names generated for this JobSet will exceed 63 characters",
   podNameTooLong: "JobSet name is too long, pod names generated for this JobSet will exceed 63 characters",
-  replicasTimesParallelism: (rjob: string) =>
-    `the product of replicas and parallelism must not exceed ${MaxInt32} for replicatedJob '${rjob}'`,
-  cannotDependOn: (rjob: string, dep: string) => `replicatedJob: ${rjob} cannot depend on replicatedJob: ${dep}`,
-  backoffLimitInPlace: (rjob: string) =>
-    `replicatedJob ${rjob}: must be set to 2147483647 (MaxInt32) when in-place restart is enabled`,
-  podReplacementPolicyInPlace: (rjob: string) =>
-    `replicatedJob ${rjob}: must be set to Failed when in-place restart is enabled`,
-  completionsInPlace: (rjob: string) =>
-    `replicatedJob ${rjob}: completions and parallelism must be set and equal to each other when in-place restart is enabled`,
-  successPolicyTarget: (n: string) => `invalid replicatedJob name '${n}' does not appear in .spec.ReplicatedJobs`,
+  replicasTimesParallelism: (rjob: string | undefined) =>
+    `the product of replicas and parallelism must not exceed ${MaxInt32} for replicatedJob '${z(rjob)}'`,
+  cannotDependOn: (rjob: string | undefined, dep: string | undefined) =>
+    `replicatedJob: ${z(rjob)} cannot depend on replicatedJob: ${z(dep)}`,
+  backoffLimitInPlace: (rjob: string | undefined) =>
+    `replicatedJob ${z(rjob)}: must be set to 2147483647 (MaxInt32) when in-place restart is enabled`,
+  podReplacementPolicyInPlace: (rjob: string | undefined) =>
+    `replicatedJob ${z(rjob)}: must be set to Failed when in-place restart is enabled`,
+  completionsInPlace: (rjob: string | undefined) =>
+    `replicatedJob ${z(rjob)}: completions and parallelism must be set and equal to each other when in-place restart is enabled`,
+  successPolicyTarget: (n: string | undefined) =>
+    `invalid replicatedJob name '${z(n)}' does not appear in .spec.ReplicatedJobs`,
   restartJobGate:
     "RestartJob and RestartJobAndIgnoreMaxRestarts failure policy actions are not allowed when RestartJob feature gate is disabled",
   restartJobReplicas:
     "JobSet cannot have a failure policy rule with RestartJob or RestartJobAndIgnoreMaxRestarts action and a replicated job with replicas > 1024",
   ruleNameLength: (len: number) =>
     `invalid failure policy rule name of length ${len}, the rule name must be at least 1 characters long and at most 128 characters long`,
-  ruleNameFormat: (name: string) =>
-    `invalid failure policy rule name '${name}', a failure policy rule name must start with an alphabetic character, optionally followed by a string of alphanumeric characters or '_,:', and must end with an alphanumeric character or '_'`,
-  failurePolicyTarget: (n: string) =>
-    `invalid replicatedJob name '${n}' in failure policy does not appear in .spec.ReplicatedJobs`,
-  failureReason: (r: string) =>
-    `invalid job failure reason '${r}' in failure policy is not a recognized job failure reason`,
-  ruleNamesNotUnique: (indices: number[], name: string) =>
-    `rule names are not unique, rules with indices [${indices.join(" ")}] all have the same name '${name}'`,
-  coordinatorMissing: (rjob: string) => `coordinator replicatedJob ${rjob} does not exist`,
-  coordinatorJobIndex: (j: number, rjob: string) => `coordinator job index ${j} is invalid for replicatedJob ${rjob}`,
+  ruleNameFormat: (name: string | undefined) =>
+    `invalid failure policy rule name '${z(name)}', a failure policy rule name must start with an alphabetic character, optionally followed by a string of alphanumeric characters or '_,:', and must end with an alphanumeric character or '_'`,
+  failurePolicyTarget: (n: string | undefined) =>
+    `invalid replicatedJob name '${z(n)}' in failure policy does not appear in .spec.ReplicatedJobs`,
+  failureReason: (r: string | undefined) =>
+    `invalid job failure reason '${z(r)}' in failure policy is not a recognized job failure reason`,
+  ruleNamesNotUnique: (indices: number[], name: string | undefined) =>
+    `rule names are not unique, rules with indices [${indices.join(" ")}] all have the same name '${z(name)}'`,
+  coordinatorMissing: (rjob: string | undefined) => `coordinator replicatedJob ${z(rjob)} does not exist`,
+  coordinatorJobIndex: (j: number, rjob: string | undefined) =>
+    `coordinator job index ${j} is invalid for replicatedJob ${z(rjob)}`,
   coordinatorIndexed: "job for coordinator pod must be indexed completion mode, and completions number must be set",
-  coordinatorPodIndex: (p: number, rjob: string, j: number) =>
-    `coordinator pod index ${p} is invalid for replicatedJob ${rjob} job index ${j}`,
-  coordinatorLabel: (value: string, errs: string[]) =>
-    `spec will lead to invalid label value "${value}" for coordinator label "${Labels.Coordinator}" (long JobSet / ReplicatedJob / SubDomain name?): ${errs.join(", ")}`,
+  coordinatorPodIndex: (p: number, rjob: string | undefined, j: number) =>
+    `coordinator pod index ${p} is invalid for replicatedJob ${z(rjob)} job index ${j}`,
+  coordinatorLabel: (value: string | undefined, errs: string[]) =>
+    `spec will lead to invalid label value "${z(value)}" for coordinator label "${Labels.Coordinator}" (long JobSet / ReplicatedJob / SubDomain name?): ${errs.join(", ")}`,
   vcpDuplicate: "names must be unique for VolumeClaimPolicies template",
   vcpTooLong: "VolumeClaimPolicies template name is too long",
-  vcpVolumeConflict: (n: string) => `volume name conflicts with VolumeClaimPolicy template name: ${n}`,
-  vcpNoMount: (n: string) =>
-    `replicatedJob containers don't have a matching volumeMount: ${n} from VolumeClaimPolicies`,
-  vcpSpecMismatch: (pvc: string, ns: string) => `spec does not match existing PVC ${pvc} in namespace ${ns}`,
+  vcpVolumeConflict: (n: string | undefined) => `volume name conflicts with VolumeClaimPolicy template name: ${z(n)}`,
+  vcpNoMount: (n: string | undefined) =>
+    `replicatedJob containers don't have a matching volumeMount: ${z(n)} from VolumeClaimPolicies`,
+  vcpSpecMismatch: (pvc: string | undefined, ns: string | undefined) =>
+    `spec does not match existing PVC ${z(pvc)} in namespace ${z(ns)}`,
   vcpMustRetain: "retentionPolicy must be retain when PVC exists",
-  vcpLookupFailed: (pvc: string, err: string) => `failed to check for existing PVC ${pvc}: ${err}`,
+  vcpLookupFailed: (pvc: string | undefined, err: string | undefined) =>
+    `failed to check for existing PVC ${z(pvc)}: ${z(err)}`,
   elasticTerminal: "Cannot mutate parallelism or completions when JobSet is in a terminal state (Completed or Failed)",
   elasticParallelism: "parallelism must be >= 1",
   elasticCompletions: "completions must be >= 1",

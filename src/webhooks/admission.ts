@@ -256,10 +256,22 @@ export function patchResponse(original: unknown, mutated: unknown, warnings?: re
   const ops = computePatch(original, mutated);
   const status = goStatus({ code: 200 });
   if (ops.length === 0) return withWarnings({ allowed: true, status }, warnings);
+  // Upstream's patch library holds values as Go maps, which json.Marshal writes with sorted keys.
+  for (const op of ops) if (op.value !== undefined) op.value = sortedKeys(op.value);
   return withWarnings(
     { allowed: true, status, patch: Buffer.from(JSON.stringify(ops)).toString("base64"), patchType: "JSONPatch" },
     warnings,
   );
+}
+
+/** A copy of a JSON value whose objects have their keys in sorted (UTF-16 code unit = Go's byte) order. */
+function sortedKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (typeof v !== "object" || v === null) return v;
+  const src = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(src).sort()) out[k] = sortedKeys(src[k]);
+  return out;
 }
 
 /** Decodes the patch of a response (tests, logging). */

@@ -5,8 +5,11 @@
 // so patches are compared as sets of operations.
 //
 // The requests: every row of the fidelity table (test/support/webhook-fidelity-rows.ts, whose expected
-// answers are checked against upstream here too), the benchmark's requests (bench/webhook-requests.ts), and
-// bodies controller-runtime rejects before decoding a review.
+// answers are checked against upstream here too), the benchmark's requests (bench/webhook-requests.ts),
+// 1,000 generated JobSets (test/support/webhook-fuzz-corpus.ts), and malformed reviews only a direct call
+// can send. Two differences are recorded, not compared: upstream panics on raw input without successPolicy
+// (we validate it as the default), and v0.12.0 checks child names built from an empty name where the spec's
+// upstream (#1267, after v0.13.0) uses generateName.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { requests as benchRequests } from "../../bench/webhook-requests.ts";
@@ -15,6 +18,7 @@ import { Paths } from "../../src/webhooks/configurations.ts";
 import { post, review } from "../support/admission-client.ts";
 import { startUpstreamWebhook, type UpstreamWebhook } from "../support/upstream-webhook.ts";
 import { rows } from "../support/webhook-fidelity-rows.ts";
+import { fuzzCorpus } from "../support/webhook-fuzz-corpus.ts";
 import { tlsWebhookServer } from "../support/webhook-server.ts";
 
 const ours = tlsWebhookServer("compat-ours-ca", {
@@ -31,6 +35,10 @@ function normalized(body: string): unknown {
   const ops = (JSON.parse(Buffer.from(patch, "base64").toString("utf8")) as unknown[]).map((o) => JSON.stringify(o));
   return { ...doc, response: { ...doc.response, patch: ops.sort() } };
 }
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+/** Upstream's answer when it dereferences the nil successPolicy of raw input (a recorded difference). */
+const nilPanic = "panic: runtime error: invalid memory address or nil pointer dereference [recovered]";
 
 /** Key order as Go writes it: compares the text of two answers whose patches are normalised. */
 const text = (body: string): string => JSON.stringify(normalized(body));
@@ -85,6 +93,45 @@ describe("our webhooks answer as upstream's server (sigs.k8s.io/jobset v0.12.0)"
       });
     });
   }
+
+  test("1,000 generated JobSets (seeded): every answer is upstream's, byte for byte, or a recorded difference", async (t) => {
+    const f = fuzzCorpus(20261203);
+    // As the validating webhook receives them: after the mutating webhook, which sets successPolicy.
+    const seeds = f
+      .jobsetSeeds()
+      .slice(0, 3) // the fourth has volume claim policies: upstream would look PVCs up in a cluster
+      .map((j) => ({
+        ...(j as object),
+        spec: { successPolicy: { operator: "All" }, ...(j as { spec: object }).spec },
+      }));
+    const counts = { compared: 0, upstreamPanicsOnNilSuccessPolicy: 0, nameFromGenerateName: 0 };
+    const unexplained: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const generated = f.rnd() < 0.1 ? f.randomValue() : f.mutate(f.pick(seeds));
+      const object = isRecord(generated) ? generated : { junk: generated };
+      const path = f.pick([Paths.MutateJobSet, Paths.ValidateJobSet]);
+      const operation = path === Paths.ValidateJobSet && f.rnd() < 0.4 ? "UPDATE" : "CREATE";
+      const oldObject = operation === "UPDATE" ? (f.rnd() < 0.5 ? f.pick(seeds) : f.mutate(f.pick(seeds))) : undefined;
+      const body = JSON.stringify(review({ operation, object, ...(oldObject ? { oldObject } : {}) }));
+      const { upstream, ours: w } = await both(path, body);
+      if (text(w.body) === text(upstream.body)) {
+        counts.compared++;
+        continue;
+      }
+      const upstreamMessage = (JSON.parse(upstream.body) as { response?: { status?: { message?: string } } }).response
+        ?.status?.message;
+      const spec = isRecord(object.spec) ? object.spec : undefined;
+      const name = isRecord(object.metadata) ? object.metadata.name : undefined;
+      if (upstreamMessage === nilPanic && !isRecord(spec?.successPolicy)) counts.upstreamPanicsOnNilSuccessPolicy++;
+      else if (path === Paths.ValidateJobSet && operation === "CREATE" && (typeof name !== "string" || name === ""))
+        counts.nameFromGenerateName++;
+      else
+        unexplained.push(`${path} ${operation} ${body.slice(0, 300)}\n  upstream ${upstream.body}  ours     ${w.body}`);
+    }
+    t.diagnostic(JSON.stringify(counts));
+    assert.deepEqual(unexplained.slice(0, 3), [], `${unexplained.length} unexplained differences`);
+    assert.ok(counts.compared >= 800, `only ${counts.compared} of 1,000 answers compared: ${JSON.stringify(counts)}`);
+  });
 
   // Reviews only a direct call can send: the review itself malformed, fields of the wrong JSON type, missing
   // parts, other operations, other content types. Not here: bodies that are not JSON at all (upstream's

@@ -92,6 +92,10 @@ describe("JSON patches", () => {
       { op: "add", path: "/c", value: { d: "x" } },
     ]);
   });
+  test("values carry sorted keys, as Go writes the maps of upstream's patch library", () => {
+    const ops = decodePatch(patchResponse({}, { spec: { z: 1, a: { y: [{ b: 1, a: 2 }], x: 0 } } }));
+    assert.equal(JSON.stringify(ops), '[{"op":"add","path":"/spec","value":{"a":{"x":0,"y":[{"a":2,"b":1}]},"z":1}}]');
+  });
   test("keys with / and ~ are escaped", () => {
     assert.deepEqual(computePatch({ m: {} }, { m: { "a/b~c": "v" } }), [{ op: "add", path: "/m/a~1b~0c", value: "v" }]);
   });

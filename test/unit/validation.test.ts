@@ -377,6 +377,13 @@ const createRows: Row[] = [
     ],
   },
   {
+    name: "rule 5e: a dependsOn item without a name is Go's empty string, never `undefined` (found by the upstream oracle)",
+    js: js({
+      replicatedJobs: [rjob("a"), rjob("b", { dependsOn: [{ status: "Ready" } as { name: string; status: "Ready" }] })],
+    }),
+    want: [`${P}replicatedJob: b cannot depend on replicatedJob: `],
+  },
+  {
     name: "rule 5e: self-dependency passes (upstream behaviour)",
     js: js({ replicatedJobs: [rjob("a"), rjob("b", { dependsOn: [{ name: "b", status: "Ready" }] })] }),
     want: [],
