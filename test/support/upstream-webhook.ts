@@ -40,8 +40,8 @@ export function buildUpstreamWebhook(): string {
   return bin;
 }
 
-/** Starts upstream's webhook server and resolves once it serves. */
-export async function startUpstreamWebhook(): Promise<UpstreamWebhook> {
+/** Starts upstream's webhook server and resolves once it serves; `featureGates` as its flag takes them. */
+export async function startUpstreamWebhook(o: { featureGates?: string } = {}): Promise<UpstreamWebhook> {
   const bin = buildUpstreamWebhook();
   const ca = createCa("upstream-webhook-ca", 1);
   const leaf = issueServingCert(ca);
@@ -49,7 +49,9 @@ export async function startUpstreamWebhook(): Promise<UpstreamWebhook> {
   writeFileSync(join(certDir, "tls.crt"), leaf.certPem);
   writeFileSync(join(certDir, "tls.key"), leaf.keyPem, { mode: 0o600 });
   const port = await freePort();
-  const child = spawn(bin, ["-port", String(port), "-cert-dir", certDir], { stdio: ["pipe", "pipe", "pipe"] });
+  const args = ["-port", String(port), "-cert-dir", certDir];
+  if (o.featureGates) args.push("-feature-gates", o.featureGates);
+  const child = spawn(bin, args, { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (c: Buffer) => {
     stderr = (stderr + c.toString()).slice(-4000);

@@ -5,7 +5,7 @@
 // upstream's server).
 // Built and started by test/support/upstream-webhook.ts.
 //
-//	upstream-webhook -port N -cert-dir DIR
+//	upstream-webhook -port N -cert-dir DIR [-feature-gates A=true,B=false]
 //
 // The manager is given an API server address that does not answer: the requests sent here never make the
 // webhooks read from the cluster (no volume claim policies, no pods with exclusive placement to look up),
@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -38,7 +39,13 @@ import (
 func main() {
 	port := flag.Int("port", 9443, "webhook port")
 	certDir := flag.String("cert-dir", "", "directory with tls.crt and tls.key")
+	gates := flag.String("feature-gates", "", "upstream's feature gates, e.g. InPlaceRestart=true,RestartJob=true")
 	flag.Parse()
+	if *gates != "" {
+		if err := utilfeature.DefaultMutableFeatureGate.Set(*gates); err != nil {
+			fail(err)
+		}
+	}
 
 	scheme := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(scheme); err != nil {
