@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 
 	"jobset-ts/gotypes/api/jobset/v1alpha2"
 	"k8s.io/apimachinery/pkg/api/resource"
@@ -25,12 +26,15 @@ import (
 )
 
 // Each input is a JSON value as it would appear in a request (a string or a number), decoded into a
-// resource.Quantity and encoded again; errors are recorded as the error text.
+// resource.Quantity and encoded again; errors are recorded as the error text. `sameAsOut` is whether
+// reflect.DeepEqual holds between the decoded input and its canonical text decoded again (the PVC spec
+// comparison of the validating webhook uses reflect.DeepEqual: "1024Mi" and "1Gi" differ).
 func quantities() any {
 	type result struct {
-		In    json.RawMessage `json:"in"`
-		Out   string          `json:"out,omitempty"`
-		Error string          `json:"error,omitempty"`
+		In        json.RawMessage `json:"in"`
+		Out       string          `json:"out,omitempty"`
+		SameAsOut *bool           `json:"sameAsOut,omitempty"`
+		Error     string          `json:"error,omitempty"`
 	}
 	var results []result
 	for _, in := range quantityInputs() {
@@ -48,7 +52,16 @@ func quantities() any {
 		if err := json.Unmarshal(b, &s); err != nil {
 			panic(err)
 		}
-		results = append(results, result{In: raw, Out: s})
+		// Decoded afresh: String() and friends may cache text into a Quantity.
+		var a, c resource.Quantity
+		if err := json.Unmarshal(raw, &a); err != nil {
+			panic(err)
+		}
+		if err := json.Unmarshal(b, &c); err != nil {
+			panic(err)
+		}
+		same := reflect.DeepEqual(a, c)
+		results = append(results, result{In: raw, Out: s, SameAsOut: &same})
 	}
 	return results
 }

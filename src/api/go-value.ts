@@ -6,7 +6,14 @@
 // absent int32 but not an absent *int32, nil and empty lists and maps are equal, and quantities compare
 // by value (`1024Mi` = `1Gi`).
 import { absent, type GoType, goTypeName, isRecord, type Node, nodeOf, type Special } from "./go-types.ts";
-import { compareQuantities, isQuantity, parseQuantity, type Quantity, quantityString } from "./quantity.ts";
+import {
+  compareQuantities,
+  isQuantity,
+  parseQuantity,
+  type Quantity,
+  quantityIdentity,
+  quantityString,
+} from "./quantity.ts";
 
 export { type GoType, GoTypes, goTypeName } from "./go-types.ts";
 
@@ -439,7 +446,8 @@ export class GoValue {
 
 // ---------------------------------------------------------------------------------------------- semantic equality
 
-function equalNode(a: unknown, b: unknown, n: Node): boolean {
+/** `exact`: plain reflect.DeepEqual (nil ≠ empty, quantities by representation) instead of Semantic. */
+function equalNode(a: unknown, b: unknown, n: Node, exact = false): boolean {
   if (a === b && (typeof a !== "object" || a === null)) {
     // Identical scalars (or both absent) are equal whatever the type, except quantities spelled alike: also equal.
     return true;
@@ -447,29 +455,35 @@ function equalNode(a: unknown, b: unknown, n: Node): boolean {
   switch (n.k) {
     case "ptr":
       if (absent(a) || absent(b)) return absent(a) && absent(b);
-      return equalNode(a, b, n.elem);
+      return equalNode(a, b, n.elem, exact);
     case "slice": {
+      if (exact && absent(a) !== absent(b)) return false; // a nil slice is not an empty one
       const x = Array.isArray(a) ? a : [];
       const y = Array.isArray(b) ? b : [];
       if (x.length !== y.length) return false;
-      for (let i = 0; i < x.length; i++) if (!equalNode(x[i], y[i], n.elem)) return false;
+      for (let i = 0; i < x.length; i++) if (!equalNode(x[i], y[i], n.elem, exact)) return false;
       return true;
     }
     case "map": {
+      if (exact && absent(a) !== absent(b)) return false; // nor a nil map an empty one
       const x = isRecord(a) ? a : EmptyRecord;
       const y = isRecord(b) ? b : EmptyRecord;
       const kx = Object.keys(x);
       if (kx.length !== Object.keys(y).length) return false;
-      for (const k of kx) if (!Object.hasOwn(y, k) || !equalNode(x[k], y[k], n.elem)) return false;
+      for (const k of kx) if (!Object.hasOwn(y, k) || !equalNode(x[k], y[k], n.elem, exact)) return false;
       return true;
     }
     case "struct": {
       const x = isRecord(a) ? a : EmptyRecord;
       const y = isRecord(b) ? b : EmptyRecord;
-      for (const f of n.fields) if (!equalNode(x[f.name], y[f.name], f.node)) return false;
+      for (const f of n.fields) if (!equalNode(x[f.name], y[f.name], f.node, exact)) return false;
       return true;
     }
     case "special":
+      if (exact && n.special === "Quantity") {
+        const id = (v: unknown) => (absent(v) ? "" : typeof v === "string" ? quantityIdentity(v.trim()) : undefined);
+        return id(a) === id(b) && id(a) !== undefined;
+      }
       return equalSpecial(a, b, n.special);
     case "string":
       return (typeof a === "string" ? a : "") === (typeof b === "string" ? b : "");
@@ -510,4 +524,13 @@ function equalSpecial(a: unknown, b: unknown, t: Special): boolean {
  */
 export function goSemanticEqual(a: unknown, b: unknown, type: GoType): boolean {
   return equalNode(a, b, nodeOf(type));
+}
+
+/**
+ * Go's plain `reflect.DeepEqual` of `a` and `b` decoded into `type`: an absent (nil) slice or map differs
+ * from an empty one, and quantities are equal only when ParseQuantity built the same struct (quantityIdentity),
+ * so "1024Mi" differs from "1Gi". Scalars compare as Go zero values, as in goSemanticEqual.
+ */
+export function goReflectEqual(a: unknown, b: unknown, type: GoType): boolean {
+  return equalNode(a, b, nodeOf(type), true);
 }

@@ -36,6 +36,8 @@ interface Parsed {
   e: number;
   format: Format;
   s?: string;
+  /** Parsed on the arbitrary-precision path (Go keeps an inf.Dec instead of an int64Amount). */
+  dec?: true;
 }
 
 const MAX_INT64 = (1n << 63n) - 1n;
@@ -174,7 +176,7 @@ function parse(str: string): Parsed {
     }
   }
   const negative = dec[1] === "-";
-  return { m: negative ? -m : m, e, format: fmt };
+  return { m: negative ? -m : m, e, format: fmt, dec: true };
 }
 
 /** Removes factors of `base` (|m| ≥ base), as apimachinery's removeInt64Factors / removeBigIntFactors. */
@@ -215,6 +217,36 @@ function canonical(q: Parsed): string {
   if (format === "DecimalExponent") return e === 0 ? `${m}` : `${m}e${e}`;
   const suffix = Object.entries(decimalSuffixes).find(([, x]) => x === e)?.[0] ?? "";
   return `${m}${suffix}`;
+}
+
+/**
+ * What `reflect.DeepEqual` compares of the resource.Quantity Go's ParseQuantity builds from `str`: which
+ * representation it chose (an int64Amount's value and scale, or an inf.Dec — rounded up to scale 9 when
+ * not zero, capped at the int64 maximum — with its unscaled value and scale), the format, and the cached
+ * string (the input, kept only when already canonical). Two spellings of one value are often unequal
+ * under it ("1024Mi" and "1Gi", "1000m" and "1"). Undefined when `str` does not parse.
+ */
+export function quantityIdentity(str: string): string | undefined {
+  let p: Parsed;
+  try {
+    p = parse(str);
+  } catch (e) {
+    if (e instanceof QuantityError) return undefined;
+    throw e;
+  }
+  let { m, e } = p;
+  if (p.dec && m !== 0n) {
+    const magnitude = m < 0n ? -m : m;
+    if (e > -9) {
+      m *= pow10(e + 9);
+      e = -9;
+    }
+    if ((m < 0n ? -m : m) > MAX_INT64 * pow10(9) && magnitude !== 0n) {
+      m = m < 0n ? -MAX_INT64 : MAX_INT64;
+      e = 0;
+    }
+  }
+  return `${p.dec ? "d" : "i"}${m}e${e} ${p.format} ${p.s ?? ""}`;
 }
 
 /** Go's resource.ParseQuantity: the quantity, or the error text Go gives. */

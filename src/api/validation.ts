@@ -16,7 +16,7 @@ import {
   plain,
   tooLong,
 } from "./field-errors.ts";
-import { GoTypes, GoValue, goSemanticEqual } from "./go-value.ts";
+import { GoTypes, GoValue, goReflectEqual, goSemanticEqual } from "./go-value.ts";
 import type { PersistentVolumeClaim } from "./k8s.ts";
 import { validateSchedulingCreate, validateSchedulingUpdate } from "./scheduling-validation.ts";
 import type { JobSet, ReplicatedJob } from "./types.ts";
@@ -373,7 +373,9 @@ function validateVolumeClaimPolicies(
       if (found instanceof Error) {
         errs.push(internal(tpath, ValidationMessages.vcpLookupFailed(pvcName, found.message)));
       } else if (found !== undefined) {
-        if (!goSemanticEqual(found.spec, template.spec, GoTypes.PersistentVolumeClaimSpec)) {
+        // reflect.DeepEqual, as upstream compares them: "1024Mi" is not "1Gi" here. Through the API server the
+        // mutating webhook has already rewritten the template's quantities (the Go round trip), so it matches.
+        if (!goReflectEqual(found.spec, template.spec, GoTypes.PersistentVolumeClaimSpec)) {
           errs.push(
             invalid(
               `${tpath}.spec`,

@@ -40,8 +40,13 @@ export function buildUpstreamWebhook(): string {
   return bin;
 }
 
-/** Starts upstream's webhook server and resolves once it serves; `featureGates` as its flag takes them. */
-export async function startUpstreamWebhook(o: { featureGates?: string } = {}): Promise<UpstreamWebhook> {
+/**
+ * Starts upstream's webhook server and resolves once it serves; `featureGates` as its flag takes them,
+ * `kubeconfig` an API server its cache reads PVCs from.
+ */
+export async function startUpstreamWebhook(
+  o: { featureGates?: string; kubeconfig?: string } = {},
+): Promise<UpstreamWebhook> {
   const bin = buildUpstreamWebhook();
   const ca = createCa("upstream-webhook-ca", 1);
   const leaf = issueServingCert(ca);
@@ -51,6 +56,7 @@ export async function startUpstreamWebhook(o: { featureGates?: string } = {}): P
   const port = await freePort();
   const args = ["-port", String(port), "-cert-dir", certDir];
   if (o.featureGates) args.push("-feature-gates", o.featureGates);
+  if (o.kubeconfig) args.push("-cluster-kubeconfig", o.kubeconfig);
   const child = spawn(bin, args, { stdio: ["pipe", "pipe", "pipe"] });
   let stderr = "";
   child.stderr.on("data", (c: Buffer) => {

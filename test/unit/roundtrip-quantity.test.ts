@@ -3,12 +3,14 @@
 // (`cd scripts/gotypes && go run . quantities`).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { QuantityError, roundTripQuantity } from "../../src/api/quantity.ts";
+import { QuantityError, quantityIdentity, roundTripQuantity } from "../../src/api/quantity.ts";
 import fixture from "../fixtures/go-quantities.generated.json" with { type: "json" };
 
 interface Case {
   in: string | number;
   out?: string;
+  /** Go: reflect.DeepEqual of the decoded input and of its canonical text decoded again. */
+  sameAsOut?: boolean;
   error?: string;
 }
 
@@ -47,5 +49,17 @@ describe("resource.Quantity round trip", () => {
     assert.equal(roundTripQuantity("1000m"), "1");
     assert.equal(roundTripQuantity("1Gi"), "1Gi");
     assert.equal(roundTripQuantity(0.5), "500m");
+  });
+
+  test("reflect.DeepEqual of a quantity and its canonical text is Go's for every string input (quantityIdentity)", () => {
+    const checked = cases.filter(
+      (c): c is Case & { in: string; out: string; sameAsOut: boolean } =>
+        typeof c.in === "string" && c.out !== undefined && c.sameAsOut !== undefined,
+    );
+    assert.ok(checked.length > 600 && checked.some((c) => c.sameAsOut) && checked.some((c) => !c.sameAsOut));
+    const wrong = checked
+      .filter((c) => (quantityIdentity(c.in.trim()) === quantityIdentity(c.out)) !== c.sameAsOut)
+      .map((c) => `${c.in} vs ${c.out}: Go ${c.sameAsOut}`);
+    assert.deepEqual(wrong.slice(0, 10), [], `${wrong.length} wrong`);
   });
 });

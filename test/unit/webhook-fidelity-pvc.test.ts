@@ -8,7 +8,6 @@ import { defaultFeatureGates } from "../../src/api/features.ts";
 import type { KubeObject, PersistentVolumeClaim } from "../../src/api/k8s.ts";
 import type { ListResult, WatchEvent } from "../../src/runtime/client.ts";
 import { Informer, type ListWatcher } from "../../src/runtime/informer.ts";
-import type { AdmissionRequest, AdmissionResponse } from "../../src/webhooks/admission.ts";
 import { Paths } from "../../src/webhooks/configurations.ts";
 import {
   PvcCacheNotSyncedMessage,
@@ -17,9 +16,8 @@ import {
   pvcInformer,
 } from "../../src/webhooks/pvc-cache.ts";
 import { review, send } from "../support/admission-client.ts";
+import { existingPvcs, pvc, pvcRows } from "../support/webhook-fidelity-pvc-rows.ts";
 import { tlsWebhookServer } from "../support/webhook-server.ts";
-
-type Obj = Record<string, unknown>;
 
 /** Lists `items` once per LIST; watches stay open and silent until aborted. Counts the calls made. */
 class ListOnly implements ListWatcher {
@@ -44,23 +42,7 @@ class ListOnly implements ListWatcher {
   }
 }
 
-const pvc = (name: string, namespace: string, storage: string): PersistentVolumeClaim => ({
-  apiVersion: "v1",
-  kind: "PersistentVolumeClaim",
-  metadata: {
-    name,
-    namespace,
-    uid: `uid-${name}`,
-    resourceVersion: "3",
-    labels: { "jobset.sigs.k8s.io/jobset-name": "js" },
-    annotations: { "pv.kubernetes.io/bind-completed": "yes" },
-    managedFields: [{ manager: "kube-controller-manager", operation: "Update" }],
-  },
-  spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage } }, volumeMode: "Filesystem" },
-  status: { phase: "Bound", capacity: { storage } },
-});
-
-const api = new ListOnly([pvc("data-js", "ns", "1Gi"), pvc("data-other", "ns", "1Gi")]);
+const api = new ListOnly(existingPvcs());
 const cache = new Informer<PersistentVolumeClaim>({ client: api, path: "/api/v1/persistentvolumeclaims" });
 // the same options as the controller process's PVC informer, over the in-memory list-watcher
 const built = pvcInformer({ client: api });
@@ -70,141 +52,6 @@ const { server, caPem } = tlsWebhookServer("fidelity-pvc-ca", {
   getPVC: pvcCacheGetter(cache),
   pods: { podsByName: () => [], getNode: () => Promise.reject(new Error("no nodes")) },
 });
-
-/** A JobSet as the validating webhook receives it, mounting `data`, with one claim template. */
-const jobset = (template: { name: string; storage: string }, whenDeleted: "Delete" | "Retain"): Obj => ({
-  apiVersion: "jobset.x-k8s.io/v1alpha2",
-  kind: "JobSet",
-  metadata: { name: "js", namespace: "ns" },
-  spec: {
-    replicatedJobs: [
-      {
-        name: "a",
-        groupName: "default",
-        replicas: 1,
-        template: {
-          spec: {
-            template: {
-              spec: {
-                containers: [{ name: "c", image: "i", volumeMounts: [{ name: template.name, mountPath: "/d" }] }],
-              },
-            },
-          },
-        },
-      },
-    ],
-    volumeClaimPolicies: [
-      {
-        templates: [
-          {
-            metadata: { name: template.name },
-            spec: {
-              accessModes: ["ReadWriteOnce"],
-              resources: { requests: { storage: template.storage } },
-              volumeMode: "Filesystem",
-            },
-          },
-        ],
-        retentionPolicy: { whenDeleted },
-      },
-    ],
-  },
-});
-
-const invalid = (causes: { reason: string; message: string; field: string }[], message: string) => ({
-  metadata: {},
-  status: "Failure",
-  message: `JobSet.jobset.x-k8s.io "js" is invalid: ${message}`,
-  reason: "Invalid",
-  details: { name: "js", group: "jobset.x-k8s.io", kind: "JobSet", causes },
-  code: 422,
-});
-
-const dns1123 =
-  "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')";
-const mustRetain = 'Invalid value: "Delete": retentionPolicy must be retain when PVC exists';
-const mismatch =
-  'Invalid value: {"accessModes":["ReadWriteOnce"],"resources":{"requests":{"storage":"2Gi"}},"volumeMode":"Filesystem"}: spec does not match existing PVC data-js in namespace ns';
-
-interface Row {
-  name: string;
-  request: Partial<AdmissionRequest> & Pick<AdmissionRequest, "operation">;
-  want: Omit<AdmissionResponse, "uid">;
-}
-
-const rows: Row[] = [
-  {
-    name: "an invalid claim template name: only the validation error (no internal error)",
-    request: { operation: "CREATE", object: jobset({ name: "Data", storage: "1Gi" }, "Retain") },
-    want: {
-      allowed: false,
-      status: invalid(
-        [
-          {
-            reason: "FieldValueInvalid",
-            message: `Invalid value: "Data": ${dns1123}`,
-            field: "spec.volumeClaimPolicies[0].template[0].name",
-          },
-        ],
-        `spec.volumeClaimPolicies[0].template[0].name: Invalid value: "Data": ${dns1123}`,
-      ),
-    },
-  },
-  {
-    name: "no PVC of that name in the cache: allowed",
-    request: { operation: "CREATE", object: jobset({ name: "scratch", storage: "1Gi" }, "Delete") },
-    want: { allowed: true, status: { metadata: {}, code: 200 } },
-  },
-  {
-    name: "a PVC of that name in another namespace is not this JobSet's",
-    request: {
-      operation: "CREATE",
-      namespace: "other",
-      object: { ...jobset({ name: "data", storage: "1Gi" }, "Delete"), metadata: { name: "js", namespace: "other" } },
-    },
-    want: { allowed: true, status: { metadata: {}, code: 200 } },
-  },
-  {
-    name: "the existing PVC with the same spec, size spelled 1024Mi, Retain: allowed",
-    request: { operation: "CREATE", object: jobset({ name: "data", storage: "1024Mi" }, "Retain") },
-    want: { allowed: true, status: { metadata: {}, code: 200 } },
-  },
-  {
-    name: "the existing PVC with retention Delete: refused",
-    request: { operation: "CREATE", object: jobset({ name: "data", storage: "1Gi" }, "Delete") },
-    want: {
-      allowed: false,
-      status: invalid(
-        [
-          {
-            reason: "FieldValueInvalid",
-            message: mustRetain,
-            field: "spec.volumeClaimPolicies[0].retentionPolicy.whenDeleted",
-          },
-        ],
-        `spec.volumeClaimPolicies[0].retentionPolicy.whenDeleted: ${mustRetain}`,
-      ),
-    },
-  },
-  {
-    name: "the existing PVC with another size and retention Delete: both errors",
-    request: { operation: "CREATE", object: jobset({ name: "data", storage: "2Gi" }, "Delete") },
-    want: {
-      allowed: false,
-      status: invalid(
-        [
-          { reason: "FieldValueInvalid", message: mismatch, field: "spec.volumeClaimPolicies[0].template[0].spec" },
-          {
-            reason: "FieldValueInvalid",
-            message: mustRetain,
-            field: "spec.volumeClaimPolicies[0].retentionPolicy.whenDeleted",
-          },
-        ],
-        `[spec.volumeClaimPolicies[0].template[0].spec: ${mismatch}, spec.volumeClaimPolicies[0].retentionPolicy.whenDeleted: ${mustRetain}]`,
-      ),
-    },
-  },
-];
 
 describe("JobSet validating webhook: PVC look-ups from the cache (issue 15 item 6)", () => {
   before(async () => {
@@ -217,7 +64,7 @@ describe("JobSet validating webhook: PVC look-ups from the cache (issue 15 item 
     await cache.stop();
   });
 
-  for (const row of rows) {
+  for (const row of pvcRows) {
     test(row.name, async () => {
       const calls = api.calls.length;
       const r = await send(`${server.url}${Paths.ValidateJobSet}`, review(row.request), { ca: caPem });

@@ -5,11 +5,13 @@
 // upstream's server).
 // Built and started by test/support/upstream-webhook.ts.
 //
-//	upstream-webhook -port N -cert-dir DIR [-feature-gates A=true,B=false]
+//	upstream-webhook -port N -cert-dir DIR [-feature-gates A=true,B=false] [-cluster-kubeconfig FILE]
 //
-// The manager is given an API server address that does not answer: the requests sent here never make the
-// webhooks read from the cluster (no volume claim policies, no pods with exclusive placement to look up),
-// and the manager contacts the server only when something does. It prints "ready" on stdout once serving
+// Without -kubeconfig the manager is given an API server address that does not answer: requests that do
+// not make the webhooks read from the cluster (no volume claim policies, no pods with exclusive placement
+// to look up) never need one, and the manager contacts the server only when something does. With it (not
+// -kubeconfig, which controller-runtime registers for itself), the
+// webhooks read PVCs through the manager's cache, as upstream's do. It prints "ready" on stdout once serving
 // and stops on SIGTERM or when stdin closes.
 package main
 
@@ -28,6 +30,7 @@ import (
 	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -40,6 +43,7 @@ func main() {
 	port := flag.Int("port", 9443, "webhook port")
 	certDir := flag.String("cert-dir", "", "directory with tls.crt and tls.key")
 	gates := flag.String("feature-gates", "", "upstream's feature gates, e.g. InPlaceRestart=true,RestartJob=true")
+	kubeconfig := flag.String("cluster-kubeconfig", "", "an API server for the webhooks' reads (PVCs); none when empty")
 	flag.Parse()
 	if *gates != "" {
 		if err := utilfeature.DefaultMutableFeatureGate.Set(*gates); err != nil {
@@ -59,7 +63,15 @@ func main() {
 	}
 	// As upstream's main.go does unless --enable-http2 is given.
 	disableHTTP2 := func(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }
-	mgr, err := ctrl.NewManager(&rest.Config{Host: "https://127.0.0.1:1"}, ctrl.Options{
+	cfg := &rest.Config{Host: "https://127.0.0.1:1"}
+	if *kubeconfig != "" {
+		c, err := clientcmd.BuildConfigFromFlags("", *kubeconfig)
+		if err != nil {
+			fail(err)
+		}
+		cfg = c
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
