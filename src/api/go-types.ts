@@ -19,6 +19,7 @@ export const GoTypes = {
   JobSet: "jobset/v1alpha2.JobSet",
   ReplicatedJobs: "[]jobset/v1alpha2.ReplicatedJob",
   PersistentVolumeClaimSpec: "core/v1.PersistentVolumeClaimSpec",
+  Pod: "core/v1.Pod",
 } as const;
 
 export const isRecord = (v: unknown): v is Record<string, unknown> =>

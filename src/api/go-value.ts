@@ -529,7 +529,7 @@ export function goSemanticEqual(a: unknown, b: unknown, type: GoType): boolean {
 /**
  * Go's plain `reflect.DeepEqual` of `a` and `b` decoded into `type`: an absent (nil) slice or map differs
  * from an empty one, and quantities are equal only when ParseQuantity built the same struct (quantityIdentity),
- * so "1024Mi" differs from "1Gi". Scalars compare as Go zero values, as in goSemanticEqual.
+ * so "1024Mi" and "1Gi" differ. Scalars compare as Go zero values, as in goSemanticEqual.
  */
 export function goReflectEqual(a: unknown, b: unknown, type: GoType): boolean {
   return equalNode(a, b, nodeOf(type), true);

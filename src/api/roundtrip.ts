@@ -29,3 +29,8 @@ export function goRoundTrip<T>(obj: T): T {
 export function goEncode<T>(decoded: T): T {
   return goMarshalValue<T>(decoded, GoTypes.JobSet);
 }
+
+/** The same for a Pod decoded into core/v1.Pod (the pod mutating webhook's round trip). */
+export function goEncodePod<T>(decoded: T): T {
+  return goMarshalValue<T>(decoded, GoTypes.Pod);
+}

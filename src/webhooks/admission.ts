@@ -13,6 +13,7 @@
 // Every Status is written as Go's encoding/json writes a metav1.Status: `metadata: {}` always (an empty struct
 // is never omitted), then status, message, reason, details, code; responses and reviews in Go's field order.
 // These shapes were checked against upstream's server (bench/upstream-webhook, docs/benchmarks.md).
+import { isDeepStrictEqual } from "node:util";
 import jsonpatch from "fast-json-patch";
 import type { Status } from "../api/k8s.ts";
 
@@ -246,6 +247,18 @@ export function computePatch(original: unknown, mutated: unknown, keepRemovals =
   }
   const ops = jsonpatch.compare(a, b) as PatchOperation[];
   return keepRemovals ? ops : ops.filter((o) => o.op !== "remove");
+}
+
+/**
+ * What controller-runtime's defaulter answers (defaulterForType.Handle): `encoded` is the request's object
+ * as Go encodes it once decoded (before defaulting), `defaulted` the same after defaulting. When defaulting
+ * changed nothing, the answer is a plain allowed, without a patch, even if the Go encoding differs from
+ * the request's text; otherwise the patch is request object → defaulted, the round trip's additions
+ * included (PatchResponseFromRaw; removals dropped as dropSchemeRemovals drops the scheme's).
+ */
+export function defaulterResponse(requestObject: unknown, encoded: unknown, defaulted: unknown): Outcome {
+  if (isDeepStrictEqual(encoded, defaulted)) return allowed();
+  return patchResponse(requestObject, defaulted);
 }
 
 /**

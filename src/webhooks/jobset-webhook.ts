@@ -11,11 +11,12 @@ import { nameForValidation, validateCreate, validateCreateWithLookup, validateUp
 import {
   type AdmissionRequest,
   allowed,
+  cloneJSON,
+  defaulterResponse,
   deniedWithStatus,
   errored,
   type Outcome,
   otherOperation,
-  patchResponse,
 } from "./admission.ts";
 import { decodeJobSet } from "./decode.ts";
 import type { AdmissionHandler } from "./server.ts";
@@ -55,14 +56,15 @@ export function mutateJobSet(req: AdmissionRequest): Outcome {
   // Upstream defaults its decoded Go object and encodes it again: the patch carries that round trip.
   // decode() already decoded as Go does (errors answered 400 there); this is the encoding half.
   // goEncode builds a new object (nothing shared with the request): default it in place.
-  const defaulted = defaultJobSetInPlace(goEncode(d.js));
+  const encoded = goEncode(d.js);
   if (req.namespace && !(req.object as { metadata?: { namespace?: string } }).metadata?.namespace) {
     // The namespace was only filled in for validation; do not patch it.
-    if (defaulted.metadata) delete defaulted.metadata.namespace;
+    if (encoded.metadata) delete encoded.metadata.namespace;
   }
-  // patchResponse drops removals, as controller-runtime drops those the scheme's round trip causes
-  // (defaulting never removes): unknown fields, nulls and omitted zero values stay as sent.
-  return patchResponse(req.object, defaulted);
+  const defaulted = defaultJobSetInPlace(cloneJSON(encoded));
+  // No patch at all when defaulting changed nothing; removals dropped, as controller-runtime drops those
+  // the scheme's round trip causes (defaulting never removes): unknown fields and nulls stay as sent.
+  return defaulterResponse(req.object, encoded, defaulted);
 }
 
 /**

@@ -4,6 +4,7 @@
 // (the pod cache's `podName` index and Node reads), so it is table-tested without a server.
 import { Annotations, Labels } from "../api/constants.ts";
 import type { Node, Pod } from "../api/k8s.ts";
+import { goEncodePod } from "../api/roundtrip.ts";
 import {
   annotation,
   hasAnnotation,
@@ -18,11 +19,11 @@ import {
   type AdmissionRequest,
   allowed,
   cloneJSON,
+  defaulterResponse,
   denied,
   errored,
   type Outcome,
   otherOperation,
-  patchResponse,
 } from "./admission.ts";
 import { decodePod } from "./decode.ts";
 
@@ -181,13 +182,17 @@ export async function mutatePodRequest(req: AdmissionRequest, lookups: PodWebhoo
   if (req.operation === "DELETE") return allowed();
   const d = decodeRequestPod(req);
   if ("outcome" in d) return d.outcome;
-  const r = await mutatePod(d.pod, lookups);
+  // Defaulted as upstream defaults its typed Pod: the Go encoding of the decoded pod, whose round-trip
+  // additions (`resources: {}`, `status: {}`) are part of the patch whenever defaulting changed anything.
+  const encoded = goEncodePod(d.pod);
+  const r = await mutatePod(encoded, lookups);
   if ("deny" in r) return denied(r.deny);
   const out = r.pod;
   if (req.namespace && !(req.object as { metadata?: { namespace?: string } }).metadata?.namespace) {
-    if (out.metadata) delete out.metadata.namespace;
+    // The namespace was only filled in for the look-ups; do not patch it.
+    for (const p of [encoded, out]) if (p.metadata) delete p.metadata.namespace;
   }
-  return patchResponse(req.object, out);
+  return defaulterResponse(req.object, encoded, out);
 }
 
 /**

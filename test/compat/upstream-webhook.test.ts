@@ -12,6 +12,7 @@
 // upstream (#1267, after v0.13.0) uses generateName.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import jsonpatch from "fast-json-patch";
 import { requests as benchRequests } from "../../bench/webhook-requests.ts";
 import { defaultFeatureGates } from "../../src/api/features.ts";
 import { Paths } from "../../src/webhooks/configurations.ts";
@@ -98,6 +99,23 @@ describe("our webhooks answer as upstream's server (sigs.k8s.io/jobset v0.12.0)"
       });
     });
   }
+
+  test("a JobSet that needs no defaulting, without the Go round trip's empty objects: no patch from either", async () => {
+    for (const body of benchRequests()[Paths.MutateJobSet] ?? []) {
+      const first = JSON.parse((await both(Paths.MutateJobSet, body)).upstream.body) as { response: { patch: string } };
+      // The defaults only: not the `{}`s and `status` that encoding the Go object adds. controller-runtime
+      // sends no patch when defaulting changes nothing, however the Go encoding differs from the request.
+      const ops = (
+        JSON.parse(Buffer.from(first.response.patch, "base64").toString("utf8")) as jsonpatch.AddOperation<unknown>[]
+      ).filter((o) => o.path !== "/status" && JSON.stringify(o.value) !== "{}");
+      assert.ok(ops.length > 0);
+      const request = JSON.parse(body) as { request: { object: unknown } };
+      request.request.object = jsonpatch.applyPatch(request.request.object, ops, true, false).newDocument;
+      const again = await both(Paths.MutateJobSet, JSON.stringify(request));
+      assert.equal(text(again.ours.body), text(again.upstream.body));
+      assert.equal((JSON.parse(again.upstream.body) as { response: { patch?: string } }).response.patch, undefined);
+    }
+  });
 
   const generatedCorpus = async (
     t: { diagnostic(m: string): void },

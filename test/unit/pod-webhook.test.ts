@@ -234,15 +234,25 @@ describe("pod webhook admission requests", () => {
       status: { metadata: {}, message: "follower pod node selector not set", reason: "Forbidden", code: 403 },
     });
   });
-  test("mutation → JSON patch of the added label; namespace from the request is not patched", async () => {
+  test("mutation → JSON patch of the added label and the Go round trip's additions; namespace not patched", async () => {
     const p = withPriority(pod("", { index: "1", exclusive: false }), 3);
     delete p.metadata?.namespace;
     const r = await mutatePodRequest(req(p), lookups([]));
     assert.equal(r.allowed, true);
     assert.equal(r.patchType, "JSONPatch");
-    assert.deepEqual(decodePatch(r), [
-      { op: "add", path: "/metadata/labels/jobset.sigs.k8s.io~1priority", value: "3" },
-    ]);
+    // As upstream's: its defaulter patches the request into the Go encoding of the defaulted Pod.
+    assert.deepEqual(
+      decodePatch(r).sort((a, b) => a.path.localeCompare(b.path)),
+      [
+        { op: "add", path: "/metadata/labels/jobset.sigs.k8s.io~1priority", value: "3" },
+        { op: "add", path: "/spec/containers/0/resources", value: {} },
+        { op: "add", path: "/status", value: {} },
+      ],
+    );
+  });
+  test("nothing to default → no patch, however the Go encoding differs from the request", async () => {
+    const r = await mutatePodRequest(req(pod("", { index: "1", exclusive: false })), lookups([]));
+    assert.equal(JSON.stringify(r), JSON.stringify({ allowed: true, status: { metadata: {}, code: 200 } }));
   });
   test("type errors are 400, in Go's words", async () => {
     const r = await mutatePodRequest(req({ metadata: { labels: { a: 1 } } }), lookups([]));

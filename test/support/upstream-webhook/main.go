@@ -11,7 +11,8 @@
 // not make the webhooks read from the cluster (no volume claim policies, no pods with exclusive placement
 // to look up) never need one, and the manager contacts the server only when something does. With it (not
 // -kubeconfig, which controller-runtime registers for itself), the
-// webhooks read PVCs through the manager's cache, as upstream's do. It prints "ready" on stdout once serving
+// webhooks read PVCs, pods (by upstream's pod name index) and Nodes through the manager's cache, as
+// upstream's do. It prints "ready" on stdout once serving
 // and stops on SIGTERM or when stdin closes.
 package main
 
@@ -36,6 +37,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/webhook"
 	configapi "sigs.k8s.io/jobset/api/config/v1alpha1"
 	jobset "sigs.k8s.io/jobset/api/jobset/v1alpha2"
+	"sigs.k8s.io/jobset/pkg/controllers"
 	"sigs.k8s.io/jobset/pkg/webhooks"
 )
 
@@ -85,11 +87,17 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
+	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer cancel()
+	if *kubeconfig != "" {
+		// The pod name index the pod webhooks look leader pods up by, as upstream's main.go sets it up.
+		if err := controllers.SetupPodIndexes(ctx, mgr.GetFieldIndexer()); err != nil {
+			fail(err)
+		}
+	}
 	if err := webhooks.Setup(mgr); err != nil {
 		fail(err)
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-	defer cancel()
 	go func() {
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		cancel()
