@@ -63,6 +63,12 @@ const dns1123 =
 const changedImage =
   '[{"name":"a","groupName":"default","template":{"metadata":{},"spec":{"template":{"metadata":{},"spec":{"containers":[{"name":"c","image":"other","resources":{}}]}}}},"replicas":1}]';
 
+/** The two causes of `network.subdomain: "Bad_"` (RFC 1123 subdomain, then RFC 1035 label). */
+const badSubdomain = [
+  { reason: "FieldValueInvalid", message: `Invalid value: "Bad_": ${dns1123}`, field: "spec.network.subdomain" },
+  { reason: "FieldValueInvalid", message: `Invalid value: "Bad_": ${dns1035}`, field: "spec.network.subdomain" },
+];
+
 export const rows: Row[] = [
   {
     name: "item 1: memory 1024Mi → 1Gi on UPDATE is the same quantity",
@@ -131,18 +137,7 @@ export const rows: Row[] = [
       allowed: false,
       status: invalid(
         "",
-        [
-          {
-            reason: "FieldValueInvalid",
-            message: `Invalid value: "Bad_": ${dns1123}`,
-            field: "spec.network.subdomain",
-          },
-          {
-            reason: "FieldValueInvalid",
-            message: `Invalid value: "Bad_": ${dns1035}`,
-            field: "spec.network.subdomain",
-          },
-        ],
+        badSubdomain,
         `JobSet.jobset.x-k8s.io "" is invalid: [spec.network.subdomain: Invalid value: "Bad_": ${dns1123}, spec.network.subdomain: Invalid value: "Bad_": ${dns1035}]`,
       ),
     },
@@ -152,16 +147,7 @@ export const rows: Row[] = [
         status: invalid(
           "",
           [
-            {
-              reason: "FieldValueInvalid",
-              message: `Invalid value: "Bad_": ${dns1123}`,
-              field: "spec.network.subdomain",
-            },
-            {
-              reason: "FieldValueInvalid",
-              message: `Invalid value: "Bad_": ${dns1035}`,
-              field: "spec.network.subdomain",
-            },
+            ...badSubdomain,
             {
               reason: "FieldValueInvalid",
               message: `Invalid value: "-a-0": ${dns1035}`,
