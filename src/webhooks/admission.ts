@@ -15,7 +15,9 @@
 // These shapes were checked against upstream's server (bench/upstream-webhook, docs/benchmarks.md).
 import { isDeepStrictEqual } from "node:util";
 import jsonpatch from "fast-json-patch";
+import { parse as parseYaml } from "yaml";
 import type { Status } from "../api/k8s.ts";
+import { goJsonSyntaxError } from "./go-json-syntax.ts";
 
 export const AdmissionGroupVersion = "admission.k8s.io/v1";
 export const AdmissionV1beta1 = "admission.k8s.io/v1beta1";
@@ -432,6 +434,26 @@ function goFieldError(v: unknown, t: GoField, holder: string, path: string): str
 }
 
 /**
+ * A body JSON.parse refused, as apimachinery's universal deserializer reads it: a text starting with `{` is
+ * JSON, refused with encoding/json's syntax error; anything else is YAML (sigs.k8s.io/yaml, YAML 1.1),
+ * converted to the JSON value it denotes. A YAML syntax error is reported in our words: go-yaml's are not
+ * reproduced (ADR 0022).
+ */
+function parseNotJson(body: string): { value: unknown } | { message: string } {
+  if (body.replace(/^[ \t\r\n]+/, "").startsWith("{")) {
+    const syntax = goJsonSyntaxError(body);
+    return { message: `couldn't get version/kind; json parse error: ${syntax ?? "invalid JSON"}` };
+  }
+  try {
+    // Through JSON, as YAMLToJSON does: timestamps become strings.
+    return { value: JSON.parse(JSON.stringify(parseYaml(body, { version: "1.1" }) ?? null)) as unknown };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split("\n")[0] : String(e);
+    return { message: `error converting YAML to JSON: ${msg}` };
+  }
+}
+
+/**
  * Decodes an AdmissionReview body as controller-runtime does (the universal deserializer into an
  * unversioned review): `apiVersion` and `kind` are read but not checked, and echoed in the answer (v1
  * AdmissionReview when both are absent); a missing or null `request` is an empty one; a field of the wrong
@@ -443,10 +465,10 @@ export function parseAdmissionReview(body: string): ParsedReview {
   let doc: unknown;
   try {
     doc = JSON.parse(body);
-  } catch (e) {
-    // Upstream's decoder reads YAML too, and words syntax errors as Go does: not reproduced (ADR 0022).
-    const msg = e instanceof Error ? e.message : String(e);
-    return { ok: false, uid: "", message: `couldn't decode the request: ${msg}` };
+  } catch {
+    const parsed = parseNotJson(body);
+    if ("message" in parsed) return { ok: false, uid: "", message: parsed.message };
+    doc = parsed.value;
   }
   const interpreted = interpretError(doc);
   if (interpreted) return { ok: false, uid: "", message: interpreted };

@@ -180,8 +180,8 @@ describe("our webhooks answer as upstream's server (sigs.k8s.io/jobset v0.12.0)"
   });
 
   // Reviews only a direct call can send: the review itself malformed, fields of the wrong JSON type, missing
-  // parts, other operations, other content types. Not here: bodies that are not JSON at all (upstream's
-  // decoder reads them as YAML and words syntax errors as Go's parser does; ADR 0022).
+  // parts, other operations, other content types, bodies that are not JSON (read as JSON when they start
+  // with `{`, as YAML otherwise). Not here: YAML syntax errors, worded by go-yaml (ADR 0022).
   const js = {
     apiVersion: "jobset.x-k8s.io/v1alpha2",
     kind: "JobSet",
@@ -220,6 +220,19 @@ describe("our webhooks answer as upstream's server (sigs.k8s.io/jobset v0.12.0)"
       ["a JSON string", '"x"'],
       ["a JSON number", "5"],
       ["a JSON boolean", "true"],
+      ["JSON with a syntax error", '{"apiVersion": "admission.k8s.io/v1", kind}'],
+      ["JSON cut short", JSON.stringify({ ...v1, request: create }).slice(0, 40)],
+      ["JSON with a bad escape in a string", '{"kind": "Admission\\qReview"}'],
+      ["JSON followed by more text", `${r(create)} trailing`],
+      ["a YAML scalar", "not json"],
+      ["a YAML sequence", "- a\n- b"],
+      ["a YAML 1.1 boolean", "yes"],
+      ["only spaces", "   "],
+      ["a YAML mapping that is no review", "a: b"],
+      [
+        "a review written in YAML",
+        `kind: AdmissionReview\napiVersion: admission.k8s.io/v1\nrequest:\n  uid: y1\n  operation: CONNECT`,
+      ],
       ["apiVersion a number", r(create, { apiVersion: 5, kind: "AdmissionReview" })],
       ["kind a number", r(create, { apiVersion: "admission.k8s.io/v1", kind: 5 })],
       ["no apiVersion", r(create, { kind: "AdmissionReview" })],

@@ -143,7 +143,8 @@ describe("parsing AdmissionReviews", () => {
     }
   });
   const bad: [string, string, string][] = [
-    ["not JSON", "{", "couldn't decode the request: "],
+    ["JSON cut short", "{", "couldn't get version/kind; json parse error: unexpected end of JSON input"],
+    ["YAML that does not parse", "a: [", "error converting YAML to JSON: "],
     [
       "an array",
       "[]",
