@@ -28,7 +28,7 @@ const signal = new AbortController().signal;
 /** Parses, handles and serialises one review (on a worker, or inline with 0 workers). */
 async function answerOf(path: string, body: string): Promise<string> {
   const parsed = parseAdmissionReview(body);
-  if (!parsed.ok) return JSON.stringify(reviewResponse(parsed.uid, errored(400, parsed.message)));
+  if (!parsed.ok) return JSON.stringify(reviewResponse("", errored(400, parsed.message)));
   const handler = handlers[path];
   const outcome = handler ? await handler(parsed.request, signal) : errored(404, "no handler");
   return JSON.stringify(reviewResponse(parsed.request.uid, outcome, parsed.apiVersion, parsed.kind));

@@ -4,7 +4,7 @@
 // (the immutability checks). The value is the typed object a Go decode would build: an absent or null
 // field is the Go zero value, so `{}` equals an absent struct but not an absent pointer, `0` equals an
 // absent int32 but not an absent *int32, nil and empty lists and maps are equal, and quantities compare
-// by value (`1024Mi` = `1Gi`).
+// by value (`1024Mi` = `1Gi`). goReflectEqual is plain reflect.DeepEqual instead (nil ≠ empty, `1024Mi` ≠ `1Gi`).
 import { absent, type GoType, goTypeName, isRecord, type Node, nodeOf, type Special } from "./go-types.ts";
 import {
   compareQuantities,
@@ -21,7 +21,8 @@ export { type GoType, GoTypes, goTypeName } from "./go-types.ts";
 
 export class GoDecodeError extends Error {}
 
-const jsonKind = (v: unknown): string =>
+/** The JSON type of a value (not null) as Go's encoding/json names it in "cannot unmarshal <type> into …". */
+export const jsonKind = (v: unknown): string =>
   Array.isArray(v) ? "array" : isRecord(v) ? "object" : typeof v === "boolean" ? "bool" : typeof v;
 
 /** Where the decoder is: the innermost struct's Go name and the JSON path segments from the top. */
@@ -481,7 +482,13 @@ function equalNode(a: unknown, b: unknown, n: Node, exact = false): boolean {
     }
     case "special":
       if (exact && n.special === "Quantity") {
-        const id = (v: unknown) => (absent(v) ? "" : typeof v === "string" ? quantityIdentity(v.trim()) : undefined);
+        // A number is read as its text, as Quantity's UnmarshalJSON does (toQuantity).
+        const id = (v: unknown) =>
+          absent(v)
+            ? ""
+            : typeof v === "string" || typeof v === "number"
+              ? quantityIdentity(String(v).trim())
+              : undefined;
         return id(a) === id(b) && id(a) !== undefined;
       }
       return equalSpecial(a, b, n.special);

@@ -236,12 +236,11 @@ export function quantityIdentity(str: string): string | undefined {
   }
   let { m, e } = p;
   if (p.dec && m !== 0n) {
-    const magnitude = m < 0n ? -m : m;
     if (e > -9) {
       m *= pow10(e + 9);
       e = -9;
     }
-    if ((m < 0n ? -m : m) > MAX_INT64 * pow10(9) && magnitude !== 0n) {
+    if ((m < 0n ? -m : m) > MAX_INT64 * pow10(9)) {
       m = m < 0n ? -MAX_INT64 : MAX_INT64;
       e = 0;
     }

@@ -12,15 +12,15 @@
 //   mutated with removals dropped (controller-runtime keeps unknown fields by default).
 // Every Status is written as Go's encoding/json writes a metav1.Status: `metadata: {}` always (an empty struct
 // is never omitted), then status, message, reason, details, code; responses and reviews in Go's field order.
-// These shapes were checked against upstream's server (bench/upstream-webhook, docs/benchmarks.md).
+// These shapes are checked against upstream's server (test/compat/upstream-webhook.test.ts, ADR 0022).
 import { isDeepStrictEqual } from "node:util";
 import jsonpatch from "fast-json-patch";
 import { parse as parseYaml } from "yaml";
+import { jsonKind } from "../api/go-value.ts";
 import type { Status } from "../api/k8s.ts";
 import { goJsonSyntaxError } from "./go-json-syntax.ts";
 
 export const AdmissionGroupVersion = "admission.k8s.io/v1";
-export const AdmissionV1beta1 = "admission.k8s.io/v1beta1";
 
 export type Operation = "CREATE" | "UPDATE" | "DELETE" | "CONNECT";
 
@@ -318,22 +318,10 @@ export function reviewResponse(uid: string, outcome: Outcome, apiVersion?: strin
 
 export type ParsedReview =
   | { ok: true; apiVersion?: string; kind?: string; request: AdmissionRequest }
-  | { ok: false; uid: string; message: string };
+  | { ok: false; message: string };
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 const str = (v: unknown): v is string => typeof v === "string";
-
-/** The JSON type as Go's encoding/json names it in "cannot unmarshal <type> into …". */
-export const goJsonType = (v: unknown): string =>
-  v === null
-    ? "null"
-    : Array.isArray(v)
-      ? "array"
-      : typeof v === "boolean"
-        ? "bool"
-        : typeof v === "object"
-          ? "object"
-          : typeof v;
 
 /**
  * The first step of apimachinery's JSON serializer for any object: reading `apiVersion` and `kind` into an
@@ -344,13 +332,13 @@ export function interpretError(v: unknown): string | undefined {
   if (v === null) return undefined;
   if (!isRecord(v)) {
     return (
-      `${prefix}json: cannot unmarshal ${goJsonType(v)} into Go value of type ` +
+      `${prefix}json: cannot unmarshal ${jsonKind(v)} into Go value of type ` +
       'struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }'
     );
   }
   for (const key in v) {
     if ((key === "apiVersion" || key === "kind") && v[key] !== null && !str(v[key])) {
-      return `${prefix}json: cannot unmarshal ${goJsonType(v[key])} into Go struct field .${key} of type string`;
+      return `${prefix}json: cannot unmarshal ${jsonKind(v[key])} into Go struct field .${key} of type string`;
     }
   }
   return undefined;
@@ -403,7 +391,7 @@ const structName = (t: GoField): string => t.type.slice(t.type.lastIndexOf(".") 
 function goFieldError(v: unknown, t: GoField, holder: string, path: string): string | undefined {
   if (v === null) return undefined;
   const fail = (type: string) =>
-    `json: cannot unmarshal ${goJsonType(v)} into Go struct field ${holder}.AdmissionReview${path} of type ${type}`;
+    `json: cannot unmarshal ${jsonKind(v)} into Go struct field ${holder}.AdmissionReview${path} of type ${type}`;
   if (t.fields) {
     if (!isRecord(v)) return fail(t.type);
     for (const key in v) {
@@ -467,27 +455,21 @@ export function parseAdmissionReview(body: string): ParsedReview {
     doc = JSON.parse(body);
   } catch {
     const parsed = parseNotJson(body);
-    if ("message" in parsed) return { ok: false, uid: "", message: parsed.message };
+    if ("message" in parsed) return { ok: false, message: parsed.message };
     doc = parsed.value;
   }
   const interpreted = interpretError(doc);
-  if (interpreted) return { ok: false, uid: "", message: interpreted };
+  if (interpreted) return { ok: false, message: interpreted };
   const review = isRecord(doc) ? doc : {};
   const req = review.request ?? null;
-  if (req !== null && !isRecord(req)) {
-    return {
-      ok: false,
-      uid: "",
-      message: `json: cannot unmarshal ${goJsonType(req)} into Go struct field unversionedAdmissionReview.AdmissionReview.request of type v1.AdmissionRequest`,
-    };
-  }
-  const fieldErr = goFieldError(req ?? {}, requestType, "unversionedAdmissionReview", ".request");
-  if (fieldErr) return { ok: false, uid: "", message: fieldErr };
+  const fieldErr = goFieldError(req, requestType, "unversionedAdmissionReview", ".request");
+  if (fieldErr) return { ok: false, message: fieldErr };
   const apiVersion = str(review.apiVersion) ? review.apiVersion : "";
   const kind = str(review.kind) ? review.kind : "";
-  const request = { uid: "", ...(req ?? {}) } as unknown as AdmissionRequest;
-  if (!str(request.uid)) request.uid = "";
-  if (!isRecord(request.userInfo)) request.userInfo = {};
+  // Decoded fine: every field present has its Go type (or is null, Go's zero value).
+  const request = { ...(req as Record<string, unknown> | null) } as unknown as AdmissionRequest;
+  request.uid ??= "";
+  request.userInfo ??= {};
   if (request.object === null) delete request.object;
   if (request.oldObject === null) delete request.oldObject;
   if (apiVersion === "" && kind === "")

@@ -23,8 +23,6 @@ interface Gvk {
   kind: string;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-
 /**
  * The group/version/kind check of the universal deserializer decoding into a typed object of `want`
  * (`goName`, as Go's reflect prints the pointer type): a missing kind or version is taken from the type;
@@ -56,8 +54,8 @@ function decodeAs<T>(v: unknown, want: Gvk, goType: string, goName: string): Dec
   if (v === undefined || v === null) return { ok: false, message: "there is no content to decode" };
   const interpreted = interpretError(v);
   if (interpreted) return { ok: false, message: interpreted };
-  if (!isRecord(v)) return { ok: false, message: "there is no content to decode" };
-  const kindErr = kindError(v, want, goName);
+  // interpretError refuses anything but an object (null was handled above).
+  const kindErr = kindError(v as Record<string, unknown>, want, goName);
   if (kindErr) return { ok: false, message: kindErr };
   const d = goDecode<T>(v, goType);
   return d.ok ? { ok: true, value: d.value } : { ok: false, message: d.message };

@@ -93,6 +93,11 @@ export function goJsonSyntaxError(text: string): string | undefined {
     if (c === 0x5d) return pop();
     return err(c, "after array element");
   };
+  /** A number ended at `c`: `c` is read as what follows a value. */
+  const toEndValue = (c: number): Step => {
+    state = endValue;
+    return endValue(c);
+  };
   const endTop = (c: number): Step => (isSpace(c) ? "continue" : err(c, "after top-level value"));
   const literal =
     (rest: string, name: string) =>
@@ -152,8 +157,7 @@ export function goJsonSyntaxError(text: string): string | undefined {
       state = exp;
       return "continue";
     }
-    state = endValue;
-    return endValue(c);
+    return toEndValue(c);
   };
   const dot = (c: number): Step => {
     if (isDigit(c)) {
@@ -168,8 +172,7 @@ export function goJsonSyntaxError(text: string): string | undefined {
       state = exp;
       return "continue";
     }
-    state = endValue;
-    return endValue(c);
+    return toEndValue(c);
   };
   const exp = (c: number): Step => {
     if (c === 0x2b || c === 0x2d) {
@@ -187,8 +190,7 @@ export function goJsonSyntaxError(text: string): string | undefined {
   };
   const exp0 = (c: number): Step => {
     if (isDigit(c)) return "continue";
-    state = endValue;
-    return endValue(c);
+    return toEndValue(c);
   };
   const beginValue = (c: number): Step => {
     if (isSpace(c)) return "continue";

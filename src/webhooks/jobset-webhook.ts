@@ -96,7 +96,7 @@ export function validateJobSet(
     const errs = validateUpdate(n.js, old.js, o.gates);
     return errs.length === 0 ? allowed() : deniedWithStatus(toStatus(n.js.metadata?.name ?? "", errs));
   }
-  return otherOperation(req, (raw) => decodeJobSet(raw));
+  return otherOperation(req, decodeJobSet);
 }
 
 export function jobSetMutatingHandler(): AdmissionHandler {

@@ -163,7 +163,6 @@ export async function validatePod(pod: Pod, lookups: PodWebhookLookups): Promise
 // ---------------------------------------------------------------------------------------------- handlers
 
 function decodeRequestPod(req: AdmissionRequest): { pod: Pod } | { outcome: Outcome } {
-  if (req.object === undefined) return { outcome: errored(400, "there is no content to decode") };
   const d = decodePod<Pod>(req.object);
   if (!d.ok) return { outcome: errored(400, d.message) };
   const pod = d.value;
@@ -207,7 +206,7 @@ export async function validatePodRequest(req: AdmissionRequest, lookups: PodWebh
     }
     return allowed();
   }
-  if (req.operation !== "CREATE") return otherOperation(req, (raw) => decodePod(raw));
+  if (req.operation !== "CREATE") return otherOperation(req, decodePod);
   const d = decodeRequestPod(req);
   if ("outcome" in d) return d.outcome;
   const msg = await validatePod(d.pod, lookups);

@@ -354,7 +354,7 @@ export class WebhookServer {
       };
     }
     const parsed = parseAdmissionReview(Buffer.concat(chunks).toString("utf8"));
-    if (!parsed.ok) return { uid: parsed.uid, outcome: errored(400, parsed.message) };
+    if (!parsed.ok) return { uid: "", outcome: errored(400, parsed.message) };
     const { request } = parsed;
     const ac = new AbortController();
     const failed = (e: unknown): Outcome => {

@@ -23,7 +23,7 @@ import { WebhookServer } from "../../src/webhooks/server.ts";
 import { admissionHandlers } from "../../src/webhooks/setup.ts";
 import { post, review } from "../support/admission-client.ts";
 import { K, node, pod } from "../support/pods.ts";
-import { startUpstreamWebhook, type UpstreamWebhook } from "../support/upstream-webhook.ts";
+import { answerText, startUpstreamWebhook, type UpstreamWebhook } from "../support/upstream-webhook.ts";
 import { existingPvcs, pvcRows } from "../support/webhook-fidelity-pvc-rows.ts";
 
 const owner = (uid: string) => [
@@ -55,15 +55,6 @@ const podReview = (p: Pod) =>
     namespace: "default",
     object: { apiVersion: "v1", kind: "Pod", ...p },
   });
-
-/** An answer with its JSON Patch decoded and its operations sorted (upstream's order is random). */
-function text(body: string): string {
-  const doc = JSON.parse(body) as { response?: { patch?: string } };
-  const patch = doc.response?.patch;
-  if (patch === undefined) return JSON.stringify(doc);
-  const ops = (JSON.parse(Buffer.from(patch, "base64").toString("utf8")) as unknown[]).map((o) => JSON.stringify(o));
-  return JSON.stringify({ ...doc, response: { ...doc.response, patch: ops.sort() } });
-}
 
 describe("webhooks that read the cluster: ours answer as upstream's, both reading a real API server", {
   timeout: 900_000,
@@ -182,7 +173,7 @@ describe("webhooks that read the cluster: ours answer as upstream's, both readin
           post(`${up.url}${path}`, body, { ca: up.caPem }),
           post(`${ours.server.url}${path}`, body, { ca: ours.caPem }),
         ]);
-        assert.equal(text(w.body), text(u.body));
+        assert.equal(answerText(w.body), answerText(u.body));
       });
     }
   }

@@ -17,7 +17,7 @@ import { requests as benchRequests } from "../../bench/webhook-requests.ts";
 import { defaultFeatureGates } from "../../src/api/features.ts";
 import { Paths } from "../../src/webhooks/configurations.ts";
 import { post, review } from "../support/admission-client.ts";
-import { startUpstreamWebhook, type UpstreamWebhook } from "../support/upstream-webhook.ts";
+import { answerText, startUpstreamWebhook, type UpstreamWebhook } from "../support/upstream-webhook.ts";
 import { rows } from "../support/webhook-fidelity-rows.ts";
 import { fuzzCorpus } from "../support/webhook-fuzz-corpus.ts";
 import { type TlsWebhookServer, tlsWebhookServer } from "../support/webhook-server.ts";
@@ -28,21 +28,9 @@ const ours = tlsWebhookServer("compat-ours-ca", {
   pods: { podsByName: () => [], getNode: () => Promise.reject(new Error("no nodes")) },
 });
 
-/** The answer with its JSON Patch decoded and its operations sorted (upstream's order is random). */
-function normalized(body: string): unknown {
-  const doc = JSON.parse(body) as { response?: { patch?: string } };
-  const patch = doc.response?.patch;
-  if (patch === undefined) return doc;
-  const ops = (JSON.parse(Buffer.from(patch, "base64").toString("utf8")) as unknown[]).map((o) => JSON.stringify(o));
-  return { ...doc, response: { ...doc.response, patch: ops.sort() } };
-}
-
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 /** Upstream's answer when it dereferences the nil successPolicy of raw input (a recorded difference). */
 const nilPanic = "panic: runtime error: invalid memory address or nil pointer dereference [recovered]";
-
-/** Key order as Go writes it: compares the text of two answers whose patches are normalised. */
-const text = (body: string): string => JSON.stringify(normalized(body));
 
 describe("our webhooks answer as upstream's server (sigs.k8s.io/jobset v0.12.0)", { timeout: 900_000 }, () => {
   let up: UpstreamWebhook;
@@ -86,7 +74,7 @@ describe("our webhooks answer as upstream's server (sigs.k8s.io/jobset v0.12.0)"
         return;
       }
       assert.deepEqual(got, row.want);
-      assert.equal(text(w.body), text(upstream.body));
+      assert.equal(answerText(w.body), answerText(upstream.body));
     });
   }
 
@@ -95,7 +83,7 @@ describe("our webhooks answer as upstream's server (sigs.k8s.io/jobset v0.12.0)"
       test(`benchmark request ${path} #${i}: the same answer`, async () => {
         const { upstream, ours: w } = await both(path, body);
         assert.equal(w.status, upstream.status);
-        assert.equal(text(w.body), text(upstream.body));
+        assert.equal(answerText(w.body), answerText(upstream.body));
       });
     });
   }
@@ -112,7 +100,7 @@ describe("our webhooks answer as upstream's server (sigs.k8s.io/jobset v0.12.0)"
       const request = JSON.parse(body) as { request: { object: unknown } };
       request.request.object = jsonpatch.applyPatch(request.request.object, ops, true, false).newDocument;
       const again = await both(Paths.MutateJobSet, JSON.stringify(request));
-      assert.equal(text(again.ours.body), text(again.upstream.body));
+      assert.equal(answerText(again.ours.body), answerText(again.upstream.body));
       assert.equal((JSON.parse(again.upstream.body) as { response: { patch?: string } }).response.patch, undefined);
     }
   });
@@ -141,7 +129,7 @@ describe("our webhooks answer as upstream's server (sigs.k8s.io/jobset v0.12.0)"
       const oldObject = operation === "UPDATE" ? (f.rnd() < 0.5 ? f.pick(seeds) : f.mutate(f.pick(seeds))) : undefined;
       const body = JSON.stringify(review({ operation, object, ...(oldObject ? { oldObject } : {}) }));
       const { upstream, ours: w } = await both(path, body, undefined, target);
-      if (text(w.body) === text(upstream.body)) {
+      if (answerText(w.body) === answerText(upstream.body)) {
         counts.compared++;
         continue;
       }
@@ -284,7 +272,7 @@ describe("our webhooks answer as upstream's server (sigs.k8s.io/jobset v0.12.0)"
       test(`${path}: ${what}: the same answer`, async () => {
         const { upstream, ours: w } = await both(path, body, contentType);
         assert.equal(w.status, upstream.status);
-        assert.equal(text(w.body), text(upstream.body));
+        assert.equal(answerText(w.body), answerText(upstream.body));
         assert.ok(w.body.endsWith("\n"), "the answer ends with a newline, as Go's json.Encoder writes it");
       });
     }

@@ -83,3 +83,15 @@ export async function startUpstreamWebhook(
     },
   };
 }
+
+/**
+ * An AdmissionReview answer as text to compare with upstream's, key order included, its JSON Patch decoded
+ * and its operations sorted: upstream's operation order comes from iterating Go maps and is random.
+ */
+export function answerText(body: string): string {
+  const doc = JSON.parse(body) as { response?: { patch?: string } };
+  const patch = doc.response?.patch;
+  if (patch === undefined) return JSON.stringify(doc);
+  const ops = (JSON.parse(Buffer.from(patch, "base64").toString("utf8")) as unknown[]).map((o) => JSON.stringify(o));
+  return JSON.stringify({ ...doc, response: { ...doc.response, patch: ops.sort() } });
+}
