@@ -124,6 +124,8 @@ const jobsPath = (namespace: string) => resourcePath({ ...Resources.jobs, namesp
 /** Counts the Jobs of a namespace from a LIST then a WATCH; resolves the time the count reached n. */
 class JobCounter {
   readonly names = new Set<string>();
+  /** performance.now() when the first Job of the namespace was seen (a Job the LIST found counts too). */
+  firstAt: number | undefined;
   private readonly ctl = new AbortController();
   private target = Number.POSITIVE_INFINITY;
   private reached: ((at: number) => void) | undefined;
@@ -163,6 +165,7 @@ class JobCounter {
 
   private add(name: string | undefined): void {
     if (!name) return;
+    this.firstAt ??= performance.now();
     this.names.add(name);
     if (this.names.size >= this.target && this.reached) {
       const r = this.reached;
@@ -319,6 +322,8 @@ interface ScenarioResult {
   secondsToAllJobs: number;
   /** First → last JobSet create acknowledged. */
   secondsToCreateJobSets: number;
+  /** From the first JobSet create request until the first Job was seen (webhooks, informer, first reconcile). */
+  secondsToFirstJob: number;
   /** Requests the controller made from its start until it settled (initial LIST/WATCH included). */
   requests: Record<string, number>;
   requestsTotal: number;
@@ -374,6 +379,7 @@ async function runScenario(cp: ControlPlane, admin: KubeClient, shape: Shape): P
       jobs: counter.names.size,
       secondsToAllJobs: round((tAll - t0) / 1000, 3),
       secondsToCreateJobSets: round((tCreated - t0) / 1000, 3),
+      secondsToFirstJob: round(((counter.firstAt ?? tAll) - t0) / 1000, 3),
       requests: final.requests,
       requestsTotal: total(final.requests),
       requestsAfterSync: diff(final.requests, atSync.requests),
@@ -402,6 +408,8 @@ async function runScenario(cp: ControlPlane, admin: KubeClient, shape: Shape): P
 interface CeilingRun {
   jobs: number;
   secondsToAllJobs: number;
+  /** From the first create request until the first Job was seen. */
+  secondsToFirstJob: number;
   requests: Record<string, number>;
   loadavg: { before: number[]; after: number[] };
 }
@@ -444,6 +452,7 @@ async function runCeilingOnce(cp: ControlPlane, admin: KubeClient, shape: Shape,
     return {
       jobs: jobs.length,
       secondsToAllJobs: round((tAll - t0) / 1000, 3),
+      secondsToFirstJob: round(((counter.firstAt ?? tAll) - t0) / 1000, 3),
       requests: { ...client.requestCounts },
       loadavg: { before, after: load() },
     };

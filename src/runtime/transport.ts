@@ -139,10 +139,17 @@ export class Transport {
     const pool = { keepAlive: true, maxSockets: o.maxSockets ?? 128 };
     const proxy = o.proxyUrl ? new URL(o.proxyUrl) : undefined;
     if (this.secure) {
-      const t: https.AgentOptions = { ...pool, rejectUnauthorized: o.tls.rejectUnauthorized };
-      if (o.tls.ca !== undefined) t.ca = o.tls.ca;
-      if (o.tls.cert !== undefined) t.cert = o.tls.cert;
-      if (o.tls.key !== undefined) t.key = o.tls.key;
+      // One TLS context for every connection of the pool: given ca/cert/key instead, each new connection
+      // parses the PEMs into a context of its own (a burst of creates opens up to 50 at once).
+      const ctx: tls.SecureContextOptions = {};
+      if (o.tls.ca !== undefined) ctx.ca = o.tls.ca;
+      if (o.tls.cert !== undefined) ctx.cert = o.tls.cert;
+      if (o.tls.key !== undefined) ctx.key = o.tls.key;
+      const t: https.AgentOptions = {
+        ...pool,
+        rejectUnauthorized: o.tls.rejectUnauthorized,
+        secureContext: tls.createSecureContext(ctx),
+      };
       if (o.tls.servername !== undefined) t.servername = o.tls.servername;
       this.agent = proxy ? new HttpsTunnelAgent(proxy, t) : new https.Agent(t);
     } else this.agent = proxy ? new HttpTunnelAgent(proxy, pool) : new http.Agent(pool);
