@@ -21,6 +21,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { calibrate, speedFactor } from "./calibration.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const resultsPath = join(root, "bench/results/cli.json");
@@ -62,6 +63,8 @@ interface Figures {
 }
 type Variant = "dist" | "src";
 
+/** The machine's speed before the runs (bench/calibration.ts): wall-time limits scale with it. */
+const calibrationMs = calibrate();
 const work = mkdtempSync(join(tmpdir(), "jobset-cli-bench-"));
 const cacheDir = join(work, "compile-cache");
 const usageFile = join(work, "usage.json");
@@ -181,7 +184,7 @@ type Limits = Record<string, Partial<Record<Variant, { maxWallMs: number; maxRss
 const load = loadavg().map((l) => round(l));
 writeFileSync(
   resultsPath,
-  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loadAverage: load, runs, commands }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), node: process.version, loadAverage: load, calibrationMs, runs, commands }, null, 2)}\n`,
 );
 console.log(`\nload average ${load.join(" ")}; median of ${runs} warm runs (cold = first run, empty compile cache)`);
 console.log("command   from  wall ms  cpu ms  max RSS MiB  cold ms  cold MiB  target");
@@ -208,12 +211,16 @@ if (values["write-thresholds"]) {
     }
   }
   const comment =
-    "Limits checked by bench/cli.bench.ts: 25% above the figures of the run that wrote them (bench/results/cli.json at that commit). Warm runs, median wall time, largest peak RSS.";
-  writeFileSync(thresholdsPath, `${JSON.stringify({ comment, commands: limits }, null, 2)}\n`);
+    "Limits checked by bench/cli.bench.ts: 25% above the figures of the run that wrote them (bench/results/cli.json at that commit). Warm runs, median wall time, largest peak RSS. Wall-time limits scale with the machine's speed: calibration now / calibrationMs (bench/calibration.ts).";
+  writeFileSync(thresholdsPath, `${JSON.stringify({ comment, calibrationMs, commands: limits }, null, 2)}\n`);
   console.log(`wrote ${thresholdsPath}`);
 }
 
-const limits = (JSON.parse(readFileSync(thresholdsPath, "utf8")) as { commands: Limits }).commands;
+const stored = JSON.parse(readFileSync(thresholdsPath, "utf8")) as { calibrationMs?: number; commands: Limits };
+const limits = stored.commands;
+// wall-time limits at this machine speed (bench/calibration.ts)
+const speed = speedFactor(calibrationMs, stored.calibrationMs);
+if (speed !== 1) console.log(`wall-time limits ×${speed} for this machine speed (calibration ${calibrationMs} ms)`);
 const over: string[] = [];
 for (const [name, byVariant] of Object.entries(commands)) {
   for (const [variant, f] of Object.entries(byVariant) as [Variant, Figures][]) {
@@ -222,7 +229,8 @@ for (const [name, byVariant] of Object.entries(commands)) {
       over.push(`${name} (${variant}): no threshold in ${thresholdsPath}`);
       continue;
     }
-    if (f.wallMs > l.maxWallMs) over.push(`${name} (${variant}): wall ${f.wallMs} ms > ${l.maxWallMs} ms`);
+    const maxWallMs = Math.round(l.maxWallMs * speed);
+    if (f.wallMs > maxWallMs) over.push(`${name} (${variant}): wall ${f.wallMs} ms > ${maxWallMs} ms`);
     if (f.maxRssMiB > l.maxRssMiB) over.push(`${name} (${variant}): RSS ${f.maxRssMiB} MiB > ${l.maxRssMiB} MiB`);
   }
 }

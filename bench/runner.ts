@@ -21,7 +21,7 @@
 //   stdin  stop (or SIGTERM)                     → stops, then fd 3 {"type":"final", ...Report}, exit 0
 //
 // Usage: npx node bench/runner.ts --kubeconfig PATH [--mode deployed|library] [--resync-ms N]
-//        [--namespace NS] [--workers N] [--cpu-prof PATH] [--dist DIR] [--webhook-port N --metrics-port N --health-port N]
+//        [--namespace NS] [--workers N] [--qps N] [--cpu-prof PATH] [--dist DIR] [--webhook-port N --metrics-port N --health-port N]
 import { existsSync, mkdtempSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
@@ -56,6 +56,7 @@ const { values } = parseArgs({
     namespace: { type: "string" },
     "cpu-prof": { type: "string" },
     workers: { type: "string" },
+    qps: { type: "string" },
     "webhook-port": { type: "string", default: "9443" },
     "metrics-port": { type: "string", default: "18080" },
     "health-port": { type: "string", default: "18081" },
@@ -151,6 +152,7 @@ async function deployed(): Promise<Mode> {
     `--health-probe-bind-address=127.0.0.1:${values["health-port"]}`,
     ...(values.namespace ? ["--namespace", values.namespace] : []),
     ...(values.workers ? ["--workers", values.workers] : []),
+    ...(values.qps ? ["--kube-api-qps", values.qps, "--kube-api-burst", values.qps] : []),
   ];
   const done = controller(args);
   let exited = false;

@@ -29,6 +29,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startUpstreamWebhook } from "../test/support/upstream-webhook.ts";
+import { calibrate, speedFactor } from "./calibration.ts";
 import { deployedEntrypoint } from "./deployed-node-flags.ts";
 import { requests } from "./webhook-requests.ts";
 
@@ -125,6 +126,8 @@ interface EndpointResult {
 }
 interface Thresholds {
   webhook?: {
+    /** The calibration of the runs the limits came from (bench/calibration.ts): every limit scales with it. */
+    calibrationMs?: number;
     endpoints: Record<string, { maxP50Ms: number; maxP99Ms: number; maxServerCpuMsPerRequest: number }>;
   };
 }
@@ -191,6 +194,7 @@ async function startUpstream(): Promise<ServerUnderTest> {
 }
 
 async function main(): Promise<number> {
+  const calibrationMs = calibrate();
   const server = flags.upstream ? await startUpstream() : await startOurs();
   const { port, ca } = server;
   const serverCpuMs = () => server.cpuMs();
@@ -229,17 +233,23 @@ async function main(): Promise<number> {
 
   const thresholds = JSON.parse(readFileSync(join(here, "thresholds.json"), "utf8")) as Thresholds;
   const broken: string[] = [];
+  // limits at this machine speed (bench/calibration.ts)
+  const f = speedFactor(calibrationMs, thresholds.webhook?.calibrationMs);
+  if (f !== 1) process.stdout.write(`limits ×${f} for this machine speed (calibration ${calibrationMs} ms)\n`);
+  const scaled = (x: number) => Math.round(x * f * 1000) / 1000;
   // The limits are ours: a run of upstream's server is a comparison, not checked against them.
   for (const [path, limit] of Object.entries(flags.upstream ? {} : (thresholds.webhook?.endpoints ?? {}))) {
     if (!Object.hasOwn(all, path)) continue;
     const r = results[path];
     if (!r) broken.push(`${path}: not measured`);
     else {
-      if (r.p50Ms > limit.maxP50Ms) broken.push(`${path}: p50 ${r.p50Ms} ms > ${limit.maxP50Ms} ms`);
-      if (r.p99Ms > limit.maxP99Ms) broken.push(`${path}: p99 ${r.p99Ms} ms > ${limit.maxP99Ms} ms`);
-      if (r.serverCpuMsPerRequest > limit.maxServerCpuMsPerRequest) {
-        broken.push(`${path}: server CPU ${r.serverCpuMsPerRequest} ms/request > ${limit.maxServerCpuMsPerRequest}`);
-      }
+      const p50 = scaled(limit.maxP50Ms);
+      const p99 = scaled(limit.maxP99Ms);
+      const cpu = scaled(limit.maxServerCpuMsPerRequest);
+      if (r.p50Ms > p50) broken.push(`${path}: p50 ${r.p50Ms} ms > ${p50} ms`);
+      if (r.p99Ms > p99) broken.push(`${path}: p99 ${r.p99Ms} ms > ${p99} ms`);
+      if (r.serverCpuMsPerRequest > cpu)
+        broken.push(`${path}: server CPU ${r.serverCpuMsPerRequest} ms/request > ${cpu}`);
     }
   }
   const out = {
@@ -247,6 +257,7 @@ async function main(): Promise<number> {
     machine: {
       cpus: os.cpus().length,
       loadAverage1m: { before: round(loadBefore, 2), after: round(os.loadavg()[0] ?? 0, 2) },
+      calibrationMs,
     },
     node: process.version,
     ...(flags.workers ? { workers: Number(flags.workers) } : {}),
