@@ -28,6 +28,9 @@
 //        --workers N                 concurrent reconciles of the controller (default: the controller's default)
 //        --qps N                     the controller's client QPS and burst (default 500 and 500, as deployed;
 //                                    the ceiling keeps 500: it is what the shipped defaults allow)
+//        --upstream                  measure upstream's controller instead (sigs.k8s.io/jobset v0.12.0's own main,
+//                                    built from the Go module proxy): a comparison, no limits checked; it
+//                                    watches every namespace, so run one scenario per invocation
 //        --scale                     also the scale scenarios c and d (several minutes)
 //        --no-build                  use dist/ as it is
 //        --dist DIR                  run the controller of another build (e.g. a base commit's dist/)
@@ -50,10 +53,13 @@ import type { Job, KubeObject } from "../src/api/k8s.ts";
 import type { JobSet } from "../src/api/types.ts";
 import { constructJobs } from "../src/controller/jobs.ts";
 import { type ControlPlane, freePort, startControlPlane } from "../src/local/controlplane.ts";
+import { createCa, issueServingCert } from "../src/pki/x509.ts";
 import { isGone, KubeClient } from "../src/runtime/client.ts";
 import { mapSettled } from "../src/runtime/parallel.ts";
 import { Resources, resourcePath } from "../src/runtime/resources.ts";
+import { localWebhookConfigurations } from "../src/webhooks/configurations.ts";
 import { jobSet, rjob } from "../test/builders.ts";
+import { buildUpstreamController } from "../test/support/upstream-webhook.ts";
 import { calibrate, speedFactor } from "./calibration.ts";
 import { deployedEntrypoint } from "./deployed-node-flags.ts";
 import type { RunnerReport } from "./runner.ts";
@@ -72,6 +78,7 @@ const { values: flags } = parseArgs({
     qps: { type: "string" },
     "node-flags": { type: "string" },
     scale: { type: "boolean", default: false },
+    upstream: { type: "boolean", default: false },
     "write-thresholds": { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
     dist: { type: "string" },
@@ -79,8 +86,16 @@ const { values: flags } = parseArgs({
 });
 if (flags.reference && (flags["node-flags"] || flags.qps || flags.workers))
   throw new Error("--node-flags, --qps and --workers are experiments: they cannot write the reference");
+if (flags.upstream && (flags.reference || flags.workers || flags.qps || flags["node-flags"] || flags["cpu-prof"]))
+  throw new Error(
+    "--upstream measures upstream's controller as shipped: no --reference, --workers, --qps, --node-flags or --cpu-prof",
+  );
 if (flags["write-thresholds"] && !flags.reference) throw new Error("--write-thresholds needs --reference");
-const only = new Set((flags.only ?? `a,b,${flags.scale ? "c,d," : ""}ceiling,steady`).split(",").map((s) => s.trim()));
+const only = new Set(
+  (flags.only ?? `a,b,${flags.scale ? "c,d," : ""}ceiling${flags.upstream ? "" : ",steady"}`)
+    .split(",")
+    .map((s) => s.trim()),
+);
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** digits;
 const load = () => os.loadavg().map((x) => round(x));
@@ -91,6 +106,8 @@ const ControllerQps = flags.qps ? Number(flags.qps) : 500;
 const ControllerBurst = ControllerQps;
 /** The deployed controller's webhook, metrics and health ports: fixed for the run (the webhook configurations keep the URL). */
 let ports: string[] = [];
+/** --upstream: the runner's arguments for upstream's controller (prepareUpstream). */
+let upstreamArgs: string[] | undefined;
 
 // ---------------------------------------------------------------------------------------------- shapes
 
@@ -237,6 +254,7 @@ class Runner {
     if (flags.qps) args.push("--qps", flags.qps);
     args.push("--dist", resolve(flags.dist ?? join(here, "..", "dist")));
     if (o.namespace) args.push("--namespace", o.namespace);
+    if (upstreamArgs) args.push("--mode", "upstream", ...upstreamArgs);
     if (o.resyncMs !== undefined) args.push("--mode", "library", "--resync-ms", String(o.resyncMs));
     if (flags["cpu-prof"]) {
       this.profilePath = join(os.tmpdir(), `jobset-bench-${o.label}-${Date.now()}.cpuprofile`);
@@ -289,7 +307,14 @@ class Runner {
   }
 
   kill(): void {
-    if (this.child.exitCode === null) this.child.kill("SIGKILL");
+    if (this.child.exitCode !== null) return;
+    if (!upstreamArgs) {
+      this.child.kill("SIGKILL");
+      return;
+    }
+    // the runner stops upstream's process on SIGTERM (SIGKILL would leave it running)
+    this.child.kill("SIGTERM");
+    setTimeout(() => this.child.kill("SIGKILL"), 10_000).unref();
   }
 }
 
@@ -347,6 +372,8 @@ interface ScenarioResult {
   /** Requests the controller made from its start until it settled (initial LIST/WATCH included). */
   requests: Record<string, number>;
   requestsTotal: number;
+  /** The same by status code (409: a create of something that already existed). */
+  requestsByCode: Record<string, number>;
   /** Of those, requests after the caches synced (the work on the JobSets). */
   requestsAfterSync: Record<string, number>;
   /** Writes (non-GET requests) per second from the first create to the last Job (status writes may come later). */
@@ -408,6 +435,7 @@ async function runScenario(cp: ControlPlane, admin: KubeClient, shape: Shape): P
       calibrationMs,
       requests: final.requests,
       requestsTotal: total(final.requests),
+      requestsByCode: final.requestsByCode ?? {},
       requestsAfterSync: diff(final.requests, atSync.requests),
       writesPerSecond: round(nonGet(final.requests) / ((tAll - t0) / 1000), 1),
       meanRequestSeconds: round(final.latency.seconds / Math.max(1, final.latency.requests), 4),
@@ -705,6 +733,7 @@ async function main(): Promise<number> {
     };
     await warmUp(admin);
     await ensureNamespace(admin, "jobset-system"); // the webhook certificate's Secret
+    if (flags.upstream) upstreamArgs = await prepareUpstream(admin); // (after the warm-up: no webhook serves it)
     for (const shape of shapes()) {
       if (only.has(shape.name)) results.scenarios[shape.name] = await runScenario(cp, admin, shape);
       // the ceiling of a scale shape only when that shape runs (c and d take minutes)
@@ -714,6 +743,7 @@ async function main(): Promise<number> {
     }
     if (only.has("steady")) results.steady = await runSteady(cp, admin);
 
+    if (flags.upstream) return reportUpstream(results);
     const rows = checks(results, thresholds);
     results.checks = rows;
     results.passed = rows.every((r) => r.ok);
@@ -733,6 +763,68 @@ async function main(): Promise<number> {
     await admin.close();
     await cp.stop();
   }
+}
+
+/**
+ * --upstream: builds upstream's controller, gives its webhooks a serving certificate and registers them (its
+ * internal certificate management needs the in-cluster Service; ours registers its own), and gets a token
+ * its authenticated /metrics accepts. Returns the runner's arguments.
+ */
+async function prepareUpstream(admin: KubeClient): Promise<string[]> {
+  const bin = buildUpstreamController();
+  const dir = mkdtempSync(join(os.tmpdir(), "jobset-bench-upstream-certs-"));
+  const ca = createCa("jobset-bench-upstream-ca", 1);
+  const leaf = issueServingCert(ca);
+  writeFileSync(join(dir, "tls.crt"), leaf.certPem);
+  writeFileSync(join(dir, "tls.key"), leaf.keyPem, { mode: 0o600 });
+  const webhookPort = ports[ports.indexOf("--webhook-port") + 1];
+  const [mutating, validating] = localWebhookConfigurations(`https://127.0.0.1:${webhookPort}`, ca.certPem);
+  await admin.create(resourcePath(Resources.mutatingWebhookConfigurations), mutating);
+  await admin.create(resourcePath(Resources.validatingWebhookConfigurations), validating);
+  // a ServiceAccount allowed to read /metrics, and a token of it
+  const name = "jobset-bench-metrics";
+  const rbac = (resource: string) => `/apis/rbac.authorization.k8s.io/v1/${resource}`;
+  await admin.create(resourcePath({ ...Resources.serviceAccounts, namespace: "default" }), {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name },
+  });
+  await admin.create(rbac("clusterroles"), {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name },
+    rules: [{ nonResourceURLs: ["/metrics"], verbs: ["get"] }],
+  });
+  await admin.create(rbac("clusterrolebindings"), {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+    subjects: [{ kind: "ServiceAccount", name, namespace: "default" }],
+  });
+  const tr = await admin.create<KubeObject & { status?: { token?: string } }>(
+    `${resourcePath({ ...Resources.serviceAccounts, namespace: "default", name })}/token`,
+    { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 7200 } },
+  );
+  const token = tr.status?.token;
+  if (!token) throw new Error("no token for upstream's /metrics");
+  writeFileSync(join(dir, "metrics-token"), token, { mode: 0o600 });
+  log(`upstream's controller: ${bin}; webhooks at https://127.0.0.1:${webhookPort}`);
+  return ["--upstream-bin", bin, "--cert-dir", dir, "--metrics-token", join(dir, "metrics-token")];
+}
+
+/** --upstream: the figures, written to bench/results/upstream.local.json; no limits are checked. */
+function reportUpstream(results: Results): number {
+  const dir = join(here, "results");
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, "upstream.local.json");
+  results.nodeFlags = []; // a Go binary
+  writeFileSync(
+    path,
+    `${JSON.stringify({ controller: "upstream sigs.k8s.io/jobset v0.12.0", ...results }, null, 2)}\n`,
+  );
+  process.stdout.write(`\n${summary(results)}\n\nresults: ${path} (upstream's controller: no limits checked)\n`);
+  return 0;
 }
 
 /** bench/thresholds.json with the limits of the scenarios of this run re-taken from it (requests and steady kept). */
@@ -774,7 +866,8 @@ function summary(r: Results): string {
           : "") +
         `; first Job after ${s.secondsToFirstJob} s; client rate-limit floor ${s.rateLimitFloorSeconds} s` +
         `; controller ${s.cpuSeconds} CPU s, peak RSS ${s.peakRssMiB} MiB, ` +
-        `requests ${s.requestsTotal} ${JSON.stringify(s.requests)}, ${s.reconciles} reconciles; load ${s.loadavg.after.join(" ")}`,
+        `requests ${s.requestsTotal} ${JSON.stringify(s.requests)} by code ${JSON.stringify(s.requestsByCode)}, ` +
+        `${s.reconciles} reconciles; load ${s.loadavg.after.join(" ")}`,
     );
   }
   if (r.steady) {

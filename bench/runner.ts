@@ -8,6 +8,12 @@
 //                       informer on, logging flags as shipped (upstream's development defaults), leader
 //                       election off, /metrics over plain HTTP on 127.0.0.1; the
 //                       counters below are read from its /metrics (rest_client_*, controller_runtime_*).
+//   upstream            upstream's own controller (sigs.k8s.io/jobset v0.12.0's main, built by the driver from
+//                       the Go module proxy: --upstream-bin) as a child process, configured as its manifests
+//                       deploy it but with internal certificate management off: webhooks served from
+//                       --cert-dir (the driver registers them), leader election off, its /metrics (HTTPS
+//                       with authentication, as upstream ships it) read with the bearer token in
+//                       --metrics-token. CPU seconds and peak RSS are that process's, from /proc.
 //   library             startControllerManager with a short informer resync (--resync-ms), no webhooks:
 //                       the steady-state scenario (the deployed command has no resync flag). From the
 //                       tsc emit dist/src/: the bundle exports only the CLI. (The scenario counts
@@ -20,9 +26,11 @@
 //   stdin  report                                → fd 3 {"type":"report", ...Report}
 //   stdin  stop (or SIGTERM)                     → stops, then fd 3 {"type":"final", ...Report}, exit 0
 //
-// Usage: npx node bench/runner.ts --kubeconfig PATH [--mode deployed|library] [--resync-ms N]
+// Usage: npx node bench/runner.ts --kubeconfig PATH [--mode deployed|library|upstream] [--resync-ms N]
+//        [--upstream-bin PATH --cert-dir DIR --metrics-token FILE]
 //        [--namespace NS] [--workers N] [--qps N] [--cpu-prof PATH] [--dist DIR] [--webhook-port N --metrics-port N --health-port N]
-import { existsSync, mkdtempSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +50,8 @@ export interface RunnerReport {
   heapUsedMiB: number;
   /** The controller client's requests by HTTP method (watches and list pages are GETs). */
   requests: Record<string, number>;
+  /** The same requests by the answer's status code (from /metrics; absent in the library mode). */
+  requestsByCode?: Record<string, number>;
   /** Every request: summed seconds to the answer's status line (watches: to the stream's start), summed rate-limiter waits. */
   latency: { requests: number; seconds: number; rateLimiterSeconds: number };
   /** Reconciles and reconcile errors of the JobSet controller. */
@@ -61,6 +71,9 @@ const { values } = parseArgs({
     "metrics-port": { type: "string", default: "18080" },
     "health-port": { type: "string", default: "18081" },
     dist: { type: "string" },
+    "upstream-bin": { type: "string" },
+    "cert-dir": { type: "string" },
+    "metrics-token": { type: "string" },
   },
 });
 if (!values.kubeconfig) throw new Error("--kubeconfig is required");
@@ -205,6 +218,7 @@ async function deployed(): Promise<Mode> {
       return {
         ...processFigures(),
         requests: samples(text, "rest_client_requests_total", "method"),
+        requestsByCode: samples(text, "rest_client_requests_total", "code"),
         latency: {
           requests: count,
           seconds: samples(text, "rest_client_request_duration_seconds_sum")[""] ?? 0,
@@ -219,6 +233,123 @@ async function deployed(): Promise<Mode> {
     async stop() {
       process.kill(process.pid, "SIGTERM"); // the controller's own graceful shutdown
       await done;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** CPU seconds and RSS of another process, from /proc (clock ticks of 1/100 s, as on Linux). */
+function procFigures(pid: number) {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const user = Number(fields[11]) / 100; // utime: field 14 of stat(5)
+  const system = Number(fields[12]) / 100; // stime: field 15
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  const kib = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
+  return {
+    cpuSeconds: user + system,
+    cpuUserSeconds: user,
+    cpuSystemSeconds: system,
+    peakRssMiB: (kib("VmHWM") * 1024) / MiB,
+    rssMiB: (kib("VmRSS") * 1024) / MiB,
+    heapUsedMiB: 0, // not a V8 process
+  };
+}
+
+async function upstream(): Promise<Mode> {
+  const bin = values["upstream-bin"];
+  const certDir = values["cert-dir"];
+  const tokenFile = values["metrics-token"];
+  if (!bin || !certDir || !tokenFile)
+    throw new Error("--mode upstream needs --upstream-bin, --cert-dir and --metrics-token");
+  const dir = mkdtempSync(join(tmpdir(), "jobset-bench-upstream-"));
+  const config = join(dir, "config.yaml");
+  writeFileSync(
+    config,
+    [
+      "apiVersion: config.jobset.x-k8s.io/v1alpha1",
+      "kind: Configuration",
+      "leaderElection:",
+      "  leaderElect: false",
+      "internalCertManagement:",
+      "  enable: false",
+      "webhook:",
+      "  host: 127.0.0.1",
+      `  port: ${values["webhook-port"]}`,
+      `  certDir: ${certDir}`,
+      "metrics:",
+      `  bindAddress: 127.0.0.1:${values["metrics-port"]}`,
+      "health:",
+      `  healthProbeBindAddress: 127.0.0.1:${values["health-port"]}`,
+      "",
+    ].join("\n"),
+  );
+  // its logs (zap, development mode as shipped) go where the deployed controller's go: discarded
+  const child = spawn(bin, ["--config", config, "--kubeconfig", values.kubeconfig ?? ""], {
+    stdio: ["ignore", "ignore", "ignore"],
+  });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`cannot start ${bin}`);
+  const exited = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+  let exitCode: number | null | undefined;
+  void exited.then((c) => {
+    exitCode = c;
+  });
+  const http = process.getBuiltinModule("node:http");
+  const https = process.getBuiltinModule("node:https");
+  const token = readFileSync(tokenFile, "utf8").trim();
+  const get = (url: string, secure: boolean) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const done = (res: import("node:http").IncomingMessage) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => {
+          text += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+        res.on("error", reject);
+      };
+      // upstream's metrics server has a self-signed certificate of its own
+      const req = secure
+        ? https.get(url, { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false }, done)
+        : http.get(url, done);
+      req.on("error", reject);
+    });
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`upstream's controller exited before it was ready (code ${exitCode})`);
+    try {
+      if ((await get(`http://127.0.0.1:${values["health-port"]}/readyz`, false)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  // Its readiness means the webhooks serve; its controllers start once their caches synced, which with
+  // nothing to list takes well under a second. (Ours reports ready only then.)
+  await new Promise((r) => setTimeout(r, 1000));
+  return {
+    async report() {
+      const r = await get(`https://127.0.0.1:${values["metrics-port"]}/metrics`, true);
+      if (r.status !== 200) throw new Error(`upstream's /metrics answered ${r.status}: ${r.text.slice(0, 200)}`);
+      const reconciles = samples(r.text, "controller_runtime_reconcile_total", "result", { controller: "jobset" });
+      return {
+        ...procFigures(pid),
+        requests: samples(r.text, "rest_client_requests_total", "method"),
+        requestsByCode: samples(r.text, "rest_client_requests_total", "code"),
+        latency: {
+          requests: samples(r.text, "rest_client_request_duration_seconds_count")[""] ?? 0,
+          seconds: samples(r.text, "rest_client_request_duration_seconds_sum")[""] ?? 0,
+          rateLimiterSeconds: samples(r.text, "rest_client_rate_limiter_duration_seconds_sum")[""] ?? 0,
+        },
+        stats: {
+          reconciles: Object.values(reconciles).reduce((s, n) => s + n, 0),
+          errors: reconciles.error ?? 0,
+        },
+      };
+    },
+    async stop() {
+      child.kill("SIGTERM");
+      await exited;
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -258,7 +389,8 @@ async function library(): Promise<Mode> {
   };
 }
 
-const mode = values.mode === "library" ? await library() : await deployed();
+const mode =
+  values.mode === "library" ? await library() : values.mode === "upstream" ? await upstream() : await deployed();
 
 let stopping = false;
 async function stop(): Promise<void> {
@@ -274,7 +406,7 @@ async function stop(): Promise<void> {
   process.exit(0);
 }
 
-if (values.mode === "library") {
+if (values.mode !== "deployed") {
   process.on("SIGTERM", () => void stop());
   process.on("SIGINT", () => void stop());
 }

@@ -1,5 +1,6 @@
 // Upstream's webhook server (test/support/upstream-webhook: sigs.k8s.io/jobset v0.12.0 on controller-runtime,
-// in Go) built with the machine's `go` and started on 127.0.0.1 with a throwaway serving certificate. The
+// in Go) built with the machine's `go` and started on 127.0.0.1 with a throwaway serving certificate; and
+// upstream's whole controller manager (the module's own main package) for the controller benchmark. The
 // first build downloads the modules from the Go module proxy and compiles for a few minutes (progress on
 // stderr); Go's build cache makes later builds take seconds.
 import { spawn, spawnSync } from "node:child_process";
@@ -22,22 +23,34 @@ export interface UpstreamWebhook {
   stop(): Promise<void>;
 }
 
-/** Builds the server (once per process) and returns the binary's path; throws with go's own message. */
-let built: string | undefined;
-export function buildUpstreamWebhook(): string {
-  if (built) return built;
-  const bin = join(tmpdir(), `jobset-upstream-webhook-${process.getuid?.() ?? 0}`);
-  process.stderr.write(
-    "building upstream's webhook server (sigs.k8s.io/jobset v0.12.0; the first build takes minutes)…\n",
-  );
-  const r = spawnSync("go", ["build", "-o", bin, "."], { cwd: source, stdio: ["ignore", "inherit", "inherit"] });
+const built = new Map<string, string>();
+/** `go build` of `pkg` in the helper module (once per process); the binary's path; throws with go's own message. */
+function goBuild(pkg: string, name: string, what: string): string {
+  const done = built.get(pkg);
+  if (done) return done;
+  const bin = join(tmpdir(), `${name}-${process.getuid?.() ?? 0}`);
+  process.stderr.write(`building ${what} (sigs.k8s.io/jobset v0.12.0; the first build takes minutes)…\n`);
+  const r = spawnSync("go", ["build", "-o", bin, pkg], { cwd: source, stdio: ["ignore", "inherit", "inherit"] });
   if (r.error || r.status !== 0) {
     throw new Error(
-      `cannot build ${source} (${r.error?.message ?? `go build exited ${r.status}`}); it needs Go 1.26 and the Go module proxy`,
+      `cannot build ${pkg} in ${source} (${r.error?.message ?? `go build exited ${r.status}`}); it needs Go 1.26 and the Go module proxy`,
     );
   }
-  built = bin;
+  built.set(pkg, bin);
   return bin;
+}
+
+/** Builds the webhook server (once per process) and returns the binary's path. */
+export function buildUpstreamWebhook(): string {
+  return goBuild(".", "jobset-upstream-webhook", "upstream's webhook server");
+}
+
+/**
+ * Builds upstream's own controller manager, the main package of sigs.k8s.io/jobset v0.12.0 as published
+ * (its main.go, unmodified), for `bench/controller.bench.ts --upstream`; returns the binary's path.
+ */
+export function buildUpstreamController(): string {
+  return goBuild("sigs.k8s.io/jobset", "jobset-upstream-controller", "upstream's controller manager");
 }
 
 /**

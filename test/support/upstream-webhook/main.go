@@ -3,7 +3,9 @@
 // settings). The oracle of test/compat/upstream-webhook.test.ts (our answers are upstream's, request for
 // request) and of `bench/webhook.bench.ts --upstream` (the same requests and load generator against
 // upstream's server).
-// Built and started by test/support/upstream-webhook.ts.
+// Built and started by test/support/upstream-webhook.ts. The same module also builds upstream's own controller
+// manager, the main package of sigs.k8s.io/jobset (`go build sigs.k8s.io/jobset`), for
+// `bench/controller.bench.ts --upstream`: hence the go.sum entries of modules only that main package uses.
 //
 //	upstream-webhook -port N -cert-dir DIR [-feature-gates A=true,B=false] [-cluster-kubeconfig FILE]
 //
