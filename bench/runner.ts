@@ -128,6 +128,65 @@ function samples(text: string, name: string, by?: string, match: Record<string, 
   return out;
 }
 
+// node:http taken as the controller takes it (src/runtime/node-http.ts): `fetch` or an ESM import of node:http
+// would load Node's internal undici into the measured process (≈ 13 MiB, ≈ 50 ms CPU), which the deployed
+// controller never loads.
+const http = process.getBuiltinModule("node:http");
+
+/** GET, the answer as text; with `bearer`, over HTTPS with that token (upstream's self-signed metrics server). */
+function get(url: string, bearer?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const done = (res: import("node:http").IncomingMessage) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => {
+        text += c;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on("error", reject);
+    };
+    const req =
+      bearer === undefined
+        ? http.get(url, done)
+        : process
+            .getBuiltinModule("node:https")
+            .get(url, { headers: { authorization: `Bearer ${bearer}` }, rejectUnauthorized: false }, done);
+    req.on("error", reject);
+  });
+}
+
+/** Polls the health port's /readyz until it answers 200; `exited` names why to give up. */
+async function waitReady(exited: () => string | undefined): Promise<void> {
+  for (;;) {
+    const why = exited();
+    if (why) throw new Error(why);
+    try {
+      if ((await get(`http://127.0.0.1:${values["health-port"]}/readyz`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** The counters of a report, from a controller's /metrics text (the same metric names in ours and upstream's). */
+function fromMetrics(text: string): Pick<RunnerReport, "requests" | "requestsByCode" | "latency" | "stats"> {
+  const reconciles = samples(text, "controller_runtime_reconcile_total", "result", { controller: "jobset" });
+  return {
+    requests: samples(text, "rest_client_requests_total", "method"),
+    requestsByCode: samples(text, "rest_client_requests_total", "code"),
+    latency: {
+      requests: samples(text, "rest_client_request_duration_seconds_count")[""] ?? 0,
+      seconds: samples(text, "rest_client_request_duration_seconds_sum")[""] ?? 0,
+      rateLimiterSeconds: samples(text, "rest_client_rate_limiter_duration_seconds_sum")[""] ?? 0,
+    },
+    stats: {
+      reconciles: Object.values(reconciles).reduce((s, n) => s + n, 0),
+      errors: reconciles.error ?? 0,
+    },
+  };
+}
+
 /** `jobset controller`'s entry point: from the bundle as the image runs it (its chunk, loaded as the CLI loads it). */
 async function loadController(): Promise<(argv: string[]) => Promise<number>> {
   if (existsSync(bundle)) {
@@ -172,24 +231,6 @@ async function deployed(): Promise<Mode> {
   void done.finally(() => {
     exited = true;
   });
-  // node:http taken as the controller takes it (src/runtime/node-http.ts): `fetch` or an ESM import of
-  // node:http would load Node's internal undici into the measured process (≈ 13 MiB, ≈ 50 ms CPU), which
-  // the deployed controller never loads.
-  const http = process.getBuiltinModule("node:http");
-  const get = (url: string) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
-      http
-        .get(url, (res) => {
-          let text = "";
-          res.setEncoding("utf8");
-          res.on("data", (c: string) => {
-            text += c;
-          });
-          res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-          res.on("error", reject);
-        })
-        .on("error", reject);
-    });
   /** /metrics, retried: on a loaded machine a connection may be reset. */
   const scrape = async (): Promise<string> => {
     for (let attempt = 1; ; attempt++) {
@@ -201,34 +242,10 @@ async function deployed(): Promise<Mode> {
       }
     }
   };
-  for (;;) {
-    if (exited) throw new Error(`the controller exited before it was ready (code ${await done})`);
-    try {
-      if ((await get(`http://127.0.0.1:${values["health-port"]}/readyz`)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitReady(() => (exited ? "the controller exited before it was ready" : undefined));
   return {
     async report() {
-      const text = await scrape();
-      const reconciles = samples(text, "controller_runtime_reconcile_total", "result", { controller: "jobset" });
-      const count = samples(text, "rest_client_request_duration_seconds_count")[""] ?? 0;
-      return {
-        ...processFigures(),
-        requests: samples(text, "rest_client_requests_total", "method"),
-        requestsByCode: samples(text, "rest_client_requests_total", "code"),
-        latency: {
-          requests: count,
-          seconds: samples(text, "rest_client_request_duration_seconds_sum")[""] ?? 0,
-          rateLimiterSeconds: samples(text, "rest_client_rate_limiter_duration_seconds_sum")[""] ?? 0,
-        },
-        stats: {
-          reconciles: Object.values(reconciles).reduce((s, n) => s + n, 0),
-          errors: reconciles.error ?? 0,
-        },
-      };
+      return { ...processFigures(), ...fromMetrics(await scrape()) };
     },
     async stop() {
       process.kill(process.pid, "SIGTERM"); // the controller's own graceful shutdown
@@ -295,57 +312,18 @@ async function upstream(): Promise<Mode> {
   void exited.then((c) => {
     exitCode = c;
   });
-  const http = process.getBuiltinModule("node:http");
-  const https = process.getBuiltinModule("node:https");
   const token = readFileSync(tokenFile, "utf8").trim();
-  const get = (url: string, secure: boolean) =>
-    new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const done = (res: import("node:http").IncomingMessage) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => {
-          text += c;
-        });
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-        res.on("error", reject);
-      };
-      // upstream's metrics server has a self-signed certificate of its own
-      const req = secure
-        ? https.get(url, { headers: { authorization: `Bearer ${token}` }, rejectUnauthorized: false }, done)
-        : http.get(url, done);
-      req.on("error", reject);
-    });
-  for (;;) {
-    if (exitCode !== undefined) throw new Error(`upstream's controller exited before it was ready (code ${exitCode})`);
-    try {
-      if ((await get(`http://127.0.0.1:${values["health-port"]}/readyz`, false)).status === 200) break;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  await waitReady(() =>
+    exitCode !== undefined ? `upstream's controller exited before it was ready (code ${exitCode})` : undefined,
+  );
   // Its readiness means the webhooks serve; its controllers start once their caches synced, which with
   // nothing to list takes well under a second. (Ours reports ready only then.)
   await new Promise((r) => setTimeout(r, 1000));
   return {
     async report() {
-      const r = await get(`https://127.0.0.1:${values["metrics-port"]}/metrics`, true);
+      const r = await get(`https://127.0.0.1:${values["metrics-port"]}/metrics`, token);
       if (r.status !== 200) throw new Error(`upstream's /metrics answered ${r.status}: ${r.text.slice(0, 200)}`);
-      const reconciles = samples(r.text, "controller_runtime_reconcile_total", "result", { controller: "jobset" });
-      return {
-        ...procFigures(pid),
-        requests: samples(r.text, "rest_client_requests_total", "method"),
-        requestsByCode: samples(r.text, "rest_client_requests_total", "code"),
-        latency: {
-          requests: samples(r.text, "rest_client_request_duration_seconds_count")[""] ?? 0,
-          seconds: samples(r.text, "rest_client_request_duration_seconds_sum")[""] ?? 0,
-          rateLimiterSeconds: samples(r.text, "rest_client_rate_limiter_duration_seconds_sum")[""] ?? 0,
-        },
-        stats: {
-          reconciles: Object.values(reconciles).reduce((s, n) => s + n, 0),
-          errors: reconciles.error ?? 0,
-        },
-      };
+      return { ...procFigures(pid), ...fromMetrics(r.text) };
     },
     async stop() {
       child.kill("SIGTERM");
