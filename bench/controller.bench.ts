@@ -386,6 +386,8 @@ interface ScenarioResult {
   peakRssMiB: number;
   /** Peak RSS when the caches had synced (module loading, empty caches): the baseline. */
   peakRssAtSyncMiB: number;
+  /** V8 heap in use then (the rest of the RSS: code, Node's own memory, buffers). */
+  heapUsedAtSyncMiB: number;
   heapUsedMiB: number;
   reconciles: number;
   reconcileErrors: number;
@@ -444,6 +446,7 @@ async function runScenario(cp: ControlPlane, admin: KubeClient, shape: Shape): P
       cpuSecondsAfterSync: round(final.cpuSeconds - atSync.cpuSeconds),
       peakRssMiB: round(final.peakRssMiB, 1),
       peakRssAtSyncMiB: round(atSync.peakRssMiB, 1),
+      heapUsedAtSyncMiB: round(atSync.heapUsedMiB, 1),
       heapUsedMiB: round(final.heapUsedMiB, 1),
       reconciles: final.stats.reconciles ?? 0,
       reconcileErrors: final.stats.errors ?? 0,
