@@ -61,6 +61,11 @@ export function calibrate(rounds = 7): number {
   return Math.round(best * 10) / 10;
 }
 
+/** A limit taken at a calibration, at this machine's speed (`factor` from speedFactor), to the thousandth. */
+export function atSpeed(limit: number, factor: number): number {
+  return Math.round(limit * factor * 1000) / 1000;
+}
+
 /** The factor a limit taken at calibration `then` is scaled by now (1 when the limit has none). */
 export function speedFactor(now: number, then: number | undefined): number {
   return then && then > 0 ? Math.round((now / then) * 100) / 100 : 1;

@@ -21,7 +21,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { calibrate, speedFactor } from "./calibration.ts";
+import { atSpeed, calibrate, speedFactor } from "./calibration.ts";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const resultsPath = join(root, "bench/results/cli.json");
@@ -229,7 +229,7 @@ for (const [name, byVariant] of Object.entries(commands)) {
       over.push(`${name} (${variant}): no threshold in ${thresholdsPath}`);
       continue;
     }
-    const maxWallMs = Math.round(l.maxWallMs * speed);
+    const maxWallMs = atSpeed(l.maxWallMs, speed);
     if (f.wallMs > maxWallMs) over.push(`${name} (${variant}): wall ${f.wallMs} ms > ${maxWallMs} ms`);
     if (f.maxRssMiB > l.maxRssMiB) over.push(`${name} (${variant}): RSS ${f.maxRssMiB} MiB > ${l.maxRssMiB} MiB`);
   }

@@ -53,14 +53,14 @@ import type { Job, KubeObject } from "../src/api/k8s.ts";
 import type { JobSet } from "../src/api/types.ts";
 import { constructJobs } from "../src/controller/jobs.ts";
 import { type ControlPlane, freePort, startControlPlane } from "../src/local/controlplane.ts";
-import { createCa, issueServingCert } from "../src/pki/x509.ts";
 import { isGone, KubeClient } from "../src/runtime/client.ts";
 import { mapSettled } from "../src/runtime/parallel.ts";
 import { Resources, resourcePath } from "../src/runtime/resources.ts";
 import { localWebhookConfigurations } from "../src/webhooks/configurations.ts";
 import { jobSet, rjob } from "../test/builders.ts";
-import { buildUpstreamController } from "../test/support/upstream-webhook.ts";
-import { calibrate, speedFactor } from "./calibration.ts";
+import { serviceAccountToken } from "../test/support/controller-process.ts";
+import { buildUpstreamController, servingCertDir } from "../test/support/upstream-webhook.ts";
+import { atSpeed, calibrate, speedFactor } from "./calibration.ts";
 import { deployedEntrypoint } from "./deployed-node-flags.ts";
 import type { RunnerReport } from "./runner.ts";
 
@@ -631,7 +631,7 @@ function checks(results: Results, t: Thresholds): Check[] {
     // time and CPU limits at this machine speed (bench/calibration.ts)
     const f = speedFactor(s.calibrationMs, th.calibrationMs);
     const speed = f === 1 ? "" : ` (×${f} for speed)`;
-    le(`${name}: time to all Jobs${speed}`, s.secondsToAllJobs, round(th.maxSecondsToAllJobs * f), "s");
+    le(`${name}: time to all Jobs${speed}`, s.secondsToAllJobs, atSpeed(th.maxSecondsToAllJobs, f), "s");
     const ceiling = results.ceiling[name];
     if (ceiling) {
       le(
@@ -648,7 +648,7 @@ function checks(results: Results, t: Thresholds): Check[] {
       Math.round(m.perJob * s.jobs + m.perJobSet * s.jobSets + m.constant),
       "",
     );
-    le(`${name}: controller CPU${speed}`, s.cpuSeconds, round(th.maxCpuSeconds * f), "s");
+    le(`${name}: controller CPU${speed}`, s.cpuSeconds, atSpeed(th.maxCpuSeconds, f), "s");
     le(`${name}: controller peak RSS`, s.peakRssMiB, th.maxPeakRssMiB, "MiB");
     le(`${name}: reconcile errors`, s.reconcileErrors, 0, "");
     le(`${name}: JobSets without status`, s.jobSets - s.jobSetsWithStatus, 0, "");
@@ -716,6 +716,7 @@ async function main(): Promise<number> {
   const t = performance.now();
   const cp = await startControlPlane({ profile: "apiserver", log: (l) => log(`control plane: ${l}`) });
   const admin = await KubeClient.create({ kubeconfig: cp.kubeconfigPath, qps: 0, userAgent: "jobset-bench" });
+  let upstream: { remove(): void } | undefined;
   try {
     const version = await admin.get<{ gitVersion?: string }>("/version");
     const results: Results = {
@@ -736,7 +737,12 @@ async function main(): Promise<number> {
     };
     await warmUp(admin);
     await ensureNamespace(admin, "jobset-system"); // the webhook certificate's Secret
-    if (flags.upstream) upstreamArgs = await prepareUpstream(admin); // (after the warm-up: no webhook serves it)
+    if (flags.upstream) {
+      // after the warm-up: no webhook serves that
+      const prepared = await prepareUpstream(admin);
+      upstream = prepared;
+      upstreamArgs = prepared.args;
+    }
     for (const shape of shapes()) {
       if (only.has(shape.name)) results.scenarios[shape.name] = await runScenario(cp, admin, shape);
       // the ceiling of a scale shape only when that shape runs (c and d take minutes)
@@ -763,6 +769,7 @@ async function main(): Promise<number> {
     process.stdout.write(results.passed ? "all thresholds met\n" : "THRESHOLDS BROKEN\n");
     return results.passed ? 0 : 1;
   } finally {
+    upstream?.remove();
     await admin.close();
     await cp.stop();
   }
@@ -773,47 +780,22 @@ async function main(): Promise<number> {
  * internal certificate management needs the in-cluster Service; ours registers its own), and gets a token
  * its authenticated /metrics accepts. Returns the runner's arguments.
  */
-async function prepareUpstream(admin: KubeClient): Promise<string[]> {
+async function prepareUpstream(admin: KubeClient): Promise<{ args: string[]; remove(): void }> {
   const bin = buildUpstreamController();
-  const dir = mkdtempSync(join(os.tmpdir(), "jobset-bench-upstream-certs-"));
-  const ca = createCa("jobset-bench-upstream-ca", 1);
-  const leaf = issueServingCert(ca);
-  writeFileSync(join(dir, "tls.crt"), leaf.certPem);
-  writeFileSync(join(dir, "tls.key"), leaf.keyPem, { mode: 0o600 });
+  const certs = servingCertDir("jobset-bench-upstream");
   const webhookPort = ports[ports.indexOf("--webhook-port") + 1];
-  const [mutating, validating] = localWebhookConfigurations(`https://127.0.0.1:${webhookPort}`, ca.certPem);
+  const [mutating, validating] = localWebhookConfigurations(`https://127.0.0.1:${webhookPort}`, certs.caPem);
   await admin.create(resourcePath(Resources.mutatingWebhookConfigurations), mutating);
   await admin.create(resourcePath(Resources.validatingWebhookConfigurations), validating);
-  // a ServiceAccount allowed to read /metrics, and a token of it
-  const name = "jobset-bench-metrics";
-  const rbac = (resource: string) => `/apis/rbac.authorization.k8s.io/v1/${resource}`;
-  await admin.create(resourcePath({ ...Resources.serviceAccounts, namespace: "default" }), {
-    apiVersion: "v1",
-    kind: "ServiceAccount",
-    metadata: { name },
-  });
-  await admin.create(rbac("clusterroles"), {
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "ClusterRole",
-    metadata: { name },
-    rules: [{ nonResourceURLs: ["/metrics"], verbs: ["get"] }],
-  });
-  await admin.create(rbac("clusterrolebindings"), {
-    apiVersion: "rbac.authorization.k8s.io/v1",
-    kind: "ClusterRoleBinding",
-    metadata: { name },
-    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
-    subjects: [{ kind: "ServiceAccount", name, namespace: "default" }],
-  });
-  const tr = await admin.create<KubeObject & { status?: { token?: string } }>(
-    `${resourcePath({ ...Resources.serviceAccounts, namespace: "default", name })}/token`,
-    { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 7200 } },
-  );
-  const token = tr.status?.token;
-  if (!token) throw new Error("no token for upstream's /metrics");
-  writeFileSync(join(dir, "metrics-token"), token, { mode: 0o600 });
+  // the control plane is the benchmark's own: nothing to remove from it afterwards
+  const token = await serviceAccountToken({ after: () => undefined }, admin, "default", "jobset-bench-metrics", true);
+  const tokenFile = join(certs.dir, "metrics-token");
+  writeFileSync(tokenFile, token, { mode: 0o600 });
   log(`upstream's controller: ${bin}; webhooks at https://127.0.0.1:${webhookPort}`);
-  return ["--upstream-bin", bin, "--cert-dir", dir, "--metrics-token", join(dir, "metrics-token")];
+  return {
+    args: ["--upstream-bin", bin, "--cert-dir", certs.dir, "--metrics-token", tokenFile],
+    remove: certs.remove,
+  };
 }
 
 /** --upstream: the figures, written to bench/results/upstream.local.json; no limits are checked. */

@@ -29,7 +29,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { startUpstreamWebhook } from "../test/support/upstream-webhook.ts";
-import { calibrate, speedFactor } from "./calibration.ts";
+import { atSpeed, calibrate, speedFactor } from "./calibration.ts";
 import { deployedEntrypoint } from "./deployed-node-flags.ts";
 import { requests } from "./webhook-requests.ts";
 
@@ -236,16 +236,15 @@ async function main(): Promise<number> {
   // limits at this machine speed (bench/calibration.ts)
   const f = speedFactor(calibrationMs, thresholds.webhook?.calibrationMs);
   if (f !== 1) process.stdout.write(`limits ×${f} for this machine speed (calibration ${calibrationMs} ms)\n`);
-  const scaled = (x: number) => Math.round(x * f * 1000) / 1000;
   // The limits are ours: a run of upstream's server is a comparison, not checked against them.
   for (const [path, limit] of Object.entries(flags.upstream ? {} : (thresholds.webhook?.endpoints ?? {}))) {
     if (!Object.hasOwn(all, path)) continue;
     const r = results[path];
     if (!r) broken.push(`${path}: not measured`);
     else {
-      const p50 = scaled(limit.maxP50Ms);
-      const p99 = scaled(limit.maxP99Ms);
-      const cpu = scaled(limit.maxServerCpuMsPerRequest);
+      const p50 = atSpeed(limit.maxP50Ms, f);
+      const p99 = atSpeed(limit.maxP99Ms, f);
+      const cpu = atSpeed(limit.maxServerCpuMsPerRequest, f);
       if (r.p50Ms > p50) broken.push(`${path}: p50 ${r.p50Ms} ms > ${p50} ms`);
       if (r.p99Ms > p99) broken.push(`${path}: p99 ${r.p99Ms} ms > ${p99} ms`);
       if (r.serverCpuMsPerRequest > cpu)

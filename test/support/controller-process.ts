@@ -145,12 +145,12 @@ export function metricSum(text: string, name: string, labels: Record<string, str
 }
 
 /**
- * A ServiceAccount in `namespace` and a token for it from the TokenRequest API. With `canReadMetrics`,
- * a ClusterRole allowing `get` on the non-resource URL /metrics is bound to it (both removed when the
- * test ends).
+ * A ServiceAccount in `namespace` and a token for it (an hour) from the TokenRequest API. With
+ * `canReadMetrics`, a ClusterRole allowing `get` on the non-resource URL /metrics is bound to it (both
+ * removed by `t.after`: when the test ends; the benchmark, whose control plane goes away, passes a no-op).
  */
 export async function serviceAccountToken(
-  t: TestContext,
+  t: { after(fn: () => Promise<void>): void },
   client: KubeClient,
   namespace: string,
   name: string,
@@ -183,7 +183,7 @@ export async function serviceAccountToken(
   }
   const tr = await client.create<{ status?: { token?: string } }>(
     `/api/v1/namespaces/${namespace}/serviceaccounts/${name}/token`,
-    { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 600 } },
+    { apiVersion: "authentication.k8s.io/v1", kind: "TokenRequest", spec: { expirationSeconds: 3600 } },
   );
   const token = tr.status?.token;
   if (!token) throw new Error(`no token in the TokenRequest answer for ${namespace}/${name}`);

@@ -53,6 +53,16 @@ export function buildUpstreamController(): string {
   return goBuild("sigs.k8s.io/jobset", "jobset-upstream-controller", "upstream's controller manager");
 }
 
+/** A directory with tls.crt and tls.key, as controller-runtime's webhook server reads them, from a throwaway CA. */
+export function servingCertDir(prefix: string): { dir: string; caPem: string; remove(): void } {
+  const ca = createCa(`${prefix}-ca`, 1);
+  const leaf = issueServingCert(ca);
+  const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+  writeFileSync(join(dir, "tls.crt"), leaf.certPem);
+  writeFileSync(join(dir, "tls.key"), leaf.keyPem, { mode: 0o600 });
+  return { dir, caPem: ca.certPem, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
 /**
  * Starts upstream's webhook server and resolves once it serves; `featureGates` as its flag takes them,
  * `kubeconfig` an API server its cache reads PVCs from.
@@ -61,13 +71,9 @@ export async function startUpstreamWebhook(
   o: { featureGates?: string; kubeconfig?: string } = {},
 ): Promise<UpstreamWebhook> {
   const bin = buildUpstreamWebhook();
-  const ca = createCa("upstream-webhook-ca", 1);
-  const leaf = issueServingCert(ca);
-  const certDir = mkdtempSync(join(tmpdir(), "jobset-upstream-webhook-"));
-  writeFileSync(join(certDir, "tls.crt"), leaf.certPem);
-  writeFileSync(join(certDir, "tls.key"), leaf.keyPem, { mode: 0o600 });
+  const certs = servingCertDir("jobset-upstream-webhook");
   const port = await freePort();
-  const args = ["-port", String(port), "-cert-dir", certDir];
+  const args = ["-port", String(port), "-cert-dir", certs.dir];
   if (o.featureGates) args.push("-feature-gates", o.featureGates);
   if (o.kubeconfig) args.push("-cluster-kubeconfig", o.kubeconfig);
   const child = spawn(bin, args, { stdio: ["pipe", "pipe", "pipe"] });
@@ -81,18 +87,18 @@ export async function startUpstreamWebhook(
       child.once("exit", (code) => reject(new Error(`upstream's webhook server exited (${code}): ${stderr}`)));
     });
   } catch (e) {
-    rmSync(certDir, { recursive: true, force: true });
+    certs.remove();
     throw e;
   }
   return {
     port,
     url: `https://127.0.0.1:${port}`,
     pid: child.pid ?? 0,
-    caPem: ca.certPem,
+    caPem: certs.caPem,
     async stop() {
       child.stdin.end();
       if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once("exit", r));
-      rmSync(certDir, { recursive: true, force: true });
+      certs.remove();
     },
   };
 }
