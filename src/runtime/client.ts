@@ -1,6 +1,7 @@
-// A thin Kubernetes REST client: raw JSON in and out, one HTTP/1.1 connection pool, a client-side
-// token-bucket rate limiter (client-go's QPS/burst), explicit patch content types, a user agent, and
-// watch streams. Kubeconfig loading and authentication: kubeconfig.ts.
+// A thin Kubernetes REST client: raw JSON in and out, one HTTP/1.1 connection pool, client-side
+// token-bucket rate limiters (client-go's QPS/burst, one bucket per resource as controller-runtime's
+// per-kind REST clients have: ADR 0024), explicit patch content types, a user agent, and watch streams.
+// Kubeconfig loading and authentication: kubeconfig.ts.
 import type { KubeObject, Status } from "../api/k8s.ts";
 import { type Credentials, loadKubeConfig, type ResolvedKubeConfig } from "./kubeconfig.ts";
 import { Transport, type TransportResponse } from "./transport.ts";
@@ -81,11 +82,36 @@ export class TokenBucket {
   }
 }
 
+/**
+ * The rate-limiter key of a request path: group/version/resource, subresources and object names left out
+ * (`/apis/batch/v1/namespaces/ns/jobs/j/status` → `batch/v1/jobs`, `/api/v1/services` → `v1/services`).
+ * controller-runtime builds one REST client per kind, each with its own token bucket of the configured
+ * QPS and burst, so upstream's Job creates never wait behind its Service creates or status writes.
+ * Paths outside /api and /apis (discovery, /version) share the key "".
+ */
+export function rateLimiterKey(path: string): string {
+  const q = path.indexOf("?");
+  const segs = (q < 0 ? path : path.slice(0, q)).split("/").filter((s) => s !== "");
+  let gv: string;
+  let rest: string[];
+  if (segs[0] === "api" && segs.length >= 2) {
+    gv = segs[1] ?? "";
+    rest = segs.slice(2);
+  } else if (segs[0] === "apis" && segs.length >= 3) {
+    gv = `${segs[1]}/${segs[2]}`;
+    rest = segs.slice(3);
+  } else return "";
+  // namespaced resources: namespaces/<ns>/<resource>/...; the namespaces resource itself otherwise
+  const resource = rest[0] === "namespaces" && rest.length >= 3 ? rest[2] : rest[0];
+  return resource === undefined ? gv : `${gv}/${resource}`;
+}
+
 export interface ClientOptions {
   /** Path of a kubeconfig file; default: $KUBECONFIG, ~/.kube/config, or in-cluster. */
   kubeconfig?: string;
   /** Context of the kubeconfig to use; default: its current context. */
   context?: string;
+  /** Client-side rate limit of each resource (default QPS 500, burst 500; qps <= 0 disables it). */
   qps?: number;
   burst?: number;
   userAgent?: string;
@@ -150,7 +176,8 @@ export class KubeClient {
   readonly server: string;
   /** The resolved kubeconfig (context, namespace, TLS, credentials). */
   readonly config: ResolvedKubeConfig;
-  private readonly limiter: TokenBucket;
+  /** Token buckets by rateLimiterKey, made on first use. */
+  private readonly limiters = new Map<string, TokenBucket>();
   private transport: Transport;
   /** The client certificate the transport was built with (exec plugins may rotate it). */
   private transportCert: string | undefined;
@@ -164,7 +191,6 @@ export class KubeClient {
     this.opts = opts;
     if (opts.onRequest) this.requestObservers.push(opts.onRequest);
     this.server = config.server;
-    this.limiter = new TokenBucket(opts.qps ?? 500, opts.burst ?? 500);
     this.transportCert = config.tls.cert;
     this.transport = this.makeTransport(config.tls.cert, config.tls.key);
   }
@@ -243,9 +269,20 @@ export class KubeClient {
     }
   }
 
+  /** The token bucket that requests to `path` wait for (one per resource: rateLimiterKey). */
+  rateLimiterFor(path: string): TokenBucket {
+    const key = rateLimiterKey(path);
+    let bucket = this.limiters.get(key);
+    if (!bucket) {
+      bucket = new TokenBucket(this.opts.qps ?? 500, this.opts.burst ?? 500);
+      this.limiters.set(key, bucket);
+    }
+    return bucket;
+  }
+
   private async send(method: string, path: string, o: RequestOptions = {}): Promise<TransportResponse> {
     const queued = performance.now();
-    await this.limiter.acquire();
+    await this.rateLimiterFor(path).acquire();
     const sent = performance.now();
     this.requestCounts[method] = (this.requestCounts[method] ?? 0) + 1;
     const headers: Record<string, string> = {
