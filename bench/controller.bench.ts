@@ -6,7 +6,8 @@
 //   c        1,000 JobSets of 5 Jobs each (5,000 Jobs), created at once      (with --scale)
 //   d        one JobSet of 10,000 Jobs                                       (with --scale)
 //   ceiling  the same Job creations (1,000 and 2,000 Jobs) by a bare client loop: one KubeClient with the
-//            controller's default limiter (QPS 500, burst 500), 50 creates in flight (the controller's fan-out)
+//            controller's default limiter (QPS 500, burst 500) and credentials, 50 creates in flight (the
+//            controller's fan-out)
 //   steady   the controller restarted over all of the above with a short informer resync: requests per
 //            resync of unchanged JobSets (non-GET requests must be 0)
 //
@@ -14,7 +15,8 @@
 // each scenario gets a fresh controller process: the build (first built into dist/ unless --no-build),
 // `jobset controller` from the bundle dist/bundle/jobset.js as the container image runs it, with the
 // image's Node flags (the Dockerfile's ENTRYPOINT: bench/deployed-node-flags.ts), as deployed (webhooks
-// and pod informer on, default worker count); the steady
+// and pod informer on, default worker count, its ServiceAccount's token bound to the install's roles:
+// controllerIdentity); the steady
 // scenario uses the library entry point with a short resync. "Time to all Jobs" runs from just before the first
 // JobSet create request until a watch on Jobs (opened by this process before the create) has delivered
 // every expected Job: it is measured from the API, not from the controller.
@@ -47,6 +49,8 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { parseAllDocuments } from "yaml";
+import { apiRules, Roles } from "../scripts/rbac.ts";
 import { JobSetResource } from "../src/api/constants.ts";
 import { defaultJobSet } from "../src/api/defaults.ts";
 import type { Job, KubeObject } from "../src/api/k8s.ts";
@@ -59,7 +63,13 @@ import { Resources, resourcePath } from "../src/runtime/resources.ts";
 import { localWebhookConfigurations } from "../src/webhooks/configurations.ts";
 import { jobSet, rjob } from "../test/builders.ts";
 import { serviceAccountToken } from "../test/support/controller-process.ts";
-import { buildUpstreamController, servingCertDir } from "../test/support/upstream-webhook.ts";
+import {
+  ControllerServiceAccount,
+  InstallNamespace,
+  serviceAccountToken as serviceAccountTokenOf,
+  writeTokenKubeconfig,
+} from "../test/support/rbac.ts";
+import { buildUpstreamController, servingCertDir, upstreamModuleDir } from "../test/support/upstream-webhook.ts";
 import { atSpeed, calibrate, speedFactor } from "./calibration.ts";
 import { deployedEntrypoint } from "./deployed-node-flags.ts";
 import type { RunnerReport } from "./runner.ts";
@@ -102,6 +112,9 @@ const load = () => os.loadavg().map((x) => round(x));
 /** The controller process's Node flags: the image's (the Dockerfile's ENTRYPOINT), then --node-flags. */
 const nodeFlags = [...deployedEntrypoint().nodeFlags, ...(flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? [])];
 /** The controller's client-side rate limiter: as deployed (the defaults of --kube-api-qps and --kube-api-burst), or --qps. */
+/** The controllers' kubeconfig (controllerIdentity), set once the control plane is up. */
+let controllerKubeconfig = "";
+let identity: { kubeconfig: string; remove(): void } | undefined;
 const ControllerQps = flags.qps ? Number(flags.qps) : 500;
 const ControllerBurst = ControllerQps;
 /** The deployed controller's webhook, metrics and health ports: fixed for the run (the webhook configurations keep the URL). */
@@ -407,14 +420,14 @@ function rateLimitFloor(shape: Shape): number {
   return Math.max(0, Math.max(...perResource) - ControllerBurst) / ControllerQps;
 }
 
-async function runScenario(cp: ControlPlane, admin: KubeClient, shape: Shape): Promise<ScenarioResult> {
+async function runScenario(admin: KubeClient, shape: Shape): Promise<ScenarioResult> {
   log(`scenario ${shape.name}: ${shape.description}`);
   const calibrationMs = calibrate();
   const before = load();
   await ensureNamespace(admin, shape.namespace);
   const counter = new JobCounter(admin, shape.namespace);
   await counter.start();
-  const runner = new Runner(cp.kubeconfigPath, { namespace: shape.namespace, label: shape.name });
+  const runner = new Runner(controllerKubeconfig, { namespace: shape.namespace, label: shape.name });
   try {
     await runner.ready();
     const atSync = await runner.report();
@@ -486,15 +499,15 @@ interface CeilingResult {
   runs: CeilingRun[];
 }
 
-async function runCeiling(cp: ControlPlane, admin: KubeClient, shape: Shape): Promise<CeilingResult> {
+async function runCeiling(admin: KubeClient, shape: Shape): Promise<CeilingResult> {
   const runs: CeilingRun[] = [];
-  for (let i = 1; i <= Number(flags["ceiling-runs"]); i++) runs.push(await runCeilingOnce(cp, admin, shape, i));
+  for (let i = 1; i <= Number(flags["ceiling-runs"]); i++) runs.push(await runCeilingOnce(admin, shape, i));
   const best = Math.min(...runs.map((r) => r.secondsToAllJobs));
   return { jobs: shape.jobs, secondsToAllJobs: best, createsPerSecond: round(shape.jobs / best, 1), runs };
 }
 
 /** The same Jobs created by a bare loop: QPS 500 / burst 500 client, 50 creates in flight. */
-async function runCeilingOnce(cp: ControlPlane, admin: KubeClient, shape: Shape, run: number): Promise<CeilingRun> {
+async function runCeilingOnce(admin: KubeClient, shape: Shape, run: number): Promise<CeilingRun> {
   const namespace = `ceiling-${shape.name}-${run}`;
   log(`ceiling ${shape.name} #${run}: ${shape.jobs} Job creates by a bare client loop`);
   const before = load();
@@ -505,7 +518,7 @@ async function runCeilingOnce(cp: ControlPlane, admin: KubeClient, shape: Shape,
   );
   const counter = new JobCounter(admin, namespace);
   await counter.start();
-  const client = await KubeClient.create({ kubeconfig: cp.kubeconfigPath, qps: 500, burst: 500 });
+  const client = await KubeClient.create({ kubeconfig: controllerKubeconfig, qps: 500, burst: 500 });
   try {
     const t0 = performance.now();
     const results = await mapSettled(jobs, 50, (job) => client.create(jobsPath(namespace), job));
@@ -541,13 +554,13 @@ interface SteadyResult {
 }
 
 /** A controller over everything created so far, resyncing every 2 s: no writes for unchanged JobSets. */
-async function runSteady(cp: ControlPlane, admin: KubeClient): Promise<SteadyResult> {
+async function runSteady(admin: KubeClient): Promise<SteadyResult> {
   const resyncMs = 2000;
   const resyncs = Number(flags.resyncs);
   log(`steady state: ${resyncs} resyncs every ${resyncMs / 1000} s over every JobSet`);
   const before = load();
   const all = await admin.list<JobSet>(resourcePath(JobSetResource));
-  const runner = new Runner(cp.kubeconfigPath, { resyncMs, label: "steady" });
+  const runner = new Runner(controllerKubeconfig, { resyncMs, label: "steady" });
   try {
     await runner.ready();
     const atSync = await runner.report();
@@ -742,7 +755,9 @@ async function main(): Promise<number> {
       ceiling: {},
     };
     await warmUp(admin);
-    await ensureNamespace(admin, "jobset-system"); // the webhook certificate's Secret
+    await ensureNamespace(admin, InstallNamespace); // the webhook certificate's Secret
+    identity = await controllerIdentity(cp, admin);
+    controllerKubeconfig = identity.kubeconfig;
     if (flags.upstream) {
       // after the warm-up: no webhook serves that
       const prepared = await prepareUpstream(admin);
@@ -750,13 +765,13 @@ async function main(): Promise<number> {
       upstreamArgs = prepared.args;
     }
     for (const shape of shapes()) {
-      if (only.has(shape.name)) results.scenarios[shape.name] = await runScenario(cp, admin, shape);
+      if (only.has(shape.name)) results.scenarios[shape.name] = await runScenario(admin, shape);
       // the ceiling of a scale shape only when that shape runs (c and d take minutes)
       const scaleShape = shape.name === "c" || shape.name === "d";
       if (only.has("ceiling") && (!scaleShape || only.has(shape.name)))
-        results.ceiling[shape.name] = await runCeiling(cp, admin, shape);
+        results.ceiling[shape.name] = await runCeiling(admin, shape);
     }
-    if (only.has("steady")) results.steady = await runSteady(cp, admin);
+    if (only.has("steady")) results.steady = await runSteady(admin);
 
     if (flags.upstream) return reportUpstream(results);
     const rows = checks(results, thresholds);
@@ -776,9 +791,63 @@ async function main(): Promise<number> {
     return results.passed ? 0 : 1;
   } finally {
     upstream?.remove();
+    identity?.remove();
     await admin.close();
     await cp.stop();
   }
+}
+
+/**
+ * The controller's credentials as deployed in a cluster: the token of its ServiceAccount
+ * (jobset-system/jobset-controller-manager, from the TokenRequest API) in a kubeconfig of its own, bound
+ * to what the install grants it: ours, every role scripts/rbac.ts binds to the controller; upstream's,
+ * the roles of its config/components/rbac. The rules go into one ClusterRole. The bare-client ceiling uses
+ * the same credentials. With the admin's client certificate instead, the API server verified a certificate
+ * chain on every request (9 % of its CPU in b, docs/benchmarks.md); it checks a token once and caches it.
+ * Ours creates its webhook configurations when they are missing, which the install does not allow it: the
+ * install ships them (empty caBundle; the controller injects its CA), and so does this.
+ */
+async function controllerIdentity(
+  cp: ControlPlane,
+  admin: KubeClient,
+): Promise<{ kubeconfig: string; remove(): void }> {
+  const rbac = "/apis/rbac.authorization.k8s.io/v1";
+  const name = "jobset-bench-controller";
+  const rules = flags.upstream
+    ? ["role.yaml", "auth_proxy_role.yaml", "leader_election_role.yaml", "manager_secrets_role.yaml"].flatMap((f) =>
+        parseAllDocuments(readFileSync(join(upstreamModuleDir(), "config", "components", "rbac", f), "utf8"))
+          .map((d) => d.toJS() as { rules?: unknown[] } | null)
+          .flatMap((d) => d?.rules ?? []),
+      )
+    : Roles.filter((r) => r.boundToController).flatMap((r) => apiRules(r, "kustomize"));
+  await admin.create(`/api/v1/namespaces/${InstallNamespace}/serviceaccounts`, {
+    apiVersion: "v1",
+    kind: "ServiceAccount",
+    metadata: { name: ControllerServiceAccount },
+  });
+  await admin.create(`${rbac}/clusterroles`, {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRole",
+    metadata: { name },
+    rules,
+  });
+  await admin.create(`${rbac}/clusterrolebindings`, {
+    apiVersion: "rbac.authorization.k8s.io/v1",
+    kind: "ClusterRoleBinding",
+    metadata: { name },
+    roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
+    subjects: [{ kind: "ServiceAccount", name: ControllerServiceAccount, namespace: InstallNamespace }],
+  });
+  if (!flags.upstream) {
+    const webhookPort = ports[ports.indexOf("--webhook-port") + 1];
+    const [mutating, validating] = localWebhookConfigurations(`https://127.0.0.1:${webhookPort}`, "");
+    await admin.create(resourcePath(Resources.mutatingWebhookConfigurations), mutating);
+    await admin.create(resourcePath(Resources.validatingWebhookConfigurations), validating);
+  }
+  const token = await serviceAccountTokenOf(admin, InstallNamespace, ControllerServiceAccount);
+  const dir = mkdtempSync(join(os.tmpdir(), "jobset-bench-identity-"));
+  const kubeconfig = writeTokenKubeconfig(dir, { server: cp.server, caCert: cp.pki.caCert }, token, InstallNamespace);
+  return { kubeconfig, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /**

@@ -194,7 +194,12 @@ export async function serviceAccountToken(admin: KubeClient, ns: string, name: s
 }
 
 /** A kubeconfig file for `token` at the cluster's server, trusting its CA. */
-export function writeTokenKubeconfig(dir: string, cluster: ClusterInfo, token: string, ns: string): string {
+export function writeTokenKubeconfig(
+  dir: string,
+  cluster: Pick<ClusterInfo, "server" | "caCert">,
+  token: string,
+  ns: string,
+): string {
   const path = join(dir, "controller.kubeconfig");
   // ClusterInfo.caCert is the CA certificate's file
   const ca = readFileSync(cluster.caCert).toString("base64");

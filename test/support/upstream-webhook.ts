@@ -53,6 +53,16 @@ export function buildUpstreamController(): string {
   return goBuild("sigs.k8s.io/jobset", "jobset-upstream-controller", "upstream's controller manager");
 }
 
+/** Where Go keeps the source of sigs.k8s.io/jobset v0.12.0 (downloaded by a build first); throws with go's message. */
+export function upstreamModuleDir(): string {
+  const r = spawnSync("go", ["list", "-m", "-f", "{{.Dir}}", "sigs.k8s.io/jobset"], { cwd: source, encoding: "utf8" });
+  const dir = r.stdout?.trim();
+  if (r.error || r.status !== 0 || !dir) {
+    throw new Error(`cannot find sigs.k8s.io/jobset's source (${r.error?.message ?? (r.stderr || "go list failed")})`);
+  }
+  return dir;
+}
+
 /** A directory with tls.crt and tls.key, as controller-runtime's webhook server reads them, from a throwaway CA. */
 export function servingCertDir(prefix: string): { dir: string; caPem: string; remove(): void } {
   const ca = createCa(`${prefix}-ca`, 1);
