@@ -260,14 +260,18 @@ export class KubeClient {
     }
   }
 
-  /** host[:port] of the API server (the `host` label of REST-client metrics). */
+  /** host[:port] of the API server (the `host` label of REST-client metrics; parsed once, not per request). */
   get host(): string {
-    try {
-      return new URL(this.server).host;
-    } catch {
-      return this.server;
+    if (this.hostLabel === undefined) {
+      try {
+        this.hostLabel = new URL(this.server).host;
+      } catch {
+        this.hostLabel = this.server;
+      }
     }
+    return this.hostLabel;
   }
+  private hostLabel: string | undefined;
 
   /** The token bucket that requests to `path` wait for (one per resource: rateLimiterKey). */
   rateLimiterFor(path: string): TokenBucket {
