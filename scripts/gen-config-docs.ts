@@ -57,8 +57,8 @@ export const FieldDescriptions: Readonly<Record<string, string>> = {
   "internalCertManagement.webhookSecretName":
     "Secret holding CA and serving certificate, in the controller's namespace. Must be a DNS-1123 subdomain. Defaulted only when enable is true.",
   "clientConnection.qps":
-    "Sustained requests per second of the API client (token bucket); 0 or less disables the limit.",
-  "clientConnection.burst": "Requests the API client may send at once above qps.",
+    "Sustained requests per second of the API client, for each resource: one token bucket per resource (Jobs, Services, JobSets, …), as upstream's per-kind clients have (ADR 0024); 0 or less disables the limit.",
+  "clientConnection.burst": "Requests the API client may send at once above qps, for each resource.",
   featureGates: "Feature gates by name (see below); unknown names and changes to locked gates are startup errors.",
 };
 
