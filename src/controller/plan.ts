@@ -33,6 +33,7 @@ import { JobSetControllerName, Labels } from "../api/constants.ts";
 import { isSuspended } from "../api/defaults.ts";
 import type { FeatureGates } from "../api/features.ts";
 import type { Job, PersistentVolumeClaim, Pod, Service } from "../api/k8s.ts";
+import type { SchedulingGroup } from "../api/scheduling.ts";
 import type { JobSet, JobSetStatus, ReplicatedJobStatus } from "../api/types.ts";
 import {
   type JobSetEvent,
@@ -98,10 +99,41 @@ export interface ObjectRef {
   uid?: string;
 }
 
-/** The Jobs of one replicated job to create in this reconcile (spec order of rjobs, index order). */
-export interface JobCreateBatch {
-  replicatedJob: string;
-  jobs: Job[];
+/**
+ * The Jobs of one replicated job to create in this reconcile (spec order of rjobs, index order). A batch
+ * holds their names and builds each Job when asked, from what the plan saw: the executor builds each one
+ * right before its create, so a burst of 10,000 creates never holds 10,000 built Jobs, and the first
+ * create goes out without waiting for the others to be built.
+ */
+export class JobCreateBatch {
+  readonly replicatedJob: string;
+  /** Names of the Jobs to create, in index order. */
+  readonly names: readonly string[];
+  private readonly build: (i: number) => Job;
+  constructor(replicatedJob: string, names: readonly string[], build: (i: number) => Job) {
+    this.replicatedJob = replicatedJob;
+    this.names = names;
+    this.build = build;
+  }
+  /** A batch of Jobs already built (each call of job(i) returns a copy). */
+  static of(replicatedJob: string, jobs: readonly Job[]): JobCreateBatch {
+    return new JobCreateBatch(
+      replicatedJob,
+      jobs.map((j) => j.metadata?.name ?? ""),
+      (i) => structuredClone(jobs[i] as Job),
+    );
+  }
+  get size(): number {
+    return this.names.length;
+  }
+  /** The Job named names[i], built now (a new object each call; the same content every time). */
+  job(i: number): Job {
+    return this.build(i);
+  }
+  /** Every Job of the batch, built now (`jobset plan`, tests). */
+  get jobs(): Job[] {
+    return this.names.map((_, i) => this.build(i));
+  }
 }
 
 /**
@@ -281,11 +313,13 @@ export function plan(observed: Observed, config: PlanConfig): Plan {
   // 4k. elastic scaling.
   if (config.gates.ElasticJobSet) p.updates.scale = scalePatches(js, owned.active);
 
-  // 4l. create missing Jobs (with the in-memory status: restart attempt labels).
-  const current: JobSet = { ...js, status: u.status };
-  p.creates.jobs = planJobCreation(current, owned, statuses, u, { restartJobGate });
-  if (sched?.blockJobCreation) p.creates.jobs = [];
-  for (const batch of sched ? p.creates.jobs : []) for (const job of batch.jobs) linkJob(job, sched?.groups ?? []);
+  // 4l. create missing Jobs (with the in-memory status: restart attempt labels). The batches build their
+  // Jobs later, in the executor: from a copy of the status as it is now, not as later steps leave it.
+  const current: JobSet = { ...js, status: structuredClone(u.status) };
+  const link = sched ? sched.groups : undefined;
+  p.creates.jobs = sched?.blockJobCreation
+    ? []
+    : planJobCreation(current, owned, statuses, u, { restartJobGate }, link);
 
   // 4m. suspend / resume.
   p.updates.jobs = suspended ? planSuspend(owned.active, u) : planResume(js, owned.active, statuses, u);
@@ -338,6 +372,7 @@ function planJobCreation(
   statuses: readonly ReplicatedJobStatus[],
   u: StatusUpdate,
   opts: { restartJobGate: boolean },
+  link: readonly SchedulingGroup[] | undefined,
 ): JobCreateBatch[] {
   const batches: JobCreateBatch[] = [];
   const suspended = isSuspended(js);
@@ -353,13 +388,24 @@ function planJobCreation(
     if (!dependenciesReached(rjob, replicasSoFar, statuses)) continue;
     if (!suspended && inOrder && replicatedJobStarted(rjob, statuses)) continue;
     if (!blocked) {
-      const jobs: Job[] = [];
+      const indexes: number[] = [];
+      const missing: string[] = [];
       const names = jobNames(js, rjob);
       for (let idx = 0; idx < names.length; idx++) {
-        if (existing.has(names[idx] ?? "")) continue;
-        jobs.push(constructJob(js, rjob, idx, opts));
+        const name = names[idx] ?? "";
+        if (existing.has(name)) continue;
+        indexes.push(idx);
+        missing.push(name);
       }
-      if (jobs.length > 0) batches.push({ replicatedJob: rjob.name, jobs });
+      if (indexes.length > 0) {
+        batches.push(
+          new JobCreateBatch(rjob.name, missing, (i) => {
+            const job = constructJob(js, rjob, indexes[i] ?? 0, opts);
+            if (link) linkJob(job, link);
+            return job;
+          }),
+        );
+      }
     }
     if (!suspended && inOrder) {
       markStartupInProgress(u);

@@ -3,7 +3,7 @@ import { describe, test } from "node:test";
 import type { Job } from "../../src/api/k8s.ts";
 import type { JobSet } from "../../src/api/types.ts";
 import type { JobSetEvent } from "../../src/controller/conditions.ts";
-import { emptyPlan, type Plan } from "../../src/controller/plan.ts";
+import { emptyPlan, JobCreateBatch, type Plan } from "../../src/controller/plan.ts";
 import { type ExecutorClient, execute } from "../../src/controllers/jobset/executor.ts";
 import { ApiError } from "../../src/runtime/client.ts";
 import { mapSettled, pLimit } from "../../src/runtime/parallel.ts";
@@ -144,7 +144,7 @@ describe("execute(plan)", () => {
       creates: {
         service: { apiVersion: "v1", kind: "Service", metadata: { name: "js", namespace: "ns" } },
         pvcs: [{ apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: "data-js", namespace: "ns" } }],
-        jobs: [{ replicatedJob: "w", jobs: [job] }],
+        jobs: [JobCreateBatch.of("w", [job])],
       },
       updates: {
         scale: [{ name: "js-w-1", namespace: "ns", patch: { spec: { parallelism: 2, completions: 2 } } }],
@@ -249,7 +249,7 @@ describe("execute(plan)", () => {
       const { d, events } = deps(api);
       const r = await execute(
         planWith({
-          creates: { pvcs: [], jobs: [{ replicatedJob: "w", jobs: [mine] }] },
+          creates: { pvcs: [], jobs: [JobCreateBatch.of("w", [mine])] },
           status: {},
           events: [{ type: "Normal", reason: "X", message: "y" }],
         }),
@@ -272,7 +272,7 @@ describe("execute(plan)", () => {
     const mine = childJob(owner, "w", 0).obj();
     const api = new FakeApi().on("POST", /jobs$/, fail(409, "AlreadyExists", "exists"));
     const { d } = deps(api);
-    const r = await execute(planWith({ creates: { pvcs: [], jobs: [{ replicatedJob: "w", jobs: [mine] }] } }), owner, {
+    const r = await execute(planWith({ creates: { pvcs: [], jobs: [JobCreateBatch.of("w", [mine])] } }), owner, {
       ...d,
       cachedJob: () => mine,
     });
@@ -293,10 +293,7 @@ describe("execute(plan)", () => {
       planWith({
         creates: {
           pvcs: [],
-          jobs: [
-            { replicatedJob: "w", jobs },
-            { replicatedJob: "later", jobs: [childJob(owner, "w", 5).obj()] },
-          ],
+          jobs: [JobCreateBatch.of("w", jobs), JobCreateBatch.of("later", [childJob(owner, "w", 5).obj()])],
         },
       }),
       owner,

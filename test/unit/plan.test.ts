@@ -59,6 +59,23 @@ describe("skips (§5.2 steps 1, 2, 4a)", () => {
 });
 
 describe("first reconcile", () => {
+  test("a batch builds each Job when asked: names first, a new object per call, the same content", () => {
+    const js = jobSet("js", "ns").uid("u").replicatedJob(rjob("w").replicas(3)).obj();
+    const [batch] = run(js, [childJob(js, "w", 1).obj()]).creates.jobs;
+    assert.ok(batch);
+    assert.deepEqual(batch.names, ["js-w-0", "js-w-2"]);
+    assert.equal(batch.size, 2);
+    const first = batch.job(1);
+    assert.equal(first.metadata?.name, "js-w-2");
+    assert.equal(first.metadata?.labels?.["jobset.sigs.k8s.io/job-index"], "2");
+    assert.notEqual(batch.job(1), first);
+    assert.deepEqual(batch.job(1), first);
+    assert.deepEqual(
+      batch.jobs.map((j) => j.metadata?.name),
+      ["js-w-0", "js-w-2"],
+    );
+  });
+
   test("creates every Job, the Service and PVCs; writes zeroed status", () => {
     const js = jobSet("js", "ns")
       .uid("u")

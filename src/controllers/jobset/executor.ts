@@ -23,7 +23,7 @@ import type { Job, PersistentVolumeClaim, Service } from "../../api/k8s.ts";
 import type { JobSet } from "../../api/types.ts";
 import type { JobSetEvent } from "../../controller/conditions.ts";
 import { controllerOf } from "../../controller/owner.ts";
-import { jobCreationFailedMessage, type ObjectRef, type Plan } from "../../controller/plan.ts";
+import { type JobCreateBatch, jobCreationFailedMessage, type ObjectRef, type Plan } from "../../controller/plan.ts";
 import { clearStartTimePatch, type JobUpdate, jobUpdatePatch } from "../../controller/suspend.ts";
 import {
   ApiError,
@@ -149,7 +149,7 @@ class Execution {
     if (p.creates.service) await this.createService(p.creates.service); // 3
     if (p.creates.pvcs.length > 0) await this.createPVCs(p.creates.pvcs); // 4
     if (p.updates.scale.length > 0) await this.scale(); // 5
-    for (const batch of p.creates.jobs) await this.createJobs(batch.jobs); // 6
+    for (const batch of p.creates.jobs) await this.createJobs(batch); // 6
     for (const u of p.updates.jobs) await this.updateJob(u); // 7
     if (p.error !== undefined) throw new StepFailed(p.error); // 8
     // 9: counted when the condition is set in memory, even if the write below fails (§5.10).
@@ -250,17 +250,18 @@ class Execution {
   }
 
   /** §5.8 step 4: ≤ 50 creates in parallel; any failure → immediate JobCreationFailed, fail the reconcile. */
-  private async createJobs(jobs: readonly Job[]): Promise<void> {
-    // nothing is kept of an answer once onCreated has taken what it needs: 1,000 parsed Jobs held until the
-    // whole batch ends were a good part of a creation burst's peak memory
-    const results = await mapSettled(jobs, this.limit, async (job) => {
-      const created = await this.createJob(job);
+  private async createJobs(batch: JobCreateBatch): Promise<void> {
+    // Each Job is built right before its create, and nothing is kept of it or of the answer once onCreated
+    // has taken what it needs: 1,000 built and 1,000 parsed Jobs held until the whole batch ended were a
+    // good part of a creation burst's peak memory.
+    const results = await mapSettled(batch.names, this.limit, async (_name, i) => {
+      const created = await this.createJob(batch.job(i));
       if (created) this.deps.onCreated?.(created);
     });
     const failures: { name: string; error: string }[] = [];
     results.forEach((r, i) => {
       if (r.status === "fulfilled") return;
-      failures.push({ name: jobs[i]?.metadata?.name ?? "", error: errorText(r.reason) });
+      failures.push({ name: batch.names[i] ?? "", error: errorText(r.reason) });
     });
     if (failures.length === 0) return;
     const message = jobCreationFailedMessage(failures);
