@@ -63,12 +63,7 @@ import { Resources, resourcePath } from "../src/runtime/resources.ts";
 import { localWebhookConfigurations } from "../src/webhooks/configurations.ts";
 import { jobSet, rjob } from "../test/builders.ts";
 import { serviceAccountToken } from "../test/support/controller-process.ts";
-import {
-  ControllerServiceAccount,
-  InstallNamespace,
-  serviceAccountToken as serviceAccountTokenOf,
-  writeTokenKubeconfig,
-} from "../test/support/rbac.ts";
+import { ControllerServiceAccount, InstallNamespace, writeTokenKubeconfig } from "../test/support/rbac.ts";
 import { buildUpstreamController, servingCertDir, upstreamModuleDir } from "../test/support/upstream-webhook.ts";
 import { atSpeed, calibrate, speedFactor } from "./calibration.ts";
 import { deployedEntrypoint } from "./deployed-node-flags.ts";
@@ -111,10 +106,13 @@ const round = (x: number, digits = 2) => Math.round(x * 10 ** digits) / 10 ** di
 const load = () => os.loadavg().map((x) => round(x));
 /** The controller process's Node flags: the image's (the Dockerfile's ENTRYPOINT), then --node-flags. */
 const nodeFlags = [...deployedEntrypoint().nodeFlags, ...(flags["node-flags"]?.split(/\s+/).filter(Boolean) ?? [])];
-/** The controller's client-side rate limiter: as deployed (the defaults of --kube-api-qps and --kube-api-burst), or --qps. */
-/** The controllers' kubeconfig (controllerIdentity), set once the control plane is up. */
-let controllerKubeconfig = "";
+/** The controllers' credentials (controllerIdentity), made once the control plane is up. */
 let identity: { kubeconfig: string; remove(): void } | undefined;
+const controllerKubeconfig = (): string => {
+  if (!identity) throw new Error("the controller's credentials are made after the control plane starts");
+  return identity.kubeconfig;
+};
+/** The controller's client-side rate limiter: as deployed (the defaults of --kube-api-qps and --kube-api-burst), or --qps. */
 const ControllerQps = flags.qps ? Number(flags.qps) : 500;
 const ControllerBurst = ControllerQps;
 /** The deployed controller's webhook, metrics and health ports: fixed for the run (the webhook configurations keep the URL). */
@@ -427,7 +425,7 @@ async function runScenario(admin: KubeClient, shape: Shape): Promise<ScenarioRes
   await ensureNamespace(admin, shape.namespace);
   const counter = new JobCounter(admin, shape.namespace);
   await counter.start();
-  const runner = new Runner(controllerKubeconfig, { namespace: shape.namespace, label: shape.name });
+  const runner = new Runner(controllerKubeconfig(), { namespace: shape.namespace, label: shape.name });
   try {
     await runner.ready();
     const atSync = await runner.report();
@@ -518,7 +516,7 @@ async function runCeilingOnce(admin: KubeClient, shape: Shape, run: number): Pro
   );
   const counter = new JobCounter(admin, namespace);
   await counter.start();
-  const client = await KubeClient.create({ kubeconfig: controllerKubeconfig, qps: 500, burst: 500 });
+  const client = await KubeClient.create({ kubeconfig: controllerKubeconfig(), qps: 500, burst: 500 });
   try {
     const t0 = performance.now();
     const results = await mapSettled(jobs, 50, (job) => client.create(jobsPath(namespace), job));
@@ -560,7 +558,7 @@ async function runSteady(admin: KubeClient): Promise<SteadyResult> {
   log(`steady state: ${resyncs} resyncs every ${resyncMs / 1000} s over every JobSet`);
   const before = load();
   const all = await admin.list<JobSet>(resourcePath(JobSetResource));
-  const runner = new Runner(controllerKubeconfig, { resyncMs, label: "steady" });
+  const runner = new Runner(controllerKubeconfig(), { resyncMs, label: "steady" });
   try {
     await runner.ready();
     const atSync = await runner.report();
@@ -757,7 +755,6 @@ async function main(): Promise<number> {
     await warmUp(admin);
     await ensureNamespace(admin, InstallNamespace); // the webhook certificate's Secret
     identity = await controllerIdentity(cp, admin);
-    controllerKubeconfig = identity.kubeconfig;
     if (flags.upstream) {
       // after the warm-up: no webhook serves that
       const prepared = await prepareUpstream(admin);
@@ -797,6 +794,18 @@ async function main(): Promise<number> {
   }
 }
 
+/** Registers both webhook configurations at the controller's webhook port with `caBundle`; returns their URL. */
+async function registerWebhooks(admin: KubeClient, caBundle: string): Promise<string> {
+  const url = `https://127.0.0.1:${ports[ports.indexOf("--webhook-port") + 1]}`;
+  const [mutating, validating] = localWebhookConfigurations(url, caBundle);
+  await admin.create(resourcePath(Resources.mutatingWebhookConfigurations), mutating);
+  await admin.create(resourcePath(Resources.validatingWebhookConfigurations), validating);
+  return url;
+}
+
+/** The control plane is the benchmark's own: nothing made in it needs removing afterwards. */
+const noCleanup = { after: () => undefined };
+
 /**
  * The controller's credentials as deployed in a cluster: the token of its ServiceAccount
  * (jobset-system/jobset-controller-manager, from the TokenRequest API) in a kubeconfig of its own, bound
@@ -820,11 +829,8 @@ async function controllerIdentity(
           .flatMap((d) => d?.rules ?? []),
       )
     : Roles.filter((r) => r.boundToController).flatMap((r) => apiRules(r, "kustomize"));
-  await admin.create(`/api/v1/namespaces/${InstallNamespace}/serviceaccounts`, {
-    apiVersion: "v1",
-    kind: "ServiceAccount",
-    metadata: { name: ControllerServiceAccount },
-  });
+  // the ServiceAccount and its token (an hour: longer than any run)
+  const token = await serviceAccountToken(noCleanup, admin, InstallNamespace, ControllerServiceAccount, false);
   await admin.create(`${rbac}/clusterroles`, {
     apiVersion: "rbac.authorization.k8s.io/v1",
     kind: "ClusterRole",
@@ -838,13 +844,7 @@ async function controllerIdentity(
     roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name },
     subjects: [{ kind: "ServiceAccount", name: ControllerServiceAccount, namespace: InstallNamespace }],
   });
-  if (!flags.upstream) {
-    const webhookPort = ports[ports.indexOf("--webhook-port") + 1];
-    const [mutating, validating] = localWebhookConfigurations(`https://127.0.0.1:${webhookPort}`, "");
-    await admin.create(resourcePath(Resources.mutatingWebhookConfigurations), mutating);
-    await admin.create(resourcePath(Resources.validatingWebhookConfigurations), validating);
-  }
-  const token = await serviceAccountTokenOf(admin, InstallNamespace, ControllerServiceAccount);
+  if (!flags.upstream) await registerWebhooks(admin, "");
   const dir = mkdtempSync(join(os.tmpdir(), "jobset-bench-identity-"));
   const kubeconfig = writeTokenKubeconfig(dir, { server: cp.server, caCert: cp.pki.caCert }, token, InstallNamespace);
   return { kubeconfig, remove: () => rmSync(dir, { recursive: true, force: true }) };
@@ -858,15 +858,11 @@ async function controllerIdentity(
 async function prepareUpstream(admin: KubeClient): Promise<{ args: string[]; remove(): void }> {
   const bin = buildUpstreamController();
   const certs = servingCertDir("jobset-bench-upstream");
-  const webhookPort = ports[ports.indexOf("--webhook-port") + 1];
-  const [mutating, validating] = localWebhookConfigurations(`https://127.0.0.1:${webhookPort}`, certs.caPem);
-  await admin.create(resourcePath(Resources.mutatingWebhookConfigurations), mutating);
-  await admin.create(resourcePath(Resources.validatingWebhookConfigurations), validating);
-  // the control plane is the benchmark's own: nothing to remove from it afterwards
-  const token = await serviceAccountToken({ after: () => undefined }, admin, "default", "jobset-bench-metrics", true);
+  const webhookUrl = await registerWebhooks(admin, certs.caPem);
+  const token = await serviceAccountToken(noCleanup, admin, "default", "jobset-bench-metrics", true);
   const tokenFile = join(certs.dir, "metrics-token");
   writeFileSync(tokenFile, token, { mode: 0o600 });
-  log(`upstream's controller: ${bin}; webhooks at https://127.0.0.1:${webhookPort}`);
+  log(`upstream's controller: ${bin}; webhooks at ${webhookUrl}`);
   return {
     args: ["--upstream-bin", bin, "--cert-dir", certs.dir, "--metrics-token", tokenFile],
     remove: certs.remove,

@@ -123,9 +123,6 @@ export class JobCreateBatch {
       (i) => structuredClone(jobs[i] as Job),
     );
   }
-  get size(): number {
-    return this.names.length;
-  }
   /** The Job named names[i], built now (a new object each call; the same content every time). */
   job(i: number): Job {
     return this.build(i);

@@ -174,6 +174,8 @@ export class KubeClient {
   /** Number of requests sent, by HTTP method (for benchmarks and metrics). */
   readonly requestCounts: Record<string, number> = {};
   readonly server: string;
+  /** host[:port] of the API server (the `host` label of REST-client metrics). */
+  readonly host: string;
   /** The resolved kubeconfig (context, namespace, TLS, credentials). */
   readonly config: ResolvedKubeConfig;
   /** Token buckets by rateLimiterKey, made on first use. */
@@ -191,6 +193,7 @@ export class KubeClient {
     this.opts = opts;
     if (opts.onRequest) this.requestObservers.push(opts.onRequest);
     this.server = config.server;
+    this.host = URL.canParse(config.server) ? new URL(config.server).host : config.server;
     this.transportCert = config.tls.cert;
     this.transport = this.makeTransport(config.tls.cert, config.tls.key);
   }
@@ -259,19 +262,6 @@ export class KubeClient {
       }
     }
   }
-
-  /** host[:port] of the API server (the `host` label of REST-client metrics; parsed once, not per request). */
-  get host(): string {
-    if (this.hostLabel === undefined) {
-      try {
-        this.hostLabel = new URL(this.server).host;
-      } catch {
-        this.hostLabel = this.server;
-      }
-    }
-    return this.hostLabel;
-  }
-  private hostLabel: string | undefined;
 
   /** The token bucket that requests to `path` wait for (one per resource: rateLimiterKey). */
   rateLimiterFor(path: string): TokenBucket {

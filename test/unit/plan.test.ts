@@ -64,7 +64,6 @@ describe("first reconcile", () => {
     const [batch] = run(js, [childJob(js, "w", 1).obj()]).creates.jobs;
     assert.ok(batch);
     assert.deepEqual(batch.names, ["js-w-0", "js-w-2"]);
-    assert.equal(batch.size, 2);
     const first = batch.job(1);
     assert.equal(first.metadata?.name, "js-w-2");
     assert.equal(first.metadata?.labels?.["jobset.sigs.k8s.io/job-index"], "2");
