@@ -1,4 +1,4 @@
-// JobSet controller benchmark (`npm run bench`; docs/benchmarks.md). Starts a fresh `apiserver`-profile
+// JobSet controller benchmark (`npm run bench:controller`, part of `npm run bench`; docs/benchmarks.md). Starts a fresh `apiserver`-profile
 // control plane (etcd + kube-apiserver, no Kubernetes controllers), and measures:
 //
 //   a        one JobSet of 1,000 Jobs (one replicated job, replicas 1000)
