@@ -19,7 +19,9 @@
 // controllerIdentity); the steady
 // scenario uses the library entry point with a short resync. "Time to all Jobs" runs from just before the first
 // JobSet create request until a watch on Jobs (opened by this process before the create) has delivered
-// every expected Job: it is measured from the API, not from the controller.
+// every expected Job: it is measured from the API, not from the controller. Over the same window the
+// summary's `cores:` line gives the CPU seconds of kube-apiserver, etcd, this process and the rest of the
+// machine (bench/cpu-window.ts), and the least time the others' share needs on all cores.
 //
 // Results: bench/results/latest.local.json (gitignored); `--reference` also writes bench/results/latest.json
 // (the committed reference). Checked against bench/thresholds.json; exits 1 when a threshold is broken.
@@ -66,6 +68,7 @@ import { serviceAccountToken } from "../test/support/controller-process.ts";
 import { ControllerServiceAccount, InstallNamespace, writeTokenKubeconfig } from "../test/support/rbac.ts";
 import { buildUpstreamController, servingCertDir, upstreamModuleDir } from "../test/support/upstream-webhook.ts";
 import { atSpeed, calibrate, speedFactor } from "./calibration.ts";
+import { CpuMeter, type CpuWindow } from "./cpu-window.ts";
 import { deployedEntrypoint } from "./deployed-node-flags.ts";
 import type { RunnerReport } from "./runner.ts";
 
@@ -119,6 +122,8 @@ const ControllerBurst = ControllerQps;
 let ports: string[] = [];
 /** --upstream: the runner's arguments for upstream's controller (prepareUpstream). */
 let upstreamArgs: string[] | undefined;
+/** The CPU of kube-apiserver, etcd, the driver and the machine during each run, once the control plane is up. */
+let meter: CpuMeter | undefined;
 
 // ---------------------------------------------------------------------------------------------- shapes
 
@@ -405,6 +410,8 @@ interface ScenarioResult {
   skippedStale: number;
   jobSetsWithStatus: number;
   loadavg: { before: number[]; after: number[] };
+  /** What the machine's cores did from the first JobSet create to the last Job (bench/cpu-window.ts). */
+  cores?: CpuWindow;
   cpuProfile?: string;
 }
 
@@ -430,6 +437,7 @@ async function runScenario(admin: KubeClient, shape: Shape): Promise<ScenarioRes
     await runner.ready();
     const atSync = await runner.report();
     const jsPath = resourcePath({ ...JobSetResource, namespace: shape.namespace });
+    const cpu0 = meter?.snapshot();
     const t0 = performance.now();
     const created = await mapSettled(shape.jobSets, 100, (js) => admin.create(jsPath, js));
     const tCreated = performance.now();
@@ -437,6 +445,7 @@ async function runScenario(admin: KubeClient, shape: Shape): Promise<ScenarioRes
     if (failed.length > 0)
       throw new Error(`JobSet create failed: ${String((failed[0] as PromiseRejectedResult).reason)}`);
     const tAll = await counter.waitFor(shape.jobs, 300_000);
+    const cpu1 = meter?.snapshot();
     log(
       `scenario ${shape.name}: ${shape.jobs} Jobs after ${round((tAll - t0) / 1000)} s; waiting for the controller to settle`,
     );
@@ -471,6 +480,7 @@ async function runScenario(admin: KubeClient, shape: Shape): Promise<ScenarioRes
       jobSetsWithStatus: jobSets.items.filter((j) => (j.status?.replicatedJobsStatus?.length ?? 0) > 0).length,
       loadavg: { before, after: load() },
     };
+    if (cpu0 && cpu1) result.cores = CpuMeter.between(cpu0, cpu1);
     if (runner.profilePath) result.cpuProfile = runner.profilePath;
     return result;
   } finally {
@@ -486,6 +496,8 @@ interface CeilingRun {
   secondsToFirstJob: number;
   requests: Record<string, number>;
   loadavg: { before: number[]; after: number[] };
+  /** Mean busy cores of the machine during the run (not CPU-bound when below the machine's count). */
+  busyCores?: number;
 }
 
 interface CeilingResult {
@@ -518,17 +530,20 @@ async function runCeilingOnce(admin: KubeClient, shape: Shape, run: number): Pro
   await counter.start();
   const client = await KubeClient.create({ kubeconfig: controllerKubeconfig(), qps: 500, burst: 500 });
   try {
+    const cpu0 = meter?.snapshot();
     const t0 = performance.now();
     const results = await mapSettled(jobs, 50, (job) => client.create(jobsPath(namespace), job));
     const failed = results.filter((r) => r.status === "rejected");
     if (failed.length > 0) throw new Error(`Job create failed: ${String((failed[0] as PromiseRejectedResult).reason)}`);
     const tAll = await counter.waitFor(jobs.length, 300_000);
+    const cpu1 = meter?.snapshot();
     return {
       jobs: jobs.length,
       secondsToAllJobs: round((tAll - t0) / 1000, 3),
       secondsToFirstJob: round(((counter.firstAt ?? tAll) - t0) / 1000, 3),
       requests: { ...client.requestCounts },
       loadavg: { before, after: load() },
+      ...(cpu0 && cpu1 ? { busyCores: CpuMeter.between(cpu0, cpu1).busyCores } : {}),
     };
   } finally {
     await client.close();
@@ -732,6 +747,8 @@ async function main(): Promise<number> {
   const loadavgAtStart = load();
   const t = performance.now();
   const cp = await startControlPlane({ profile: "apiserver", log: (l) => log(`control plane: ${l}`) });
+  const pids = Object.fromEntries(cp.components().flatMap((c) => (c.pid === undefined ? [] : [[c.name, c.pid]])));
+  meter = new CpuMeter(pids);
   const admin = await KubeClient.create({ kubeconfig: cp.kubeconfigPath, qps: 0, userAgent: "jobset-bench" });
   let upstream: { remove(): void } | undefined;
   try {
@@ -907,6 +924,17 @@ function writeThresholds(r: Results, t: Thresholds): void {
   log(`wrote ${path} (scenarios ${Object.keys(r.scenarios).join(", ")})`);
 }
 
+/** The machine's cores during a scenario, and the time its work other than the controller's needs on them. */
+function coresLine(w: CpuWindow, ceiling: number | undefined): string {
+  const { rest, ...named } = w.cpuSeconds;
+  const parts = Object.entries(named).map(([name, s]) => `${name} ${s}`);
+  return (
+    `cores: ${w.busyCores} of ${w.cores} busy over ${w.seconds} s; CPU s: ${parts.join(", ")}, ` +
+    `the controller and the rest ${rest}; the others' work alone needs ≥ ${w.floorSeconds} s on ${w.cores} cores` +
+    (ceiling ? ` (${round(w.floorSeconds / ceiling)}× the ceiling)` : "")
+  );
+}
+
 function summary(r: Results): string {
   const m = r.machine;
   const lines = [
@@ -925,6 +953,11 @@ function summary(r: Results): string {
         `requests ${s.requestsTotal} ${JSON.stringify(s.requests)} by code ${JSON.stringify(s.requestsByCode)}, ` +
         `${s.reconciles} reconciles; load ${s.loadavg.after.join(" ")}`,
     );
+    if (s.cores) lines.push(`  ${coresLine(s.cores, c?.secondsToAllJobs)}`);
+    if (c?.runs.some((x) => x.busyCores !== undefined))
+      lines.push(
+        `  ceiling runs: ${c.runs.map((x) => x.busyCores).join(" / ")} of ${s.cores?.cores ?? os.availableParallelism()} cores busy`,
+      );
   }
   if (r.steady) {
     const s = r.steady;
