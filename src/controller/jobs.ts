@@ -1,7 +1,9 @@
 // Construction of the child Jobs of a JobSet (spec §4.1): names, the managed labels and annotations
 // with their formulas, exclusive-placement annotations, the node-selector strategy, DNS subdomain,
 // suspend, shared-PVC volumes and the controller ownerReference. Pure: same JobSet in, same Jobs out.
+
 import { createHash } from "node:crypto";
+import { cloneJSON } from "../api/clone.ts";
 import { Annotations, Labels, NamespacedJobKey, NoScheduleTaintKey } from "../api/constants.ts";
 import { dnsHostnamesEnabled, isSuspended, subdomainOf } from "../api/defaults.ts";
 import type { Job, ObjectMeta, PodSpec } from "../api/k8s.ts";
@@ -145,7 +147,7 @@ function mountsVolume(spec: PodSpec, name: string): boolean {
 export function constructJob(js: JobSet, rjob: ReplicatedJob, jobIdx: number, opts: ConstructJobOptions): Job {
   const name = jobName(js, rjob.name, jobIdx);
   const namespace = js.metadata?.namespace ?? "";
-  const template = structuredClone(rjob.template);
+  const template = cloneJSON(rjob.template);
   const spec = template.spec ?? { template: {} };
   const metadata: ObjectMeta = { name, namespace };
   if (template.metadata?.labels) metadata.labels = template.metadata.labels;

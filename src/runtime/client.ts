@@ -106,6 +106,9 @@ export function rateLimiterKey(path: string): string {
   return resource === undefined ? gv : `${gv}/${resource}`;
 }
 
+/** Request paths whose token bucket a client remembers (rateLimiterFor). */
+const PathMemo = 1024;
+
 export interface ClientOptions {
   /** Path of a kubeconfig file; default: $KUBECONFIG, ~/.kube/config, or in-cluster. */
   kubeconfig?: string;
@@ -180,6 +183,8 @@ export class KubeClient {
   readonly config: ResolvedKubeConfig;
   /** Token buckets by rateLimiterKey, made on first use. */
   private readonly limiters = new Map<string, TokenBucket>();
+  /** The bucket of recent request paths (rateLimiterKey parses the path; a path repeats in a burst). */
+  private readonly limiterByPath = new Map<string, TokenBucket>();
   private transport: Transport;
   /** The client certificate the transport was built with (exec plugins may rotate it). */
   private transportCert: string | undefined;
@@ -238,6 +243,7 @@ export class KubeClient {
   }
 
   private url(path: string, query?: RequestOptions["query"]): string {
+    if (query === undefined) return `${this.server}${path}`;
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v));
     const s = qs.toString();
@@ -265,12 +271,17 @@ export class KubeClient {
 
   /** The token bucket that requests to `path` wait for (one per resource: rateLimiterKey). */
   rateLimiterFor(path: string): TokenBucket {
+    const known = this.limiterByPath.get(path);
+    if (known) return known;
     const key = rateLimiterKey(path);
     let bucket = this.limiters.get(key);
     if (!bucket) {
       bucket = new TokenBucket(this.opts.qps ?? 500, this.opts.burst ?? 500);
       this.limiters.set(key, bucket);
     }
+    // a burst sends one path (a collection) over and over; object paths are many: start over when full
+    if (this.limiterByPath.size >= PathMemo) this.limiterByPath.clear();
+    this.limiterByPath.set(path, bucket);
     return bucket;
   }
 

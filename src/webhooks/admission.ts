@@ -208,29 +208,6 @@ function isPlainJSON(v: unknown): boolean {
 }
 
 /**
- * A deep copy of a JSON value (what handlers modify instead of the request): plain objects and arrays are
- * copied by a walk, several times cheaper than structuredClone; anything else is structuredClone'd.
- */
-export function cloneJSON<T>(v: T): T {
-  if (typeof v !== "object" || v === null) return v;
-  if (Array.isArray(v)) {
-    const out = new Array<unknown>(v.length);
-    for (let i = 0; i < v.length; i++) out[i] = cloneJSON(v[i]);
-    return out as T;
-  }
-  const proto = Object.getPrototypeOf(v);
-  if (proto !== Object.prototype && proto !== null) return structuredClone(v);
-  const src = v as Record<string, unknown>;
-  const out: Record<string, unknown> = {};
-  for (const k in src) {
-    if (k === "__proto__") {
-      Object.defineProperty(out, k, { value: cloneJSON(src[k]), enumerable: true, writable: true, configurable: true });
-    } else out[k] = cloneJSON(src[k]);
-  }
-  return out as T;
-}
-
-/**
  * Normalizes a value the way a JSON round trip does (drops `undefined`, turns Dates into strings); a
  * value that is plain JSON already is returned as it is.
  */

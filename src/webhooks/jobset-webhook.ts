@@ -1,6 +1,7 @@
 // The JobSet webhooks (spec §2.2, §3): mutating = defaultJobSet (CREATE only), validating =
 // validateCreate (with PVC look-ups in the webhook's PVC cache, pvc-cache.ts) / validateUpdate. Denials are the 422 Invalid
 // Status of §3.1 (`details.name` is metadata.name: empty for generateName creates).
+import { cloneJSON } from "../api/clone.ts";
 import { defaultJobSetInPlace } from "../api/defaults.ts";
 import type { FeatureGates } from "../api/features.ts";
 import { type FieldError, toStatus } from "../api/field-errors.ts";
@@ -11,7 +12,6 @@ import { nameForValidation, validateCreate, validateCreateWithLookup, validateUp
 import {
   type AdmissionRequest,
   allowed,
-  cloneJSON,
   defaulterResponse,
   deniedWithStatus,
   errored,

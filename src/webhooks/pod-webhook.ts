@@ -2,6 +2,7 @@
 // affinity/anti-affinity to their topology domain and pins followers to the leader's domain; the
 // validating webhook refuses followers until the leader is scheduled. Pure logic over two lookups
 // (the pod cache's `podName` index and Node reads), so it is table-tested without a server.
+import { cloneJSON } from "../api/clone.ts";
 import { Annotations, Labels } from "../api/constants.ts";
 import type { Node, Pod } from "../api/k8s.ts";
 import { goEncodePod } from "../api/roundtrip.ts";
@@ -18,7 +19,6 @@ import {
 import {
   type AdmissionRequest,
   allowed,
-  cloneJSON,
   defaulterResponse,
   denied,
   errored,

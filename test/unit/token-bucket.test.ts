@@ -97,5 +97,11 @@ describe("rate limits per resource (controller-runtime's per-kind REST clients)"
     assert.deepEqual([jobs.qps, jobs.burst, services.qps, services.burst], [7, 9, 7, 9]);
     const defaults = new KubeClient(config).rateLimiterFor("/api/v1/pods");
     assert.deepEqual([defaults.qps, defaults.burst], [500, 500]);
+    // paths it has seen are remembered, up to a bound: past it, each path still finds its resource's bucket
+    for (let i = 0; i < 3000; i++) {
+      assert.equal(client.rateLimiterFor(`/apis/batch/v1/namespaces/n${i % 7}/jobs/j-${i}/status`), jobs);
+      assert.equal(client.rateLimiterFor("/apis/batch/v1/namespaces/a/jobs"), jobs);
+    }
+    assert.equal(client.rateLimiterFor("/api/v1/namespaces/a/services"), services);
   });
 });
