@@ -10,7 +10,7 @@
 //                    later ReplicatedJobs do not exist yet, so one gang over all of them could never fill);
 //   per entry        each `replicatedJobs` entry is one group over its targets;
 //   per Job          an entry with `job` gives one group per Job (replica) of its single target.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import type {
   DisruptionMode,
   JobSet,
@@ -27,7 +27,7 @@ const MaxNameLength = 63;
 
 /** `h(x)`: the first 10 hex characters of sha1(x). */
 export function shortHash(x: string): string {
-  return createHash("sha1").update(x).digest("hex").slice(0, 10);
+  return hash("sha1", x, "hex").slice(0, 10);
 }
 
 /** `<prefix>-<h(identity)>`, the prefix cut so that the whole stays within 63 characters. */

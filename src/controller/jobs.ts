@@ -2,7 +2,7 @@
 // with their formulas, exclusive-placement annotations, the node-selector strategy, DNS subdomain,
 // suspend, shared-PVC volumes and the controller ownerReference. Pure: same JobSet in, same Jobs out.
 
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { cloneJSON } from "../api/clone.ts";
 import { Annotations, Labels, NamespacedJobKey, NoScheduleTaintKey } from "../api/constants.ts";
 import { dnsHostnamesEnabled, isSuspended, subdomainOf } from "../api/defaults.ts";
@@ -38,7 +38,7 @@ export function jobName(js: JobSet | string, rjobName: string, idx: number): str
 
 /** Lowercase hex SHA-1 of `<namespace>/<jobName>` (40 characters): the `job-key` label value. */
 export function jobKey(namespace: string, name: string): string {
-  return createHash("sha1").update(`${namespace}/${name}`).digest("hex");
+  return hash("sha1", `${namespace}/${name}`, "hex");
 }
 
 /** Σ replicas over all replicated jobs. */

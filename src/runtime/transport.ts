@@ -134,8 +134,16 @@ function wrapBody(res: IncomingMessage): ResponseBody {
 export class Transport {
   private readonly agent: Agent;
   private readonly secure: boolean;
+  /** The server's origin (`https://host:port`), its host name (no IPv6 brackets) and port. */
+  private readonly origin: string;
+  private readonly hostname: string;
+  private readonly port: string | number;
   constructor(server: string, o: TransportOptions) {
-    this.secure = new URL(server).protocol === "https:";
+    const base = new URL(server);
+    this.secure = base.protocol === "https:";
+    this.origin = base.origin;
+    this.hostname = base.hostname.replace(/^\[|\]$/g, "");
+    this.port = base.port || (this.secure ? 443 : 80);
     const pool = { keepAlive: true, maxSockets: o.maxSockets ?? 128 };
     const proxy = o.proxyUrl ? new URL(o.proxyUrl) : undefined;
     if (this.secure) {
@@ -157,11 +165,14 @@ export class Transport {
 
   /** Sends a request; resolves when the status line and headers have arrived. */
   request(url: string, r: TransportRequest): Promise<TransportResponse> {
-    const u = new URL(url);
+    // the server's own URLs (all of the client's) need no parsing: the path follows the origin; URL
+    // parsing still escapes what a path must not carry raw (spaces, non-ASCII)
+    const own = url.startsWith(this.origin) && url.charCodeAt(this.origin.length) === 47 && !/[^\x21-\x7e]/.test(url);
+    const u = own ? undefined : new URL(url);
     const opts: RequestOptions = {
-      hostname: u.hostname.replace(/^\[|\]$/g, ""),
-      port: u.port || (this.secure ? 443 : 80),
-      path: `${u.pathname}${u.search}`,
+      hostname: u ? u.hostname.replace(/^\[|\]$/g, "") : this.hostname,
+      port: u ? u.port || (this.secure ? 443 : 80) : this.port,
+      path: u ? `${u.pathname}${u.search}` : url.slice(this.origin.length),
       method: r.method,
       headers: r.body === undefined ? r.headers : { ...r.headers, "content-length": String(Buffer.byteLength(r.body)) },
       agent: this.agent,

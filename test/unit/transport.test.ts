@@ -102,6 +102,23 @@ describe("Transport", () => {
     await insecure.close();
   });
 
+  test("the path after the server's origin is sent as it is; a server path prefix stays, raw characters are escaped", async () => {
+    const url = `https://127.0.0.1:${port(ipServer)}`;
+    const t = new Transport(`${url}/k8s/clusters/c-1`, { tls: { ca: ca.certPem, rejectUnauthorized: true } });
+    assert.equal(
+      (await get(t, `${url}/k8s/clusters/c-1/api/v1/pods?watch=true`)).body.path,
+      "/k8s/clusters/c-1/api/v1/pods?watch=true",
+    );
+    assert.equal(
+      (await get(t, `${url}/api/v1/namespaces/a b/pods/é`)).body.path,
+      "/api/v1/namespaces/a%20b/pods/%C3%A9",
+    );
+    // a URL of another origin goes there (here: a server whose certificate names api.internal only)
+    const other = `https://127.0.0.1:${port(nameServer)}`;
+    await assert.rejects(get(t, `${other}/x`), /altnames|does not match|IP: 127\.0\.0\.1/i);
+    await t.close();
+  });
+
   test("tls-server-name: a certificate for a DNS name, reached by IP", async () => {
     const url = `https://127.0.0.1:${port(nameServer)}`;
     const plain = new Transport(url, { tls: { ca: ca.certPem, rejectUnauthorized: true } });
