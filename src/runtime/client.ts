@@ -245,7 +245,7 @@ export class KubeClient {
   private url(path: string, query?: RequestOptions["query"]): string {
     if (query === undefined) return `${this.server}${path}`;
     const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v));
+    for (const [k, v] of Object.entries(query)) if (v !== undefined) qs.set(k, String(v));
     const s = qs.toString();
     return `${this.server}${path}${s ? `?${s}` : ""}`;
   }

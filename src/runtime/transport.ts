@@ -142,8 +142,7 @@ export class Transport {
     const base = new URL(server);
     this.secure = base.protocol === "https:";
     this.origin = base.origin;
-    this.hostname = base.hostname.replace(/^\[|\]$/g, "");
-    this.port = base.port || (this.secure ? 443 : 80);
+    ({ hostname: this.hostname, port: this.port } = this.endpoint(base));
     const pool = { keepAlive: true, maxSockets: o.maxSockets ?? 128 };
     const proxy = o.proxyUrl ? new URL(o.proxyUrl) : undefined;
     if (this.secure) {
@@ -163,6 +162,11 @@ export class Transport {
     } else this.agent = proxy ? new HttpTunnelAgent(proxy, pool) : new http.Agent(pool);
   }
 
+  /** Host name (without IPv6 brackets) and port to connect to for `u`. */
+  private endpoint(u: URL): { hostname: string; port: string | number } {
+    return { hostname: u.hostname.replace(/^\[|\]$/g, ""), port: u.port || (this.secure ? 443 : 80) };
+  }
+
   /** Sends a request; resolves when the status line and headers have arrived. */
   request(url: string, r: TransportRequest): Promise<TransportResponse> {
     // the server's own URLs (all of the client's) need no parsing: the path follows the origin; URL
@@ -170,8 +174,7 @@ export class Transport {
     const own = url.startsWith(this.origin) && url.charCodeAt(this.origin.length) === 47 && !/[^\x21-\x7e]/.test(url);
     const u = own ? undefined : new URL(url);
     const opts: RequestOptions = {
-      hostname: u ? u.hostname.replace(/^\[|\]$/g, "") : this.hostname,
-      port: u ? u.port || (this.secure ? 443 : 80) : this.port,
+      ...(u ? this.endpoint(u) : { hostname: this.hostname, port: this.port }),
       path: u ? `${u.pathname}${u.search}` : url.slice(this.origin.length),
       method: r.method,
       headers: r.body === undefined ? r.headers : { ...r.headers, "content-length": String(Buffer.byteLength(r.body)) },
