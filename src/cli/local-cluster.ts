@@ -11,6 +11,7 @@ import { AgentPolicyName, AgentServiceAccountName } from "../agent/rbac.ts";
 import type { FeatureGates } from "../api/features.ts";
 import { startControllerManager } from "../app/controller-manager.ts";
 import { type ControlPlane, startControlPlane } from "../local/controlplane.ts";
+import { waitCreatable } from "../local/crds.ts";
 import { type FakeKubelet, type NodeSpec, startFakeKubelet } from "../local/kubelet.ts";
 import { issueServingCert, loadCa } from "../pki/x509.ts";
 import { isAlreadyExists, isNotFound, type KubeClient } from "../runtime/client.ts";
@@ -24,6 +25,9 @@ import {
   controllerGates,
   gatesOn,
 } from "./local-gates.ts";
+
+/** The CRD whose kind `jobset run` creates right after the start. */
+const JobSetCrdName = "jobsets.jobset.x-k8s.io";
 
 export interface LocalClusterOptions {
   nodes: NodeSpec[];
@@ -160,6 +164,8 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     });
     stops.push(() => kubelet.stop());
     o.log(`fake kubelet (${o.runtime}) with ${kubelet.nodeNames.length} node(s): ${kubelet.nodeNames.join(", ")}`);
+    // Ready means a JobSet created now is not held by the API server because its CRD is brand new.
+    await waitCreatable(client, [JobSetCrdName]);
 
     return {
       kubeconfigPath: cp.kubeconfigPath,
