@@ -317,11 +317,12 @@ describe("JobSet workloads (full control plane, fake kubelet)", () => {
     await create(
       jobSet(name, ns)
         .startupPolicy("InOrder")
-        .replicatedJob(rjob("driver").podAnnotations(sim({ "ready-after": "1500ms", duration: "3s" })))
+        // The driver outlives the workers by seconds: see "InOrder while suspended" for why.
+        .replicatedJob(rjob("driver").podAnnotations(sim({ "ready-after": "1500ms", duration: "4500ms" })))
         .replicatedJob(
           rjob("workers")
             .replicas(2)
-            .podAnnotations(sim({ duration: "300ms" })),
+            .podAnnotations(sim({ duration: "1s" })),
         )
         .obj(),
     );
@@ -442,11 +443,15 @@ describe("JobSet workloads (full control plane, fake kubelet)", () => {
       jobSet(name, ns)
         .suspend(true)
         .startupPolicy("InOrder")
-        .replicatedJob(rjob("driver").podAnnotations(sim({ "ready-after": "1s", duration: "2s" })))
+        // StartupPolicyCompleted is set by a reconcile that sees every rjob started while the JobSet is not yet
+        // complete (a reconcile that sees it complete stops before Job creation, where the condition is set,
+        // as upstream). The driver outlives the workers by seconds, so that reconcile happens however late
+        // the job controller (which batches pod updates for up to 1 s) reports the workers.
+        .replicatedJob(rjob("driver").podAnnotations(sim({ "ready-after": "1s", duration: "4s" })))
         .replicatedJob(
           rjob("workers")
             .replicas(2)
-            .podAnnotations(sim({ duration: "300ms" })),
+            .podAnnotations(sim({ duration: "1s" })),
         )
         .obj(),
     );
