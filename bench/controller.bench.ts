@@ -503,6 +503,12 @@ interface CeilingRun {
   loadavg: { before: number[]; after: number[] };
   /** Mean busy cores of the machine during the run (not CPU-bound when below the machine's count). */
   busyCores?: number;
+  /**
+   * CPU seconds in the run: kube-apiserver, etcd, `driver` (this process: the bare client's creates and
+   * the watch that counts the Jobs) and `rest`. Against a scenario's, it shows what a controller costs
+   * beyond the bare client's requests.
+   */
+  cpuSeconds?: Record<string, number>;
 }
 
 interface CeilingResult {
@@ -542,13 +548,14 @@ async function runCeilingOnce(admin: KubeClient, shape: Shape, run: number): Pro
     if (failed.length > 0) throw new Error(`Job create failed: ${String((failed[0] as PromiseRejectedResult).reason)}`);
     const tAll = await counter.waitFor(jobs.length, 300_000);
     const cpu1 = meter?.snapshot();
+    const cores = cpu0 && cpu1 ? CpuMeter.between(cpu0, cpu1) : undefined;
     return {
       jobs: jobs.length,
       secondsToAllJobs: round((tAll - t0) / 1000, 3),
       secondsToFirstJob: round(((counter.firstAt ?? tAll) - t0) / 1000, 3),
       requests: { ...client.requestCounts },
       loadavg: { before, after: load() },
-      ...(cpu0 && cpu1 ? { busyCores: CpuMeter.between(cpu0, cpu1).busyCores } : {}),
+      ...(cores ? { busyCores: cores.busyCores, cpuSeconds: cores.cpuSeconds } : {}),
     };
   } finally {
     await client.close();
@@ -958,10 +965,13 @@ function summary(r: Results): string {
         `${s.reconciles} reconciles; load ${s.loadavg.after.join(" ")}`,
     );
     if (s.cores) lines.push(`  ${coresLine(s.cores, c?.secondsToAllJobs)}`);
-    if (c?.runs.some((x) => x.busyCores !== undefined))
+    if (c?.runs.some((x) => x.busyCores !== undefined)) {
+      const each = (k: string) => c.runs.map((x) => x.cpuSeconds?.[k] ?? "?").join(" / ");
       lines.push(
-        `  ceiling runs: ${c.runs.map((x) => x.busyCores).join(" / ")} of ${s.cores?.cores ?? os.availableParallelism()} cores busy`,
+        `  ceiling runs: ${c.runs.map((x) => x.busyCores).join(" / ")} of ${s.cores?.cores ?? os.availableParallelism()} cores busy; ` +
+          `CPU s: etcd ${each("etcd")}, kube-apiserver ${each("kube-apiserver")}, bare client with its watch ${each("driver")}`,
       );
+    }
   }
   if (r.steady) {
     const s = r.steady;
