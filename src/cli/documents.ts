@@ -1,6 +1,13 @@
-// Reading Kubernetes manifests: YAML or JSON files, several documents per file, `-` for stdin.
+// Reading Kubernetes manifests: YAML or JSON files, several documents per file, `-` for stdin. Each
+// document can say where in its file a field is, so that problems are reported as FILE:LINE:COL.
 import { readFile } from "node:fs/promises";
-import { parseAllDocuments } from "yaml";
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml";
+
+/** 1-based line and column in a file. */
+export interface Position {
+  line: number;
+  column: number;
+}
 
 export interface SourceDocument {
   /** The file name as given (`-` for stdin). */
@@ -9,6 +16,66 @@ export interface SourceDocument {
   index: number;
   /** The parsed value (plain JSON: objects, arrays, strings, numbers, booleans, null). */
   value: unknown;
+  /** Where the document's content starts. */
+  start: Position;
+  /**
+   * Where a field is, given its Kubernetes field path (`spec.replicatedJobs[0].replicas`,
+   * `metadata.labels[example.com/key]`): the value of the deepest part of the path the file has (a problem
+   * about a missing or defaulted field points at the nearest enclosing one), else the document's start.
+   */
+  locate(fieldPath: string): Position;
+}
+
+/**
+ * The steps of a Kubernetes field path: names between dots, `[N]` list indices (numbers) and `[key]` map
+ * keys (strings, which may hold dots).
+ */
+export function fieldPathSteps(path: string): (string | number)[] {
+  const steps: (string | number)[] = [];
+  let i = 0;
+  while (i < path.length) {
+    if (path[i] === "[") {
+      const end = path.indexOf("]", i);
+      if (end < 0) break;
+      const inner = path.slice(i + 1, end);
+      steps.push(/^\d+$/.test(inner) ? Number(inner) : inner);
+      i = end + 1;
+    } else {
+      let end = i;
+      while (end < path.length && path[end] !== "." && path[end] !== "[") end++;
+      if (end > i) steps.push(path.slice(i, end));
+      i = end;
+    }
+    if (path[i] === ".") i++;
+  }
+  return steps;
+}
+
+/** The deepest node along `steps` from `root` (a YAML AST node), and its source offset. */
+function deepestOffset(root: unknown, steps: (string | number)[]): number | undefined {
+  let node = root;
+  let offset = rangeStart(root);
+  for (const step of steps) {
+    let next: unknown;
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && String(isScalar(p.key) ? p.key.value : p.key) === String(step));
+      if (!pair) break;
+      // `key:` with nothing (or null) after it: the key is the place
+      next = pair.value === null || (isScalar(pair.value) && pair.value.value === null) ? pair.key : pair.value;
+    } else if (isSeq(node) && typeof step === "number") {
+      next = node.items[step];
+    }
+    const at = rangeStart(next);
+    if (next === undefined || next === null || at === undefined) break;
+    node = next;
+    offset = at;
+  }
+  return offset;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+  return range?.[0];
 }
 
 export interface SourceError {
@@ -43,8 +110,13 @@ async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
 export function parseDocuments(file: string, text: string): ReadResult {
   const documents: SourceDocument[] = [];
   const errors: SourceError[] = [];
-  const parsed = parseAllDocuments(text, { merge: true, prettyErrors: true, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, { merge: true, prettyErrors: true, uniqueKeys: true, lineCounter });
   const docs = Array.isArray(parsed) ? parsed : [];
+  const position = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
   docs.forEach((doc, i) => {
     if (doc.errors.length > 0) {
       for (const err of doc.errors) {
@@ -59,20 +131,25 @@ export function parseDocuments(file: string, text: string): ReadResult {
     try {
       value = doc.toJS({ maxAliasCount: 1000 });
     } catch (err) {
-      const range = doc.contents.range;
-      const lc = range ? lineCol(text, range[0]) : undefined;
+      const at = rangeStart(doc.contents);
+      const lc = at === undefined ? undefined : position(at);
       errors.push({ file, line: lc?.line, column: lc?.column, message: (err as Error).message });
       return;
     }
-    documents.push({ file, index: i + 1, value });
+    const contents = doc.contents;
+    const start = position(rangeStart(contents) ?? 0);
+    documents.push({
+      file,
+      index: i + 1,
+      value,
+      start,
+      locate: (fieldPath) => {
+        const at = deepestOffset(contents, fieldPathSteps(fieldPath));
+        return at === undefined ? start : position(at);
+      },
+    });
   });
   return { documents, errors };
-}
-
-function lineCol(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  return { line, column: offset - before.lastIndexOf("\n") };
 }
 
 /** Reads and parses each file in order (`-` reads stdin once). Unreadable files become errors. */

@@ -13,7 +13,9 @@ Checks JobSet manifests (YAML or JSON, several documents per file, "-" for stdin
 Kubernetes API server and the JobSet webhooks judge them on create: structural schema, defaulting,
 and every rule of the validating webhook. Documents that are not JobSets are skipped.
 
-Prints one line per problem: FILE:DOC: FIELD.PATH: message (DOC is the 1-based document number).
+Prints one line per problem: FILE:LINE:COL: FIELD.PATH: message. LINE:COL is where the field is in the
+file; a problem about a field the file leaves out (or one set by defaulting) points at the nearest
+enclosing field the file has, one without a field at the document's start.
 
 Flags:
   -o, --output FORMAT        text (default) or json
@@ -25,10 +27,15 @@ Exit status: 0 all JobSets pass, 1 a JobSet is rejected, 2 a file cannot be read
 
 export interface LintResult {
   file: string;
+  /** 1-based position of the document in its file. */
   document: number;
+  /** Where the document starts. */
+  line: number;
+  column: number;
   name: string;
   valid: boolean;
-  errors: { type: string; field: string; message: string; error: string }[];
+  /** Each with where its field is (see the usage). */
+  errors: { type: string; field: string; message: string; error: string; line: number; column: number }[];
   warnings: string[];
 }
 
@@ -59,7 +66,7 @@ export async function lint(argv: string[]): Promise<number> {
 
   const results: LintResult[] = [];
   for (const doc of read.documents) {
-    const where = `${doc.file}:${doc.index}`;
+    const where = `${doc.file}:${doc.start.line}:${doc.start.column}`;
     if (!isObject(doc.value)) {
       process.stderr.write(`${where}: skipped: not a Kubernetes object\n`);
       continue;
@@ -81,9 +88,16 @@ export async function lint(argv: string[]): Promise<number> {
     results.push({
       file: doc.file,
       document: doc.index,
+      ...doc.start,
       name,
       valid: errors.length === 0,
-      errors: errors.map((e) => ({ type: e.type, field: e.field, message: errorBody(e), error: formatFieldError(e) })),
+      errors: errors.map((e) => ({
+        type: e.type,
+        field: e.field,
+        message: errorBody(e),
+        error: formatFieldError(e),
+        ...doc.locate(e.field),
+      })),
       warnings,
     });
   }
@@ -92,8 +106,8 @@ export async function lint(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } else {
     for (const r of results) {
-      for (const w of r.warnings) process.stderr.write(`${r.file}:${r.document}: warning: ${w}\n`);
-      for (const e of r.errors) process.stdout.write(`${r.file}:${r.document}: ${e.error}\n`);
+      for (const w of r.warnings) process.stderr.write(`${r.file}:${r.line}:${r.column}: warning: ${w}\n`);
+      for (const e of r.errors) process.stdout.write(`${r.file}:${e.line}:${e.column}: ${e.error}\n`);
     }
   }
   if (read.errors.length > 0) return 2;

@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const out: KubeObject[] = [];
   for (const doc of read.documents) {
-    const where = `${doc.file}:${doc.index}`;
+    const where = `${doc.file}:${doc.start.line}:${doc.start.column}`;
     if (!isObject(doc.value) || doc.value.kind !== Kind || doc.value.apiVersion !== ApiVersion) {
       process.stderr.write(`${where}: skipped: not a ${Kind} ${ApiVersion}\n`);
       continue;

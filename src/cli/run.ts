@@ -117,7 +117,7 @@ async function readJobSets(files: string[]): Promise<Target[]> {
   if (first) throw new CliError(formatSourceError(first));
   const out: Target[] = [];
   for (const d of read.documents) {
-    const where = `${d.file}:${d.index}`;
+    const where = `${d.file}:${d.start.line}:${d.start.column}`;
     if (!isObject(d.value)) throw new CliError(`${where}: not a Kubernetes object, so not a JobSet`);
     const apiVersion = typeof d.value.apiVersion === "string" ? d.value.apiVersion : "";
     const kind = typeof d.value.kind === "string" ? d.value.kind : "";

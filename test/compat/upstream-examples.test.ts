@@ -60,8 +60,9 @@ describe("upstream examples: jobset lint", () => {
     assert.equal(r.code, 1);
     assert.equal(
       r.stdout,
-      `${gated[0]}:1: ${P}RestartJob and RestartJobAndIgnoreMaxRestarts failure policy actions are not allowed when RestartJob feature gate is disabled\n` +
-        `${gated[1]}:1: ${P}InPlaceRestart restart strategy cannot be set when InPlaceRestart feature gate is disabled\n`,
+      // errors without a field point at the start of the document (FILE:LINE:COL)
+      `${gated[0]}:1:1: ${P}RestartJob and RestartJobAndIgnoreMaxRestarts failure policy actions are not allowed when RestartJob feature gate is disabled\n` +
+        `${gated[1]}:1:1: ${P}InPlaceRestart restart strategy cannot be set when InPlaceRestart feature gate is disabled\n`,
     );
   });
 });

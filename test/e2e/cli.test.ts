@@ -496,7 +496,7 @@ describe("jobset CLI without a cluster", () => {
     await writeFile(cm, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n");
     assertOneLineError(
       await jobset(["run", cm], env),
-      /^jobset run: .*cm\.yaml:1: ConfigMap \(v1\) is not a JobSet \(want apiVersion jobset\.x-k8s\.io\/v1alpha2, kind JobSet\)$/m,
+      /^jobset run: .*cm\.yaml:1:1: ConfigMap \(v1\) is not a JobSet \(want apiVersion jobset\.x-k8s\.io\/v1alpha2, kind JobSet\)$/m,
     );
 
     assertOneLineError(

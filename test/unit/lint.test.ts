@@ -81,7 +81,8 @@ describe("jobset lint: the project's examples and test JobSets", () => {
     // Non-JobSet documents (here a PriorityClass) are skipped with a note, never judged.
     assert.equal(
       r.stderr,
-      `${join(fixtures, "with-priority-class.yaml")}:1: skipped: PriorityClass scheduling.k8s.io/v1 is not a JobSet\n`,
+      // where the document's content starts (after its leading comment)
+      `${join(fixtures, "with-priority-class.yaml")}:2:1: skipped: PriorityClass scheduling.k8s.io/v1 is not a JobSet\n`,
     );
   });
 
@@ -95,9 +96,10 @@ describe("jobset lint: the project's examples and test JobSets", () => {
     assert.equal(r.code, 1);
     assert.equal(
       r.stdout,
-      `${gated[0]}:1: ${P}RestartJob and RestartJobAndIgnoreMaxRestarts failure policy actions are not allowed when RestartJob feature gate is disabled\n` +
-        `${gated[1]}:1: ${P}InPlaceRestart restart strategy cannot be set when InPlaceRestart feature gate is disabled\n` +
-        `${gated[2]}:1: spec.scheduling: Forbidden: spec.scheduling requires the JobSetWorkloadAwareSchedulingAPI feature gate; enable it in the controller's Configuration (featureGates) or remove spec.scheduling\n`,
+      // errors without a field point at the document's start, the others at their field
+      `${gated[0]}:2:1: ${P}RestartJob and RestartJobAndIgnoreMaxRestarts failure policy actions are not allowed when RestartJob feature gate is disabled\n` +
+        `${gated[1]}:3:1: ${P}InPlaceRestart restart strategy cannot be set when InPlaceRestart feature gate is disabled\n` +
+        `${gated[2]}:17:5: spec.scheduling: Forbidden: spec.scheduling requires the JobSetWorkloadAwareSchedulingAPI feature gate; enable it in the controller's Configuration (featureGates) or remove spec.scheduling\n`,
     );
   });
 });
@@ -286,7 +288,18 @@ describe("jobset lint: rejected JobSets", () => {
     test(c.name, () => {
       const file = write(`${c.name.replace(/[^a-z0-9]+/gi, "-")}.yaml`, c.yaml);
       const r = jobset(["lint", ...(c.gates ? ["--feature-gates", c.gates] : []), file]);
-      assert.equal(r.stdout, c.want.map((w) => `${file}:1: ${w}\n`).join(""), r.stderr);
+      // the messages, in order; where each points is checked below ("positions")
+      const lines = r.stdout.split("\n").filter(Boolean);
+      assert.deepEqual(
+        lines.map((l) => l.replace(/^.*?:\d+:\d+: /, "")),
+        c.want,
+        r.stderr,
+      );
+      const fileLines = c.yaml.split("\n").length;
+      for (const l of lines) {
+        const m = /^(.*?):(\d+):(\d+): /.exec(l);
+        assert.ok(m && m[1] === file && Number(m[2]) >= 1 && Number(m[2]) <= fileLines && Number(m[3]) >= 1, l);
+      }
       assert.equal(r.code, 1);
     });
   }
@@ -298,8 +311,11 @@ describe("jobset lint: rejected JobSets", () => {
     const file = write("multi.yaml", `${good}---\n${cm}---\n${bad}`);
     const r = jobset(["lint", file]);
     assert.equal(r.code, 1);
-    assert.equal(r.stdout, `${file}:3: ${P}coordinator replicatedJob nope does not exist\n`);
-    assert.equal(r.stderr, `${file}:2: skipped: ConfigMap v1 is not a JobSet\n`);
+    // positions are lines of the whole file: where the third and the second document start
+    const badLine = `${good}---\n${cm}---\n`.split("\n").length;
+    const cmLine = `${good}---\n`.split("\n").length;
+    assert.equal(r.stdout, `${file}:${badLine}:1: ${P}coordinator replicatedJob nope does not exist\n`);
+    assert.equal(r.stderr, `${file}:${cmLine}:1: skipped: ConfigMap v1 is not a JobSet\n`);
 
     const ok = jobset(["lint", write("good.yaml", good)]);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
@@ -338,6 +354,8 @@ describe("jobset lint: rejected JobSets", () => {
       {
         file,
         document: 1,
+        line: 1,
+        column: 1,
         name: "js",
         valid: false,
         errors: [
@@ -346,6 +364,8 @@ describe("jobset lint: rejected JobSets", () => {
             field: "<nil>",
             message: "Internal error: coordinator replicatedJob x does not exist",
             error: `${P}coordinator replicatedJob x does not exist`,
+            line: 1,
+            column: 1,
           },
         ],
         warnings: [],
@@ -354,9 +374,11 @@ describe("jobset lint: rejected JobSets", () => {
   });
 
   test("stdin with -", () => {
-    const r = jobset(["lint", "-"], jobSetYaml("js", [{ name: "w" }], "  network: {subdomain: a.b}\n"));
+    const yaml = jobSetYaml("js", [{ name: "w" }], "  network: {subdomain: a.b}\n");
+    const r = jobset(["lint", "-"], yaml);
     assert.equal(r.code, 1);
-    assert.equal(r.stdout, `-:1: spec.network.subdomain: Invalid value: "a.b": ${dns1035}\n`);
+    const line = yaml.split("\n").findIndex((l) => l.includes("subdomain: a.b")) + 1;
+    assert.equal(r.stdout, `-:${line}:24: spec.network.subdomain: Invalid value: "a.b": ${dns1035}\n`);
   });
 });
 

@@ -90,9 +90,10 @@ describe("jobSet(): defaulted and validated", () => {
     writeFileSync(file, stringify(raw));
     const cli = spawnSync(process.execPath, [join(root, "bin/jobset.js"), "lint", file], { encoding: "utf8" });
     assert.equal(cli.status, 1, cli.stderr);
+    // the same messages, each after the position of its field (here: no field, so the document's start)
     assert.deepEqual(
       cli.stdout.trim().split("\n"),
-      result.messages.map((m) => `${file}:1: ${m}`),
+      result.messages.map((m) => `${file}:1:1: ${m}`),
     );
   });
 
