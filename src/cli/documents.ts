@@ -91,6 +91,11 @@ export interface ReadResult {
   errors: SourceError[];
 }
 
+/** `FILE:LINE:COL`: where the CLI says a problem or a document is. */
+export function at(file: string, p: Position): string {
+  return `${file}:${p.line}:${p.column}`;
+}
+
 /** `FILE:LINE:COL: message` (or `FILE: message` without a position). */
 export function formatSourceError(e: SourceError): string {
   const pos = e.line !== undefined ? `:${e.line}${e.column !== undefined ? `:${e.column}` : ""}` : "";

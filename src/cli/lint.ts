@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { Group, Kind } from "../api/constants.ts";
 import { errorBody, formatFieldError } from "../api/field-errors.ts";
 import { lintJobSet } from "../sdk/lint.ts";
-import { formatSourceError, readDocuments } from "./documents.ts";
+import { at, formatSourceError, readDocuments } from "./documents.ts";
 import { featureGatesFlag, UsageError } from "./usage.ts";
 
 const help = `Usage: jobset lint [flags] FILE...
@@ -66,7 +66,7 @@ export async function lint(argv: string[]): Promise<number> {
 
   const results: LintResult[] = [];
   for (const doc of read.documents) {
-    const where = `${doc.file}:${doc.start.line}:${doc.start.column}`;
+    const where = at(doc.file, doc.start);
     if (!isObject(doc.value)) {
       process.stderr.write(`${where}: skipped: not a Kubernetes object\n`);
       continue;
@@ -106,8 +106,8 @@ export async function lint(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
   } else {
     for (const r of results) {
-      for (const w of r.warnings) process.stderr.write(`${r.file}:${r.line}:${r.column}: warning: ${w}\n`);
-      for (const e of r.errors) process.stdout.write(`${r.file}:${e.line}:${e.column}: ${e.error}\n`);
+      for (const w of r.warnings) process.stderr.write(`${at(r.file, r)}: warning: ${w}\n`);
+      for (const e of r.errors) process.stdout.write(`${at(r.file, e)}: ${e.error}\n`);
     }
   }
   if (read.errors.length > 0) return 2;

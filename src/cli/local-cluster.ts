@@ -8,6 +8,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { AgentPolicyName, AgentServiceAccountName } from "../agent/rbac.ts";
+import { CrdName } from "../api/constants.ts";
 import type { FeatureGates } from "../api/features.ts";
 import { startControllerManager } from "../app/controller-manager.ts";
 import { type ControlPlane, startControlPlane } from "../local/controlplane.ts";
@@ -25,9 +26,6 @@ import {
   controllerGates,
   gatesOn,
 } from "./local-gates.ts";
-
-/** The CRD whose kind `jobset run` creates right after the start. */
-const JobSetCrdName = "jobsets.jobset.x-k8s.io";
 
 export interface LocalClusterOptions {
   nodes: NodeSpec[];
@@ -165,7 +163,7 @@ export async function startLocalCluster(o: LocalClusterOptions): Promise<LocalCl
     stops.push(() => kubelet.stop());
     o.log(`fake kubelet (${o.runtime}) with ${kubelet.nodeNames.length} node(s): ${kubelet.nodeNames.join(", ")}`);
     // Ready means a JobSet created now is not held by the API server because its CRD is brand new.
-    await waitCreatable(client, [JobSetCrdName]);
+    await waitCreatable(client, [CrdName]);
 
     return {
       kubeconfigPath: cp.kubeconfigPath,

@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { ApiVersion, Kind } from "../api/constants.ts";
 import type { KubeObject } from "../api/k8s.ts";
 import { PlaceholderUID, PlanError, planObjects } from "../sdk/plan.ts";
-import { formatSourceError, readDocuments } from "./documents.ts";
+import { at, formatSourceError, readDocuments } from "./documents.ts";
 import { featureGatesFlag, UsageError } from "./usage.ts";
 import { toYaml } from "./yaml-out.ts";
 
@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   const out: KubeObject[] = [];
   for (const doc of read.documents) {
-    const where = `${doc.file}:${doc.start.line}:${doc.start.column}`;
+    const where = at(doc.file, doc.start);
     if (!isObject(doc.value) || doc.value.kind !== Kind || doc.value.apiVersion !== ApiVersion) {
       process.stderr.write(`${where}: skipped: not a ${Kind} ${ApiVersion}\n`);
       continue;

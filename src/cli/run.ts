@@ -24,7 +24,7 @@ import {
   firstLine,
   resolveKubeconfig,
 } from "./cluster.ts";
-import { formatSourceError, readDocuments } from "./documents.ts";
+import { at, formatSourceError, readDocuments } from "./documents.ts";
 import { containerStarted, logContainers, podLogPath, prefixLines } from "./fetch.ts";
 import { GangReporter } from "./gang-status.ts";
 import type { LocalCluster } from "./local-cluster.ts";
@@ -117,7 +117,7 @@ async function readJobSets(files: string[]): Promise<Target[]> {
   if (first) throw new CliError(formatSourceError(first));
   const out: Target[] = [];
   for (const d of read.documents) {
-    const where = `${d.file}:${d.start.line}:${d.start.column}`;
+    const where = at(d.file, d.start);
     if (!isObject(d.value)) throw new CliError(`${where}: not a Kubernetes object, so not a JobSet`);
     const apiVersion = typeof d.value.apiVersion === "string" ? d.value.apiVersion : "";
     const kind = typeof d.value.kind === "string" ? d.value.kind : "";

@@ -1,6 +1,6 @@
 // Installs CustomResourceDefinitions from manifests and waits until each is Established and every
-// served version lists the resource in discovery (before that, creates of the kind would 404). Also
-// waits out the API server's hold on creates of a just-established kind (see createHoldMs).
+// served version lists the resource in discovery (before that, creates of the kind would 404); and
+// waitCreatable, which waits out the API server's hold on creates of a just-established kind.
 import { readFile } from "node:fs/promises";
 import { parseAllDocuments } from "yaml";
 import type { KubeObject } from "../api/k8s.ts";
